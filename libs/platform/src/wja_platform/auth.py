@@ -1,0 +1,184 @@
+"""Bearer-token auth: one reusable FastAPI dependency with agency and role checks.
+
+Tokens are JWTs (PyJWT) with ``sub``, ``agency``, ``role``, ``exp`` and optional ``force``
+and ``team``. Only the configured algorithm is accepted (``none`` and others are refused).
+The dev signing key that ``wja setup`` creates is refused outside dev mode.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+
+from wja_platform.settings import ServiceSettings
+
+AGENCIES = {
+    "police": {"officer", "supervisor", "analyst", "service"},
+    "cps": {"prosecutor", "analyst", "service"},
+    "court": {"listing_officer", "legal_adviser", "analyst", "service"},
+    "idva": {"idva", "manager", "analyst", "service"},
+}
+"""Each agency's roles (journey.md section 3)."""
+
+DEV_KEY_NAME = "dev-signing.key"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the verified claims of the bearer token."""
+
+    sub: str
+    agency: str
+    role: str
+    force: str | None = None
+    team: str | None = None
+
+    def is_(self, agency: str, *roles: str) -> bool:
+        """True when the caller is of ``agency`` and (if given) one of ``roles``."""
+        return self.agency == agency and (not roles or self.role in roles)
+
+
+class AuthConfigError(RuntimeError):
+    """The service was started with an unusable signing key."""
+
+
+def dev_key_path(state_dir: Path) -> Path:
+    """Where ``wja setup`` keeps the development signing key."""
+    return state_dir / DEV_KEY_NAME
+
+
+def ensure_dev_key(state_dir: Path) -> Path:
+    """Create the development signing key if missing (mode 600); return its path."""
+    path = dev_key_path(state_dir)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path
+
+
+def signing_key(settings: ServiceSettings) -> str:
+    """The key tokens are verified with: configured secret, secret file, or (dev only) dev key.
+
+    Raises:
+        AuthConfigError: no key, or the dev key outside dev mode.
+    """
+    key = settings.jwt_secret
+    if not key and settings.jwt_secret_file:
+        key = settings.jwt_secret_file.read_text().strip()
+    dev = dev_key_path(settings.state_dir)
+    dev_key = dev.read_text().strip() if dev.exists() else None
+    if not key:
+        if settings.env != "dev":
+            msg = "WJA_JWT_SECRET (or WJA_JWT_SECRET_FILE) must be set outside dev mode"
+            raise AuthConfigError(msg)
+        key = dev_key or ensure_dev_key(settings.state_dir).read_text().strip()
+    if settings.env != "dev" and (key == dev_key or len(key) < 32):
+        msg = "the dev signing key (or a key under 32 characters) is refused outside dev mode"
+        raise AuthConfigError(msg)
+    return key
+
+
+def mint(
+    key: str,
+    *,
+    sub: str,
+    agency: str,
+    role: str,
+    force: str | None = None,
+    team: str | None = None,
+    ttl_seconds: int = 8 * 3600,
+    algorithm: str = "HS256",
+) -> str:
+    """Sign a token (the ``wja token`` command and tests use this)."""
+    if agency not in AGENCIES:
+        msg = f"agency must be one of {sorted(AGENCIES)}"
+        raise ValueError(msg)
+    if role not in AGENCIES[agency]:
+        msg = f"role of {agency} must be one of {sorted(AGENCIES[agency])}"
+        raise ValueError(msg)
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": sub,
+        "agency": agency,
+        "role": role,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    if force:
+        claims["force"] = force
+    if team:
+        claims["team"] = team
+    return jwt.encode(claims, key, algorithm=algorithm)
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail=message, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def verify(token: str, key: str, algorithm: str = "HS256") -> Principal:
+    """Verify a token and return its principal; raises HTTPException(401) on any fault."""
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            options={"require": ["sub", "agency", "role", "exp"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise _unauthorized("token expired") from exc
+    except jwt.InvalidTokenError as exc:
+        raise _unauthorized("invalid token") from exc
+    agency, role = claims.get("agency"), claims.get("role")
+    if agency not in AGENCIES or role not in AGENCIES[agency]:
+        raise _unauthorized("token names an unknown agency or role")
+    return Principal(
+        sub=str(claims["sub"]),
+        agency=agency,
+        role=role,
+        force=claims.get("force"),
+        team=claims.get("team"),
+    )
+
+
+def principal(request: Request) -> Principal:
+    """FastAPI dependency: the verified caller (401 when the token is missing or invalid)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise _unauthorized("a bearer token is required")
+    app_state = request.app.state
+    return verify(token.strip(), app_state.signing_key, app_state.jwt_algorithm)
+
+
+Caller = Annotated[Principal, Depends(principal)]
+
+
+def require(*allowed: str) -> Callable[..., Principal]:
+    """Dependency factory: allow ``agency`` or ``agency:role`` entries; 403 for everyone else.
+
+    ``require("police", "idva:manager")`` lets any police role and IDVA managers in.
+    """
+    rules = [a.split(":", 1) for a in allowed]
+
+    def check(caller: Caller) -> Principal:
+        for rule in rules:
+            if caller.agency == rule[0] and (len(rule) == 1 or caller.role == rule[1]):
+                return caller
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="not allowed for your agency or role")
+
+    return check
+
+
+def allowed_names(entries: Iterable[str]) -> str:
+    """Human-readable list of the agencies/roles a route admits (for docs)."""
+    return ", ".join(entries)

@@ -1,0 +1,393 @@
+"""Effectively-once consumption: inbox, batches, bounded retries, parking and dead letters.
+
+A service gives an :class:`EventConsumer` one ``handler(conn, envelope)`` that applies an
+event inside the open transaction ``conn`` (and may write to the outbox through it). The
+consumer guarantees:
+
+- **Once.** The inbox row (``ce_source#ce_id``) is written in the same transaction as the
+  effect; a redelivered event has no second effect.
+- **Durable before commit.** Kafka offsets are committed only after the batch's transaction
+  committed (FastStream ``AckPolicy.NACK_ON_ERROR`` with manual commits). An infrastructure
+  failure (database down) rewinds the batch and it is delivered again.
+- **Batches.** A whole batch is applied in one transaction; if any event fails, the batch is
+  rolled back and applied one event per transaction, so one bad event costs only itself.
+- **Poison.** Undecodable or schema-invalid records, and events whose handler keeps failing
+  after ``max_attempts`` with backoff, go to ``wja.<consumer>.dlq.v1`` (through the outbox,
+  in the same transaction) with topic, partition, offset, group, attempts and a redacted
+  reason; the stream goes on. Unknown event types are skipped and counted.
+- **Parking.** A handler raises :class:`NotReady` when the event needs one not yet seen
+  (unknown URN, out of order). The event is parked in the database, later events of the same
+  URN queue behind it, and it is retried until ``parking_timeout`` (then dead-lettered).
+
+Handlers must raise :class:`NotReady` before they write anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from opentelemetry import context, propagate, trace
+from opentelemetry.trace import Link, SpanKind
+from wja_schemas import Envelope, Event, PoisonEventError, UnknownEventTypeError, from_record
+
+from wja_platform import deadletters, metrics, telemetry
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("wja.consumer")
+
+Handler = Callable[[asyncpg.Connection, Envelope[Event]], Awaitable[None]]
+
+INFRA_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.AdminShutdownError,
+    ConnectionError,
+    OSError,
+    TimeoutError,
+)
+
+
+class NotReady(Exception):
+    """Raised by a handler: this event needs an earlier one first; park and retry it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class HandlerError(Exception):
+    """A handler error whose message is safe to put on a dead letter (no submitted values)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the consumer needs of a Kafka record (also rebuilt from parked rows)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+
+    @classmethod
+    def of(cls, raw: Any) -> Record:
+        """From an aiokafka ``ConsumerRecord``."""
+        return cls(
+            raw.topic, raw.partition, raw.offset, raw.key, raw.value, tuple(raw.headers or ())
+        )
+
+    @property
+    def fallback_key(self) -> str:
+        return f"{self.topic}/{self.partition}/{self.offset}"
+
+
+def redact(exc: BaseException) -> str:
+    """A reason safe to store: our own safe messages, otherwise only the error's type."""
+    if isinstance(exc, HandlerError | PoisonEventError | NotReady):
+        return f"{type(exc).__name__}: {exc}"
+    return type(exc).__name__
+
+
+class EventConsumer:
+    """Applies a service's incoming events effectively once; see the module docstring."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        handler: Handler,
+        *,
+        service: str,
+        group_id: str,
+        max_attempts: int = 3,
+        backoff_seconds: float = 0.05,
+        parking_timeout_seconds: float = 3600.0,
+        parking_retry_seconds: float = 1.0,
+    ) -> None:
+        self.pool = pool
+        self.handler = handler
+        self.service = service
+        self.group_id = group_id
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self.parking_timeout_seconds = parking_timeout_seconds
+        self.parking_retry_seconds = parking_retry_seconds
+        self._parking_wake = asyncio.Event()
+        self.parked_hint = True
+
+    # ---------------------------------------------------------------- batches
+    async def process(self, raw_records: Sequence[Any]) -> None:
+        """Apply one batch of Kafka records. Raises only on infrastructure failure."""
+        records = [r if isinstance(r, Record) else Record.of(r) for r in raw_records]
+        good: list[tuple[Record, Envelope[Event]]] = []
+        poison: list[tuple[Record, str]] = []
+        for rec in records:
+            try:
+                good.append((rec, from_record(rec.key, rec.value, rec.headers)))
+            except UnknownEventTypeError:
+                metrics.EVENTS_UNKNOWN.labels(self.service).inc()
+            except PoisonEventError as exc:
+                poison.append((rec, exc.reason))
+        with metrics.APPLY_SECONDS.labels(self.service).time():
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    for rec, reason in poison:
+                        await self._dead_letter(conn, rec, None, f"poison: {reason}", 1, "poison")
+                    await self._apply_batch(conn, good)
+            except INFRA_ERRORS:
+                raise
+            except Exception:
+                log.info("batch of %s failed; applying one event per transaction", len(good))
+                async with self.pool.acquire() as conn, conn.transaction():
+                    for rec, reason in poison:
+                        await self._dead_letter(conn, rec, None, f"poison: {reason}", 1, "poison")
+                for rec, env in good:
+                    await self._apply_alone(rec, env)
+        if self.parked_hint:
+            self._parking_wake.set()
+
+    async def _apply_batch(
+        self, conn: asyncpg.Connection, items: list[tuple[Record, Envelope[Event]]]
+    ) -> None:
+        if not items:
+            return
+        seen: dict[str, tuple[Record, Envelope[Event]]] = {}
+        for rec, env in items:
+            seen.setdefault(env.idempotency_key, (rec, env))
+        keys = list(seen)
+        claimed = {
+            r["event_key"]
+            for r in await conn.fetch(
+                "INSERT INTO inbox (consumer, event_key, ce_type, urn)"
+                " SELECT $1, k, t, u FROM unnest($2::text[], $3::text[], $4::text[]) AS x(k, t, u)"
+                " ON CONFLICT DO NOTHING RETURNING event_key",
+                self.group_id,
+                keys,
+                [seen[k][1].type for k in keys],
+                [seen[k][1].subject for k in keys],
+            )
+        }
+        metrics.EVENTS_DUPLICATE.labels(self.service).inc(len(items) - len(claimed))
+        waiting = await self._parked_urns(conn, {seen[k][1].subject for k in claimed})
+        for key in keys:
+            if key not in claimed:
+                continue
+            rec, env = seen[key]
+            if env.subject in waiting:
+                await conn.execute(
+                    "DELETE FROM inbox WHERE consumer = $1 AND event_key = $2", self.group_id, key
+                )
+                await self._park(conn, rec, env, "queued behind a parked event of the same case")
+                continue
+            try:
+                await self._call(conn, rec, env)
+            except NotReady as exc:
+                await conn.execute(
+                    "DELETE FROM inbox WHERE consumer = $1 AND event_key = $2", self.group_id, key
+                )
+                await self._park(conn, rec, env, exc.reason)
+                waiting.add(env.subject)
+
+    async def _apply_alone(self, rec: Record, env: Envelope[Event]) -> None:
+        last: BaseException | None = None
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    await self._apply_batch(conn, [(rec, env)])
+                return
+            except INFRA_ERRORS:
+                raise
+            except Exception as exc:
+                last = exc
+                log.warning(
+                    "applying %s failed (attempt %s/%s): %s",
+                    env.type,
+                    attempt,
+                    self.max_attempts,
+                    redact(exc),
+                )
+                await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+        assert last is not None
+        async with self.pool.acquire() as conn, conn.transaction():
+            await self._dead_letter(
+                conn, rec, env, f"handler failed: {redact(last)}", self.max_attempts, "failed"
+            )
+
+    async def _call(self, conn: asyncpg.Connection, rec: Record, env: Envelope[Event]) -> None:
+        batch_span = trace.get_current_span().get_span_context()
+        token = context.attach(propagate.extract(dict(env.trace)))
+        urn_token = telemetry.set_case_urn(env.subject)
+        try:
+            with tracer.start_as_current_span(
+                f"{self.service}.apply {env.type}",
+                kind=SpanKind.CONSUMER,
+                links=[Link(batch_span)] if batch_span.is_valid else None,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.operation.type": "process",
+                    "messaging.destination.name": rec.topic,
+                    "messaging.consumer.group.name": self.group_id,
+                    "messaging.kafka.message.key": env.subject,
+                    "messaging.kafka.offset": rec.offset,
+                    "messaging.destination.partition.id": str(rec.partition),
+                    "messaging.message.id": env.id,
+                    "wja.case.urn": env.subject,
+                    "wja.event.type": env.type,
+                },
+            ):
+                await self.handler(conn, env)
+        finally:
+            telemetry.reset_case_urn(urn_token)
+            context.detach(token)
+        metrics.EVENTS_APPLIED.labels(self.service, env.type).inc()
+
+    # ---------------------------------------------------------------- parking
+    async def _parked_urns(self, conn: asyncpg.Connection, urns: set[str]) -> set[str]:
+        if not urns or not self.parked_hint:
+            return set()
+        rows = await conn.fetch(
+            "SELECT DISTINCT urn FROM parked WHERE consumer = $1 AND urn = ANY($2::text[])",
+            self.group_id,
+            list(urns),
+        )
+        return {r["urn"] for r in rows}
+
+    async def _park(
+        self, conn: asyncpg.Connection, rec: Record, env: Envelope[Event], reason: str
+    ) -> None:
+        self.parked_hint = True
+        metrics.EVENTS_PARKED.labels(self.service).inc()
+        await conn.execute(
+            'INSERT INTO parked (consumer, event_key, urn, topic, partition, "offset", key, value,'
+            " headers, reason) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
+            " ON CONFLICT (consumer, event_key) DO NOTHING",
+            self.group_id,
+            env.idempotency_key,
+            env.subject,
+            rec.topic,
+            rec.partition,
+            rec.offset,
+            rec.key,
+            rec.value,
+            [[k, v.decode(errors="replace")] for k, v in rec.headers],
+            reason[:500],
+        )
+
+    async def retry_parked(self) -> int:
+        """Retry the parked events that are due, oldest first per case; return how many applied."""
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT * FROM parked WHERE consumer = $1 ORDER BY seq LIMIT 500", self.group_id
+            )
+        if not rows:
+            self.parked_hint = False
+            return 0
+        applied = 0
+        blocked: set[str] = set()
+        for row in rows:
+            if row["urn"] in blocked:
+                continue
+            rec = Record(
+                row["topic"],
+                row["partition"],
+                row["offset"],
+                row["key"],
+                row["value"],
+                tuple((k, v.encode()) for k, v in row["headers"]),
+            )
+            env = from_record(rec.key, rec.value, rec.headers)
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    await conn.execute("DELETE FROM parked WHERE seq = $1", row["seq"])
+                    claimed = await conn.fetchval(
+                        "INSERT INTO inbox (consumer, event_key, ce_type, urn) VALUES ($1,$2,$3,$4)"
+                        " ON CONFLICT DO NOTHING RETURNING 1",
+                        self.group_id,
+                        env.idempotency_key,
+                        env.type,
+                        env.subject,
+                    )
+                    if claimed:
+                        await self._call(conn, rec, env)
+                applied += 1
+            except NotReady as exc:
+                blocked.add(row["urn"])
+                await self._still_waiting(row, rec, env, exc.reason)
+            except INFRA_ERRORS:
+                raise
+            except Exception as exc:
+                blocked.add(row["urn"])
+                async with self.pool.acquire() as conn, conn.transaction():
+                    await conn.execute("DELETE FROM parked WHERE seq = $1", row["seq"])
+                    await self._dead_letter(
+                        conn, rec, env, f"handler failed: {redact(exc)}", row["attempts"], "failed"
+                    )
+        return applied
+
+    async def _still_waiting(
+        self, row: asyncpg.Record, rec: Record, env: Envelope[Event], reason: str
+    ) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            expired = await conn.fetchval(
+                "UPDATE parked SET attempts = attempts + 1, reason = $2,"
+                " next_attempt_at = now() + make_interval(secs => $3)"
+                " WHERE seq = $1 RETURNING now() - first_parked_at > make_interval(secs => $4)",
+                row["seq"],
+                reason[:500],
+                self.parking_retry_seconds,
+                self.parking_timeout_seconds,
+            )
+            if expired:
+                await conn.execute("DELETE FROM parked WHERE seq = $1", row["seq"])
+                await self._dead_letter(
+                    conn, rec, env, f"parking timeout: {reason}", row["attempts"] + 1, "parked"
+                )
+
+    async def run_parking(self) -> None:
+        """Background task: retry parked events when woken or every ``parking_retry_seconds``."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._parking_wake.wait(), self.parking_retry_seconds)
+            self._parking_wake.clear()
+            try:
+                await self.retry_parked()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("parking retry interrupted: %s", redact(exc))
+
+    # ---------------------------------------------------------------- dead letters
+    async def _dead_letter(
+        self,
+        conn: asyncpg.Connection,
+        rec: Record,
+        env: Envelope[Event] | None,
+        reason: str,
+        attempts: int,
+        kind: str,
+    ) -> None:
+        metrics.EVENTS_DEAD.labels(self.service, kind).inc()
+        await deadletters.add(
+            conn,
+            consumer=self.service,
+            group_id=self.group_id,
+            event_key=env.idempotency_key if env else rec.fallback_key,
+            urn=env.subject if env else None,
+            ce_type=env.type if env else None,
+            topic=rec.topic,
+            partition=rec.partition,
+            offset=rec.offset,
+            key=rec.key,
+            value=rec.value,
+            headers=rec.headers,
+            attempts=attempts,
+            reason=reason,
+        )

@@ -1,0 +1,59 @@
+"""asyncpg pool lifecycle and plain-SQL migrations.
+
+Migrations are ``NNNN_what.sql`` files applied in name order, each in its own transaction,
+recorded in ``schema_migrations``. The platform's own tables (outbox, inbox, parked events,
+dead letters) are applied first, then the service's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import asyncpg
+
+PLATFORM_SQL = Path(__file__).parent / "sql"
+_MIGRATION_LOCK = 7_411_001
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typename in ("json", "jsonb"):
+        await conn.set_type_codec(
+            typename, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    """Open a pool whose connections read and write ``json``/``jsonb`` as Python values."""
+    return await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=60
+    )
+
+
+async def migrate(pool: asyncpg.Pool, directories: Sequence[Path]) -> list[str]:
+    """Apply the pending migrations of ``directories`` (platform first); return what ran.
+
+    Safe when several processes start at once: an advisory lock serialises them.
+    """
+    applied: list[str] = []
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+        try:
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+            for directory in [PLATFORM_SQL, *directories]:
+                for path in sorted(directory.glob("*.sql")):
+                    name = f"{directory.parent.name}/{directory.name}/{path.name}"
+                    if name in done:
+                        continue
+                    async with conn.transaction():
+                        await conn.execute(path.read_text())
+                        await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
+                    applied.append(name)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+    return applied

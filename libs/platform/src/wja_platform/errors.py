@@ -1,0 +1,102 @@
+"""The HTTP error contract: ``{"message": ..., "errors": [{"field": ..., "message": ...}]}``.
+
+Every invalid field is listed; submitted values are never echoed (they may be victim data).
+Domain errors need not import this module: any exception with an ``http_status`` attribute
+(and optionally ``field``) is mapped to that status with its message.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """Base of errors the API turns into a 4xx with a safe message."""
+
+    http_status = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFoundError(ServiceError):
+    """Unknown case or resource → 404."""
+
+    http_status = 404
+
+
+class ConflictError(ServiceError):
+    """Illegal transition → 409."""
+
+    http_status = 409
+
+
+class ForbiddenError(ServiceError):
+    """Wrong agency, role, force or assignment → 403."""
+
+    http_status = 403
+
+
+class InvalidError(ServiceError):
+    """A body that is well-formed but breaks a rule → 422 naming the field."""
+
+    http_status = 422
+
+
+def body(message: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """The error body."""
+    return {"message": message, "errors": errors or []}
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:] or parts
+    return ".".join(parts) or "body"
+
+
+def _message(err: dict[str, Any]) -> str:
+    if err.get("type") == "json_invalid":
+        return "the body is not valid JSON"
+    if err.get("type") == "missing":
+        return "required"
+    msg = str(err.get("msg", "invalid"))
+    return msg.removeprefix("Value error, ")
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that shape every error response."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _field(tuple(e["loc"])), "message": _message(e)} for e in exc.errors()]
+        return JSONResponse(body("the request is invalid", errors), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            body(str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def domain_or_bug(_: Request, exc: Exception) -> JSONResponse:
+        status_code = getattr(exc, "http_status", None)
+        if isinstance(status_code, int) and 400 <= status_code < 500:
+            message = getattr(exc, "message", None) or str(exc)
+            field = getattr(exc, "field", None)
+            errors = [{"field": field, "message": message}] if field else []
+            return JSONResponse(body(message, errors), status_code=status_code)
+        log.error("unhandled %s", type(exc).__name__)
+        return JSONResponse(body("internal error"), status_code=500)

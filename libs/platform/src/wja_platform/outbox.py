@@ -1,0 +1,72 @@
+"""Transactional outbox: events are written in the same transaction as the state change.
+
+:func:`add` stores the CloudEvents record (with the current trace context) and notifies the
+relay; :class:`~wja_platform.relay.OutboxRelay` publishes it after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+from opentelemetry import propagate
+from wja_schemas import Envelope, Event, to_record
+from wja_schemas.topics import case_topic
+
+NOTIFY_CHANNEL = "wja_outbox"
+
+
+def _lock_key(urn: str) -> str:
+    return f"outbox:{urn}"
+
+
+async def add(
+    conn: asyncpg.Connection, envelope: Envelope[Event], *, topic: str | None = None
+) -> None:
+    """Write an event to the outbox inside the caller's open transaction.
+
+    Rows of one URN are serialised by a transaction-scoped advisory lock, so their ids,
+    and so their publication order, follow commit order even under concurrent writers.
+    """
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    if carrier:
+        envelope = envelope.with_trace(carrier)
+    key, value, headers = to_record(envelope)
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", _lock_key(envelope.key)
+    )
+    await conn.execute(
+        "INSERT INTO outbox (ce_id, urn, ce_type, topic, value, headers) VALUES ($1,$2,$3,$4,$5,$6)",
+        envelope.id,
+        key.decode(),
+        envelope.type,
+        topic or case_topic(envelope.payload.producer),
+        value,
+        [[k, v.decode()] for k, v in headers],
+    )
+    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+
+
+async def add_raw(
+    conn: asyncpg.Connection,
+    *,
+    topic: str,
+    key: bytes | None,
+    value: bytes | None,
+    headers: Sequence[tuple[str, str]],
+    ce_id: str,
+    ce_type: str = "",
+) -> None:
+    """Write a record that is not one of this service's events (dead letters, retries)."""
+    await conn.execute(
+        "INSERT INTO outbox (ce_id, urn, ce_type, topic, value, headers) VALUES ($1,$2,$3,$4,$5,$6)"
+        " ON CONFLICT (topic, ce_id) DO NOTHING",
+        ce_id,
+        (key or b"").decode(errors="replace"),
+        ce_type,
+        topic,
+        value or b"",
+        [[k, v] for k, v in headers],
+    )
+    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)

@@ -1,0 +1,196 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, in id order.
+
+- Reads rows with ``published_at IS NULL`` in id order (no high-water mark), so a row that
+  a slower concurrent transaction commits later is never skipped.
+- Rows of one URN keep their order: they are sent in id order and Kafka keeps per-key order.
+- A crash between publish and the ``published_at`` update means the row is sent again after
+  restart: consumers' inboxes absorb the repeat.
+- Wakes on ``LISTEN wja_outbox``; polls every ``poll_seconds`` as a fallback.
+- One relay per database: a session advisory lock elects it; other instances wait.
+- When the broker's cluster id changes (a new, empty broker), every row is republished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from opentelemetry import context, propagate, trace
+from opentelemetry.trace import SpanKind
+
+from wja_platform import messaging, metrics
+from wja_platform.outbox import NOTIFY_CHANNEL
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("wja.relay")
+_RELAY_LOCK = 7_411_002
+
+
+class OutboxRelay:
+    """Publishes a service's outbox; ``run()`` is the long-lived task, ``drain()`` one pass."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        *,
+        service: str,
+        bootstrap_servers: str,
+        topics: list[str],
+        partitions: int = 3,
+        batch_size: int = 500,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.pool = pool
+        self.producer = producer
+        self.service = service
+        self.bootstrap_servers = bootstrap_servers
+        self.topics = topics
+        self.partitions = partitions
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.running = False
+        self.last_error: str | None = None
+        self._wake = asyncio.Event()
+
+    async def drain(self) -> int:
+        """Publish every unpublished row once; return how many were published."""
+        total = 0
+        while True:
+            async with self.pool.acquire() as conn:
+                rows = await conn.fetch(
+                    "SELECT id, topic, urn, value, headers FROM outbox"
+                    " WHERE published_at IS NULL ORDER BY id LIMIT $1",
+                    self.batch_size,
+                )
+            if not rows:
+                return total
+            await self._publish(rows)
+            async with self.pool.acquire() as conn:
+                await conn.execute(
+                    "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+                    [r["id"] for r in rows],
+                )
+            total += len(rows)
+            metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
+
+    async def _publish(self, rows: list[asyncpg.Record]) -> None:
+        futures = []
+        for row in rows:
+            headers: dict[str, str] = dict(row["headers"])
+            parent = propagate.extract(headers)
+            token = context.attach(parent)
+            try:
+                with tracer.start_as_current_span(
+                    f"send {row['topic']}",
+                    kind=SpanKind.PRODUCER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.operation.type": "send",
+                        "messaging.destination.name": row["topic"],
+                        "messaging.kafka.message.key": row["urn"],
+                        "messaging.message.id": headers.get("ce_id", ""),
+                        "wja.case.urn": row["urn"],
+                        "wja.event.type": headers.get("ce_type", ""),
+                    },
+                ):
+                    carrier: dict[str, str] = {}
+                    propagate.inject(carrier)
+                    headers.update(carrier)
+                    futures.append(
+                        await self.producer.send(
+                            row["topic"],
+                            value=bytes(row["value"]),
+                            key=row["urn"].encode(),
+                            headers=[(k, v.encode()) for k, v in headers.items()],
+                        )
+                    )
+            finally:
+                context.detach(token)
+        await asyncio.gather(*futures)
+
+    async def check_cluster(self) -> bool:
+        """Republish everything when the broker is a different (e.g. restarted, empty) cluster.
+
+        Returns True when a republish was scheduled.
+        """
+        cluster_id = await messaging.cluster_id(self.bootstrap_servers)
+        async with self.pool.acquire() as conn, conn.transaction():
+            known = await conn.fetchval("SELECT value FROM relay_state WHERE name = 'cluster_id'")
+            await conn.execute(
+                "INSERT INTO relay_state (name, value) VALUES ('cluster_id', $1)"
+                " ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+                cluster_id,
+            )
+            if known is not None and known != cluster_id:
+                count = await conn.fetchval(
+                    "WITH r AS (UPDATE outbox SET published_at = NULL"
+                    " WHERE published_at IS NOT NULL RETURNING 1) SELECT count(*) FROM r"
+                )
+                log.warning("broker cluster changed; republishing %s outbox rows", count)
+        if known != cluster_id:
+            await messaging.ensure_topics(
+                self.bootstrap_servers, self.topics, partitions=self.partitions
+            )
+        return known is not None and known != cluster_id
+
+    async def republish(self, since: datetime | None = None, topic: str | None = None) -> int:
+        """Mark published rows (created at or after ``since``) to be sent again."""
+        async with self.pool.acquire() as conn:
+            count: int = await conn.fetchval(
+                "WITH r AS (UPDATE outbox SET published_at = NULL WHERE published_at IS NOT NULL"
+                " AND ($1::timestamptz IS NULL OR created_at >= $1)"
+                " AND ($2::text IS NULL OR topic = $2) RETURNING 1) SELECT count(*) FROM r",
+                since,
+                topic,
+            )
+        self.wake()
+        return count
+
+    def wake(self, *_: Any) -> None:
+        """Ask the running relay to look at the outbox now."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Elect this process as the relay, then publish forever with LISTEN/NOTIFY wake-ups."""
+        while True:
+            try:
+                await self._run_elected()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.running = False
+                self.last_error = type(exc).__name__
+                log.warning("outbox relay interrupted (%s); retrying", type(exc).__name__)
+                metrics.RELAY_ERRORS.labels(self.service).inc()
+                await asyncio.sleep(1.0)
+
+    async def _run_elected(self) -> None:
+        conn: asyncpg.Connection = await self.pool.acquire()
+        try:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
+                await asyncio.sleep(self.poll_seconds)
+            await conn.add_listener(NOTIFY_CHANNEL, self.wake)
+            await self.check_cluster()
+            self.running = True
+            self.last_error = None
+            checks = 0
+            while True:
+                self._wake.clear()
+                await self.drain()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                checks += 1
+                if checks % 10 == 0:
+                    await self.check_cluster()
+        finally:
+            self.running = False
+            with contextlib.suppress(Exception):
+                await conn.remove_listener(NOTIFY_CHANNEL, self.wake)
+                await conn.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)
+            await self.pool.release(conn)

@@ -1,0 +1,134 @@
+"""OpenTelemetry set-up in one place.
+
+With any ``OTEL_EXPORTER_OTLP_*`` variable set, spans go to OTLP over HTTP; otherwise each
+process appends its spans as JSON lines to ``<state_dir>/traces/<service>.jsonl``, flushed
+within half a second, which ``wja trace <urn>`` renders. asyncpg spans never carry SQL
+parameters; FastAPI and httpx are instrumented; Kafka spans come from FastStream's middleware
+and the relay/consumer (the aiokafka instrumentation is not enabled: it would duplicate them).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+_configured = False
+_case_urn: contextvars.ContextVar[str | None] = contextvars.ContextVar("wja_case_urn", default=None)
+
+
+class CaseUrnSpanProcessor(SpanProcessor):
+    """Stamps ``wja.case.urn`` on every span started while a case is being handled."""
+
+    def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
+        urn = _case_urn.get()
+        if urn:
+            span.set_attribute("wja.case.urn", urn)
+
+
+class JsonLinesSpanExporter(SpanExporter):
+    """Appends finished spans to a JSON-lines file (one object per span)."""
+
+    def __init__(self, path: Path, service: str) -> None:
+        self.path = path
+        self.service = service
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        lines = []
+        for span in spans:
+            ctx = span.get_span_context()
+            if ctx is None:
+                continue
+            lines.append(
+                json.dumps(
+                    {
+                        "trace_id": f"{ctx.trace_id:032x}",
+                        "span_id": f"{ctx.span_id:016x}",
+                        "parent_id": f"{span.parent.span_id:016x}" if span.parent else None,
+                        "name": span.name,
+                        "kind": span.kind.name,
+                        "service": self.service,
+                        "start": span.start_time,
+                        "end": span.end_time,
+                        "status": span.status.status_code.name,
+                        "attributes": {
+                            k: v
+                            for k, v in (span.attributes or {}).items()
+                            if isinstance(v, str | int | float | bool)
+                        },
+                        "links": [
+                            {
+                                "trace_id": f"{lk.context.trace_id:032x}",
+                                "span_id": f"{lk.context.span_id:016x}",
+                            }
+                            for lk in span.links
+                        ],
+                    },
+                    separators=(",", ":"),
+                )
+            )
+        with self._lock, self.path.open("a") as fh:
+            fh.write("".join(line + "\n" for line in lines))
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        """Nothing to release: every export opens and closes the file."""
+
+
+def otlp_configured() -> bool:
+    """True when the standard ``OTEL_EXPORTER_OTLP_*`` variables ask for OTLP export."""
+    return any(k.startswith("OTEL_EXPORTER_OTLP_") for k in os.environ) or (
+        os.environ.get("OTEL_TRACES_EXPORTER", "").lower() == "otlp"
+    )
+
+
+def setup_telemetry(service: str, trace_dir: Path) -> TracerProvider:
+    """Install the tracer provider (once per process) and instrument asyncpg and httpx."""
+    global _configured  # noqa: PLW0603
+    if _configured:
+        return trace.get_tracer_provider()  # type: ignore[return-value]
+    resource = Resource.create(
+        {"service.name": os.environ.get("OTEL_SERVICE_NAME", f"wja-{service}")}
+    )
+    provider = TracerProvider(resource=resource)
+    provider.add_span_processor(CaseUrnSpanProcessor())
+    if otlp_configured():
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        exporter: SpanExporter = OTLPSpanExporter()
+    else:
+        exporter = JsonLinesSpanExporter(trace_dir / f"{service}.jsonl", f"wja-{service}")
+    provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
+    trace.set_tracer_provider(provider)
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    AsyncPGInstrumentor(capture_parameters=False).instrument()
+    HTTPXClientInstrumentor().instrument()
+    _configured = True
+    return provider
+
+
+def set_case_urn(urn: str) -> contextvars.Token[str | None]:
+    """Tag the current span, and every span started after it in this task, with the case URN.
+
+    Call it on the HTTP server span as soon as the URN is known.
+    """
+    trace.get_current_span().set_attribute("wja.case.urn", urn)
+    return _case_urn.set(urn)
+
+
+def reset_case_urn(token: contextvars.Token[str | None]) -> None:
+    """Undo :func:`set_case_urn` (consumers do, between events)."""
+    _case_urn.reset(token)

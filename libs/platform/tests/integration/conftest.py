@@ -1,0 +1,78 @@
+"""Fixtures for the plumbing's integration tests: a probe consumer service and a producer."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import ClassVar
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from wja_platform import db
+from wja_platform.app import ServiceSpec, make_app
+from wja_platform.relay import OutboxRelay
+from wja_platform.settings import ServiceSettings
+from wja_schemas.intake import CrimeReported
+from wja_schemas.types import Suspect
+
+SQL = Path(__file__).parent / "sql"
+
+
+def crime(urn: str) -> CrimeReported:
+    return CrimeReported(
+        urn=urn, force_code=urn[:2], unit=urn[2:4], victim_ref="V01-0123456789abcdef",
+        reported_at=datetime.now(UTC), offence_codes=["common_assault"], risk_level="standard",
+        suspect=Suspect(name="A Suspect"), referral_basis="none",
+    )
+
+
+def new_urn(n: int) -> str:
+    return f"01YE{n:05d}26"
+
+
+class ProbeSettings(ServiceSettings):
+    service: ClassVar[str] = "probe"
+    consumes: ClassVar[tuple[str, ...]] = ("intake",)
+
+
+@dataclass
+class Producer:
+    """Intake's side: a database with an outbox and a relay publishing it."""
+
+    pool: asyncpg.Pool
+    relay: OutboxRelay
+    kafka: AIOKafkaProducer
+
+
+@pytest.fixture
+async def producer(stack) -> AsyncIterator[Producer]:
+    pool = await db.create_pool(stack.new_database("producer"))
+    await db.migrate(pool, [])
+    kafka = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, acks="all")
+    await kafka.start()
+    topics = ["wja.intake.case.v1"]
+    relay = OutboxRelay(pool, kafka, service="intake", bootstrap_servers=stack.bootstrap, topics=topics)
+    await relay.check_cluster()
+    yield Producer(pool, relay, kafka)
+    await kafka.stop()
+    await pool.close()
+
+
+def probe_settings(stack, dsn: str, **overrides) -> ProbeSettings:
+    return ProbeSettings(
+        database_url=dsn, kafka_bootstrap_servers=stack.bootstrap, state_dir=stack.state_dir(),
+        parking_retry_seconds=0.2, consumer_retry_backoff_ms=1, **overrides,
+    )
+
+
+def probe_app(settings: ProbeSettings, handler):
+    return make_app(ServiceSpec(settings=settings, migrations=SQL, handler=handler))
+
+
+def group_suffix() -> str:
+    return uuid.uuid4().hex[:6]

@@ -1,0 +1,208 @@
+"""CloudEvents 1.0 binary-mode mapping between an :class:`Envelope` and a Kafka record.
+
+The Kafka value is exactly the payload's JSON; the attributes travel as ``ce_*`` headers,
+with ``content-type: application/json`` and the W3C trace headers. The key is the URN.
+This module is the only place that writes or parses records.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Generic, TypeVar
+
+from pydantic import ValidationError
+
+from wja_schemas.base import EVENT_TYPES, Event
+
+P = TypeVar("P", bound=Event)
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+TRACE_HEADERS = ("traceparent", "tracestate")
+
+
+class PoisonEventError(ValueError):
+    """A record that can never be processed: undecodable, or invalid against its schema.
+
+    ``reason`` is safe to log and to put on a dead-letter record: it names fields and
+    error kinds, never submitted values.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class UnknownEventTypeError(LookupError):
+    """A well-formed record of a type this reader does not know: skip and count it."""
+
+    def __init__(self, ce_type: str) -> None:
+        super().__init__(ce_type)
+        self.ce_type = ce_type
+
+
+@dataclass(frozen=True)
+class Envelope(Generic[P]):
+    """The in-process view of one record: CloudEvents attributes plus the payload."""
+
+    id: str
+    source: str
+    type: str
+    time: datetime
+    subject: str
+    payload: P
+    correlationid: str
+    causationid: str | None = None
+    dataschema: str = ""
+    trace: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The Kafka key: the case URN."""
+        return self.subject
+
+    @property
+    def idempotency_key(self) -> str:
+        """``ce_source`` + ``ce_id``: what an inbox records to apply an event once."""
+        return f"{self.source}#{self.id}"
+
+    def with_trace(self, trace: Mapping[str, str]) -> Envelope[P]:
+        """Return a copy that carries the given W3C trace headers."""
+        return replace(self, trace=dict(trace))
+
+
+def new_envelope(
+    payload: P,
+    *,
+    correlationid: str | None = None,
+    causationid: str | None = None,
+    time: datetime | None = None,
+    event_id: str | None = None,
+) -> Envelope[P]:
+    """Wrap a payload in fresh CloudEvents attributes (source and type come from its class).
+
+    Args:
+        payload: the event.
+        correlationid: the id shared by everything one case's journey causes (default: the URN).
+        causationid: the ``ce_id`` of the event or request that caused this one.
+        time: when it happened (default: now, UTC).
+        event_id: a fixed id (default: a new UUID).
+    """
+    return Envelope(
+        id=event_id or str(uuid.uuid4()),
+        source=f"/wja/{payload.producer}",
+        type=payload.ce_type,
+        time=(time or datetime.now(UTC)).astimezone(UTC),
+        subject=payload.urn,
+        payload=payload,
+        correlationid=correlationid or payload.urn,
+        causationid=causationid,
+        dataschema=payload.ce_type,
+    )
+
+
+def format_time(value: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def to_record(envelope: Envelope[Event]) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+    """Return ``(key, value, headers)`` of the Kafka record for an envelope."""
+    attrs = {
+        "ce_id": envelope.id,
+        "ce_source": envelope.source,
+        "ce_type": envelope.type,
+        "ce_specversion": SPEC_VERSION,
+        "ce_time": format_time(envelope.time),
+        "ce_subject": envelope.subject,
+        "ce_partitionkey": envelope.subject,
+        "ce_dataschema": envelope.dataschema or envelope.type,
+        "ce_correlationid": envelope.correlationid,
+        "content-type": CONTENT_TYPE,
+    }
+    if envelope.causationid:
+        attrs["ce_causationid"] = envelope.causationid
+    for name in TRACE_HEADERS:
+        if envelope.trace.get(name):
+            attrs[name] = envelope.trace[name]
+    headers = [(k, v.encode()) for k, v in attrs.items()]
+    value = envelope.payload.model_dump_json().encode()
+    return envelope.key.encode(), value, headers
+
+
+def _header_map(
+    headers: Iterable[tuple[str, bytes | str]] | Mapping[str, bytes | str],
+) -> dict[str, str]:
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    out: dict[str, str] = {}
+    for name, raw in items:
+        try:
+            out[name.lower()] = raw.decode() if isinstance(raw, bytes | bytearray) else str(raw)
+        except UnicodeDecodeError as exc:
+            msg = f"header {name} is not UTF-8"
+            raise PoisonEventError(msg) from exc
+    return out
+
+
+def _redacted(exc: ValidationError) -> str:
+    parts = [
+        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['type']}" for err in exc.errors()
+    ]
+    return "schema-invalid: " + "; ".join(parts[:10])
+
+
+def from_record(
+    key: bytes | None,
+    value: bytes | None,
+    headers: Iterable[tuple[str, bytes | str]] | Mapping[str, bytes | str],
+) -> Envelope[Event]:
+    """Parse a Kafka record into an envelope.
+
+    Raises:
+        PoisonEventError: missing attributes, bad JSON, or a payload invalid against its schema.
+        UnknownEventTypeError: a valid record of a type not in :data:`EVENT_TYPES`.
+    """
+    attrs = _header_map(headers)
+    missing = [n for n in ("ce_id", "ce_source", "ce_type", "ce_specversion") if not attrs.get(n)]
+    if missing:
+        raise PoisonEventError("missing CloudEvents headers: " + ", ".join(missing))
+    if attrs["ce_specversion"] != SPEC_VERSION:
+        raise PoisonEventError(f"unsupported ce_specversion {attrs['ce_specversion']!r}")
+    model = EVENT_TYPES.get(attrs["ce_type"])
+    if model is None:
+        raise UnknownEventTypeError(attrs["ce_type"])
+    try:
+        data = json.loads(value or b"")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PoisonEventError("undecodable: value is not JSON") from exc
+    if not isinstance(data, dict):
+        raise PoisonEventError("undecodable: value is not a JSON object")
+    try:
+        payload = model.model_validate(data)
+    except ValidationError as exc:
+        raise PoisonEventError(_redacted(exc)) from exc
+    subject = attrs.get("ce_subject") or (key.decode(errors="replace") if key else "")
+    if subject != payload.urn:
+        raise PoisonEventError("ce_subject does not match the payload's urn")
+    try:
+        time = datetime.fromisoformat(attrs.get("ce_time", "").replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise PoisonEventError("ce_time is not RFC 3339") from exc
+    if time.tzinfo is None:
+        raise PoisonEventError("ce_time has no UTC offset")
+    return Envelope(
+        id=attrs["ce_id"],
+        source=attrs["ce_source"],
+        type=attrs["ce_type"],
+        time=time.astimezone(UTC),
+        subject=subject,
+        payload=payload,
+        correlationid=attrs.get("ce_correlationid") or subject,
+        causationid=attrs.get("ce_causationid"),
+        dataschema=attrs.get("ce_dataschema", ""),
+        trace={n: attrs[n] for n in TRACE_HEADERS if n in attrs},
+    )
