@@ -85,3 +85,62 @@ async def serve_app(app: Any, base_url: str = "http://testserver") -> AsyncItera
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield client
+
+
+async def publish(bootstrap: str, *envelopes: Any) -> None:
+    """Put events on their producer's topic directly (as that producer's relay would)."""
+    from aiokafka import AIOKafkaProducer
+
+    from wja_schemas import to_record
+    from wja_schemas.topics import case_topic
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for env in envelopes:
+            key, value, headers = to_record(env)
+            await producer.send_and_wait(case_topic(env.payload.producer), value, key=key, headers=headers)
+    finally:
+        await producer.stop()
+
+
+async def topic_records(bootstrap: str, topic: str, timeout_ms: int = 1500) -> list[Any]:
+    """Every record now on ``topic`` (read with a throw-away consumer, no group)."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None,
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    out: list[Any] = []
+    try:
+        batches = await consumer.getmany(timeout_ms=timeout_ms)
+        while batches:
+            out += [m for msgs in batches.values() for m in msgs]
+            batches = await consumer.getmany(timeout_ms=300)
+    finally:
+        await consumer.stop()
+    return out
+
+
+def token(state_dir: Path, agency: str, role: str, sub: str = "tester", **claims: Any) -> dict[str, str]:
+    """An ``Authorization`` header with a token signed by the dev key of ``state_dir``."""
+    from wja_platform import auth
+
+    key = auth.ensure_dev_key(state_dir).read_text().strip()
+    return {"Authorization": f"Bearer {auth.mint(key, sub=sub, agency=agency, role=role, **claims)}"}
+
+
+async def eventually(predicate: Any, timeout: float = 20.0, step: float = 0.05) -> Any:
+    """Await ``predicate()`` until it returns something truthy; fail after ``timeout`` seconds."""
+    import asyncio
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await predicate()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(step)

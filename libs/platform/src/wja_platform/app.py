@@ -279,3 +279,21 @@ def _ops_router(service: str) -> APIRouter:
         return {"republished": await runtime.relay.republish(request.since, case_topic(service))}
 
     return router
+
+
+def serve(create_app: Callable[[], FastAPI], settings: ServiceSettings) -> None:
+    """Run a service with uvicorn; a port already taken is a one-line message, not a traceback."""
+    import socket
+    import sys
+
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s wja-{settings.service} %(levelname)s %(message)s")
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((settings.http_host, settings.port))
+        except OSError:
+            sys.stderr.write(f"wja-{settings.service}: port {settings.port} is already in use\n")
+            raise SystemExit(2) from None
+    uvicorn.run(create_app(), host=settings.http_host, port=settings.port, log_level="warning", access_log=False)

@@ -1,0 +1,96 @@
+"""Envelope encryption of personal data at rest (victim contact details).
+
+Each row gets its own data key (AES-256-GCM), wrapped by a key-encryption key (KEK) named by
+a key id. Settings give the KEKs as ``WJA_DATA_KEY`` = ``id1:base64key,id2:base64key`` (the
+first encrypts; all decrypt), so keys rotate: add a new first key, re-wrap, retire the old.
+In dev mode a key is generated under the state directory.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+DEV_DATA_KEY = "dev-data.key"
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """An encrypted value as stored: the KEK id, the wrapped data key and the ciphertext."""
+
+    key_id: str
+    wrapped_key: bytes
+    ciphertext: bytes
+
+
+class Keyring:
+    """Key-encryption keys by id; the first is used to seal."""
+
+    def __init__(self, keys: dict[str, bytes]) -> None:
+        if not keys:
+            msg = "no data encryption key configured (WJA_DATA_KEY)"
+            raise ValueError(msg)
+        for kid, key in keys.items():
+            if len(key) != 32:
+                msg = f"data key {kid} must be 32 bytes"
+                raise ValueError(msg)
+        self.keys = keys
+        self.primary = next(iter(keys))
+
+    @classmethod
+    def parse(cls, spec: str) -> Keyring:
+        """From ``id:base64,id2:base64``."""
+        keys: dict[str, bytes] = {}
+        for part in filter(None, (p.strip() for p in spec.split(","))):
+            kid, _, b64 = part.partition(":")
+            keys[kid] = base64.urlsafe_b64decode(b64 + "=" * (-len(b64) % 4))
+        return cls(keys)
+
+    @classmethod
+    def from_settings(cls, data_key: str, data_key_file: Path | None, state_dir: Path, env: str) -> Keyring:
+        """The configured keys; in dev mode, a generated key kept in the state directory."""
+        spec = data_key or (data_key_file.read_text().strip() if data_key_file else "")
+        if not spec:
+            if env != "dev":
+                msg = "WJA_DATA_KEY (or WJA_DATA_KEY_FILE) must be set outside dev mode"
+                raise ValueError(msg)
+            path = state_dir / DEV_DATA_KEY
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("dev1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+                path.chmod(0o600)
+            spec = path.read_text().strip()
+        return cls.parse(spec)
+
+    def seal(self, value: dict[str, Any], aad: str) -> Sealed:
+        """Encrypt a JSON-able value under a fresh data key, bound to ``aad`` (e.g. the URN)."""
+        data_key = AESGCM.generate_key(bit_length=256)
+        nonce = os.urandom(12)
+        ciphertext = nonce + AESGCM(data_key).encrypt(nonce, json.dumps(value).encode(), aad.encode())
+        wrap_nonce = os.urandom(12)
+        kek = AESGCM(self.keys[self.primary])
+        wrapped = wrap_nonce + kek.encrypt(wrap_nonce, data_key, self.primary.encode())
+        return Sealed(self.primary, wrapped, ciphertext)
+
+    def open(self, sealed: Sealed, aad: str) -> dict[str, Any]:
+        """Decrypt a sealed value (any known key id)."""
+        kek = AESGCM(self.keys[sealed.key_id])
+        data_key = kek.decrypt(sealed.wrapped_key[:12], sealed.wrapped_key[12:], sealed.key_id.encode())
+        plain = AESGCM(data_key).decrypt(sealed.ciphertext[:12], sealed.ciphertext[12:], aad.encode())
+        result: dict[str, Any] = json.loads(plain)
+        return result
+
+    def rewrap(self, sealed: Sealed) -> Sealed:
+        """Wrap a row's data key with the primary KEK (key rotation; the data is not touched)."""
+        kek = AESGCM(self.keys[sealed.key_id])
+        data_key = kek.decrypt(sealed.wrapped_key[:12], sealed.wrapped_key[12:], sealed.key_id.encode())
+        wrap_nonce = os.urandom(12)
+        wrapped = wrap_nonce + AESGCM(self.keys[self.primary]).encrypt(wrap_nonce, data_key, self.primary.encode())
+        return Sealed(self.primary, wrapped, sealed.ciphertext)

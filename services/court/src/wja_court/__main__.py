@@ -1,0 +1,8 @@
+"""`python -m wja_court`: run the court service."""
+
+from wja_court.bootstrap import create_app
+from wja_court.config import CourtSettings
+from wja_platform.app import serve
+
+if __name__ == "__main__":
+    serve(create_app, CourtSettings())

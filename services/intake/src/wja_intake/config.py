@@ -1,0 +1,19 @@
+"""Settings of the intake service (environment prefix `INTAKE_`)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic_settings import SettingsConfigDict
+
+from wja_platform.settings import ServiceSettings
+
+
+class IntakeSettings(ServiceSettings):
+    """The intake service's settings; defaults are the embedded stack's."""
+
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
+
+    service: ClassVar[str] = "intake"
+    default_port: ClassVar[int] = 8101
+    consumes: ClassVar[tuple[str, ...]] = ("charging", "support",)
