@@ -1,0 +1,139 @@
+"""The ``wja`` command."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import datetime
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+
+from wja_cli import config
+
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+app = typer.Typer(help="Whole Justice: run the embedded stack and operate it.", no_args_is_help=True)
+dlq_app = typer.Typer(help="Dead letters of a consuming service.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+console = Console()
+err = Console(stderr=True)
+
+PRODUCERS = ("intake", "charging", "court", "support")
+CONSUMERS = ("intake", "charging", "court", "support", "insights")
+
+
+@app.command()
+def setup() -> None:
+    """Create the state directory with the dev signing key and the dev data key."""
+    from wja_platform import auth, crypto
+
+    state = config.state_dir()
+    auth.ensure_dev_key(state)
+    crypto.Keyring.from_settings("", None, state, "dev")
+    console.print(f"state directory ready: {state}")
+
+
+@app.command()
+def up(
+    services: Annotated[str | None, typer.Option(help="Comma-separated services to start (default: all)")] = None,
+) -> None:
+    """Start PostgreSQL, the broker and every service; Ctrl-C stops everything."""
+    from wja_cli import up as stack_up
+
+    stack_up.run(config.state_dir(), services.split(",") if services else None)
+
+
+@app.command()
+def token(
+    agency: Annotated[str, typer.Option(help="police, cps, court or idva")],
+    role: Annotated[str, typer.Option(help="e.g. officer, supervisor, prosecutor, listing_officer, idva, manager, analyst, service")],
+    sub: Annotated[str, typer.Option(help="who the token names")],
+    force: Annotated[str | None, typer.Option(help="limit a police caller to a force")] = None,
+    team: Annotated[str | None, typer.Option(help="IDVA team")] = None,
+    ttl: Annotated[str, typer.Option(help="lifetime, e.g. 8h, 30m")] = "8h",
+) -> None:
+    """Print only a JWT the embedded stack accepts."""
+    from wja_cli import tokens
+
+    try:
+        typer.echo(tokens.mint(agency, role, sub, force, team, ttl))
+    except ValueError as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def trace(urn: str) -> None:
+    """Show a case's spans across all services as trees (service, operation, duration)."""
+    from wja_cli import traces
+
+    spans = traces.case_spans(traces.load_spans(config.state_dir() / "traces"), urn)
+    if not spans:
+        err.print(f"no spans found for {urn} under {config.state_dir() / 'traces'}")
+        raise typer.Exit(1)
+    for tree in traces.build_trees(spans):
+        console.print(tree)
+    console.print(f"\n{len(spans)} spans from {', '.join(sorted(traces.services_in(spans)))}")
+
+
+def _admin(service: str, method: str, path: str, json: object = None) -> object:
+    from wja_cli import tokens
+
+    url = config.service_url(service) + path
+    try:
+        response = httpx.request(method, url, json=json, headers=tokens.service_headers(), timeout=30)
+    except httpx.HTTPError as exc:
+        err.print(f"error: cannot reach wja-{service} at {url} ({type(exc).__name__}); is it running?")
+        raise typer.Exit(1) from None
+    if response.status_code >= 400:
+        err.print(f"error: wja-{service} answered {response.status_code}: {response.text}")
+        raise typer.Exit(1)
+    return response.json()
+
+
+ServiceOpt = Annotated[str, typer.Option("--service", "-s", help="the consuming service")]
+IdsOpt = Annotated[list[int] | None, typer.Option("--id", help="dead letter id (repeatable; default: all open)")]
+
+
+@dlq_app.command("list")
+def dlq_list(service: ServiceOpt, status: str = "open") -> None:
+    """List dead letters: origin (topic/partition/offset/group), attempts and reason."""
+    rows = _admin(service, "GET", f"/admin/dlq?status={status}")
+    assert isinstance(rows, list)
+    for row in rows:
+        console.print(
+            f"{row['id']:>6}  {row['created_at'][:19]}  {row['topic']}[{row['partition']}]@{row['offset']}"
+            f"  {row['ce_type'] or '-'}  {row['urn'] or '-'}  attempts={row['attempts']}  {row['reason']}"
+        )
+    console.print(f"{len(rows)} {status} dead letter(s) in wja-{service}")
+
+
+@dlq_app.command("replay")
+def dlq_replay(service: ServiceOpt, ids: IdsOpt = None) -> None:
+    """Send dead letters back through the consumer's own retry topic."""
+    console.print(_admin(service, "POST", "/admin/dlq/replay", {"ids": ids}))
+
+
+@dlq_app.command("purge")
+def dlq_purge(service: ServiceOpt, ids: IdsOpt = None) -> None:
+    """Drop dead letters for good."""
+    console.print(_admin(service, "POST", "/admin/dlq/purge", {"ids": ids}))
+
+
+@app.command()
+def replay(
+    producer: Annotated[str, typer.Option(help="intake, charging, court or support")],
+    since: Annotated[datetime | None, typer.Option(help="only events created at or after (ISO time)")] = None,
+) -> None:
+    """Republish a producer's outbox (its retained log); consumers' inboxes absorb repeats."""
+    if producer not in PRODUCERS:
+        err.print(f"error: --producer must be one of {', '.join(PRODUCERS)}")
+        raise typer.Exit(2)
+    body = {"since": since.isoformat() if since else None}
+    console.print(_admin(producer, "POST", "/admin/replay", body))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite (what `make test` and CI run). Unit, integration, system and e2e tests
+# all run on the real embedded broker and PostgreSQL that the fixtures start.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+# The IDVA page's browser test drives a real headless Chromium (Debian's package).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing chromium (Debian package) for the browser test…"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  ($SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null) \
+    || { echo "error: could not install chromium; the browser test needs it"; exit 1; }
+fi
+
+echo "== ruff"
+.venv/bin/ruff check . || exit 1
+echo "== import contracts"
+.venv/bin/lint-imports || exit 1
+echo "== pytest"
+.venv/bin/pytest "$@"
+rc=$?
+if [ "$rc" = 5 ]; then
+  echo "error: pytest collected no tests"
+  exit 1
+fi
+exit "$rc"
