@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +36,9 @@ from opentelemetry import context, propagate, trace
 from opentelemetry.trace import Link, SpanKind
 from wja_schemas import Envelope, Event, PoisonEventError, UnknownEventTypeError, from_record
 
-from wja_platform import deadletters, metrics, telemetry
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
+
+from wja_platform import deadletters, metrics, outbox, telemetry
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("wja.consumer")
@@ -138,7 +140,7 @@ class EventConsumer:
                 poison.append((rec, exc.reason))
         with metrics.APPLY_SECONDS.labels(self.service).time():
             try:
-                async with self.pool.acquire() as conn, conn.transaction():
+                async with self._transaction() as conn:
                     for rec, reason in poison:
                         await self._dead_letter(conn, rec, None, f"poison: {reason}", 1, "poison")
                     await self._apply_batch(conn, good)
@@ -153,6 +155,23 @@ class EventConsumer:
                     await self._apply_alone(rec, env)
         if self.parked_hint:
             self._parking_wake.set()
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """One transaction for a batch: one span for it (per-statement spans are suppressed
+        here to keep batches fast) and the batch's outbox rows written in one statement."""
+        with tracer.start_as_current_span(
+            f"{self.service}.transaction", attributes={"db.system.name": "postgresql"}
+        ) as span:
+            token = context.attach(context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
+            try:
+                with outbox.buffered() as rows:
+                    async with self.pool.acquire() as conn, conn.transaction():
+                        yield conn
+                        span.set_attribute("wja.outbox.rows", len(rows))
+                        await outbox.flush(conn, rows)
+            finally:
+                context.detach(token)
 
     async def _apply_batch(
         self, conn: asyncpg.Connection, items: list[tuple[Record, Envelope[Event]]]
@@ -200,7 +219,7 @@ class EventConsumer:
         last: BaseException | None = None
         for attempt in range(1, self.max_attempts + 1):
             try:
-                async with self.pool.acquire() as conn, conn.transaction():
+                async with self._transaction() as conn:
                     await self._apply_batch(conn, [(rec, env)])
                 return
             except INFRA_ERRORS:
@@ -223,7 +242,7 @@ class EventConsumer:
 
     async def _call(self, conn: asyncpg.Connection, rec: Record, env: Envelope[Event]) -> None:
         batch_span = trace.get_current_span().get_span_context()
-        token = context.attach(propagate.extract(dict(env.trace)))
+        token = context.attach(propagate.extract(dict(env.trace), context=context.get_current()))
         urn_token = telemetry.set_case_urn(env.subject)
         try:
             with tracer.start_as_current_span(

@@ -6,7 +6,10 @@ relay; :class:`~wja_platform.relay.OutboxRelay` publishes it after commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import contextvars
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import asyncpg
 from opentelemetry import propagate
@@ -14,6 +17,37 @@ from wja_schemas import Envelope, Event, to_record
 from wja_schemas.topics import case_topic
 
 NOTIFY_CHANNEL = "wja_outbox"
+_INSERT = "INSERT INTO outbox (ce_id, urn, ce_type, topic, value, headers) VALUES ($1,$2,$3,$4,$5,$6)"
+_buffer: contextvars.ContextVar[list[tuple[Any, ...]] | None] = contextvars.ContextVar(
+    "wja_outbox_buffer", default=None
+)
+
+
+@contextlib.contextmanager
+def buffered() -> Iterator[list[tuple[Any, ...]]]:
+    """Collect :func:`add` calls instead of writing each; the caller must :func:`flush` them.
+
+    The consumer uses this to write a whole batch's outbox rows in one statement.
+    """
+    rows: list[tuple[Any, ...]] = []
+    token = _buffer.set(rows)
+    try:
+        yield rows
+    finally:
+        _buffer.reset(token)
+
+
+async def flush(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Write buffered rows in the open transaction: per-URN locks in a fixed order, one insert."""
+    if not rows:
+        return
+    urns = sorted({_lock_key(r[1]) for r in rows})
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k ORDER BY k", urns
+    )
+    await conn.executemany(_INSERT, rows)
+    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+    rows.clear()
 
 
 def _lock_key(urn: str) -> str:
@@ -33,11 +67,7 @@ async def add(
     if carrier:
         envelope = envelope.with_trace(carrier)
     key, value, headers = to_record(envelope)
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", _lock_key(envelope.key)
-    )
-    await conn.execute(
-        "INSERT INTO outbox (ce_id, urn, ce_type, topic, value, headers) VALUES ($1,$2,$3,$4,$5,$6)",
+    row = (
         envelope.id,
         key.decode(),
         envelope.type,
@@ -45,6 +75,12 @@ async def add(
         value,
         [[k, v.decode()] for k, v in headers],
     )
+    buffer = _buffer.get()
+    if buffer is not None:
+        buffer.append(row)
+        return
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", _lock_key(envelope.key))
+    await conn.execute(_INSERT, *row)
     await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
 
 

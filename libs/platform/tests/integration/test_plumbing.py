@@ -224,4 +224,4 @@ async def test_parking_timeout_dead_letters(stack, producer):
         await producer.relay.drain()
         rows = await wait_until(lambda: _dead(app.state.runtime.pool, 1, urn))
         assert rows[0]["reason"].startswith("parking timeout")
-        assert await app.state.runtime.pool.fetchval("SELECT count(*) FROM parked") == 0
+        assert await app.state.runtime.pool.fetchval("SELECT count(*) FROM parked WHERE urn = $1", urn) == 0

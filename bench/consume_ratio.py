@@ -1,0 +1,140 @@
+"""Raw aiokafka consume rate vs the platform's effectively-once apply rate, on the same data.
+
+Starts its own broker and PostgreSQL (free ports, temporary directory), puts N events on
+``wja.intake.case.v1``, then measures:
+
+1. raw: an aiokafka consumer reading every record (no decoding, no database);
+2. platform: the service runtime's consumer (FastStream batch subscriber → CloudEvents parse →
+   one transaction per batch with inbox claim + a state row + an outbox event per event →
+   offsets committed after commit).
+
+Prints both rates and their ratio (target ≥ 0.25). Usage: ``python bench/consume_ratio.py [N]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import ClassVar
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from wja_cli.stack import Broker, Postgres
+from wja_cli.testing import free_port, serve_app
+from wja_platform import outbox
+from wja_platform.app import ServiceSpec, make_app
+from wja_platform.settings import ServiceSettings
+from wja_schemas import new_envelope, to_record
+from wja_schemas.intake import CrimeReported
+from wja_schemas.types import Suspect
+
+SQL = Path(tempfile.mkdtemp(prefix="wja-bench-sql-"))
+(SQL / "0001_bench.sql").write_text("CREATE TABLE seen (urn text PRIMARY KEY, n integer NOT NULL);")
+
+
+class BenchSettings(ServiceSettings):
+    service: ClassVar[str] = "bench"
+    consumes: ClassVar[tuple[str, ...]] = ("intake",)
+
+
+def event(urn: str) -> CrimeReported:
+    return CrimeReported(
+        urn=urn, force_code="01", unit="YE", victim_ref="V01-0123456789abcdef",
+        reported_at=datetime.now(UTC), offence_codes=["common_assault"], risk_level="standard",
+        suspect=Suspect(name="A Suspect"), referral_basis="none",
+    )
+
+
+async def handler(conn, env) -> None:
+    """A realistic effect: update case state and publish a follow-up event."""
+    await conn.execute(
+        "INSERT INTO seen (urn, n) VALUES ($1, 1) ON CONFLICT (urn) DO UPDATE SET n = seen.n + 1",
+        env.subject,
+    )
+    await outbox.add(conn, new_envelope(env.payload, causationid=env.id), topic="wja.bench.out.v1")
+
+
+async def produce(bootstrap: str, n: int) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        futures = []
+        for i in range(n):
+            key, value, headers = to_record(new_envelope(event(f"01YE{i % 2000:05d}26")))
+            futures.append(await producer.send("wja.intake.case.v1", value, key=key, headers=headers))
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def raw_rate(bootstrap: str, n: int) -> float:
+    consumer = AIOKafkaConsumer(
+        "wja.intake.case.v1", bootstrap_servers=bootstrap, group_id=f"raw-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest", enable_auto_commit=False, fetch_max_wait_ms=5, max_poll_records=500,
+    )
+    await consumer.start()
+    seen, start = 0, None
+    try:
+        while seen < n:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=500)
+            if start is None and batches:
+                start = time.perf_counter()
+            seen += sum(len(m) for m in batches.values())
+            if batches:
+                await consumer.commit()
+        assert start is not None
+        return n / (time.perf_counter() - start)
+    finally:
+        await consumer.stop()
+
+
+async def platform_rate(pg: Postgres, bootstrap: str, n: int, state: Path) -> float:
+    pg.psql("CREATE DATABASE bench")
+    settings = BenchSettings(
+        database_url=f"postgresql://postgres@127.0.0.1:{pg.port}/bench", kafka_bootstrap_servers=bootstrap,
+        state_dir=state, consumer_group=f"bench-{uuid.uuid4().hex[:6]}", consumer_batch_size=500,
+    )
+    app = make_app(ServiceSpec(settings=settings, migrations=SQL, handler=handler))
+    async with serve_app(app):
+        pool = app.state.runtime.pool
+        start = None
+        while True:
+            done = await pool.fetchval("SELECT count(*) FROM inbox")
+            if start is None and done:
+                start = time.perf_counter()
+            if done >= n:
+                break
+            await asyncio.sleep(0.01)
+        assert start is not None
+        return n / (time.perf_counter() - start)
+
+
+async def main(n: int) -> None:
+    root = Path(tempfile.mkdtemp(prefix="wja-bench-"))
+    pg = Postgres(free_port(), root / "pg" / "data")
+    broker = Broker(free_port(), root / "broker.log")
+    pg.start()
+    broker.start()
+    try:
+        from wja_platform import messaging
+
+        await messaging.ensure_topics(broker.bootstrap, ["wja.intake.case.v1", "wja.bench.out.v1"], partitions=3)
+        await produce(broker.bootstrap, n)
+        raw = await raw_rate(broker.bootstrap, n)
+        applied = await platform_rate(pg, broker.bootstrap, n, root / "state")
+        print(f"events: {n}  (batch 500, fetch_max_wait_ms 5)")
+        print(f"raw aiokafka consume:        {raw:10.0f} events/s")
+        print(f"platform effectively-once:   {applied:10.0f} events/s  (tx + inbox + state + outbox)")
+        print(f"ratio:                       {applied / raw:10.3f}  (target >= 0.25)")
+    finally:
+        broker.stop()
+        pg.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 20000))
