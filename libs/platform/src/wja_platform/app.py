@@ -98,6 +98,8 @@ def _subscribe(runtime: Runtime) -> None:
         max_records=settings.consumer_batch_size,
         auto_offset_reset="earliest",
         fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+        session_timeout_ms=settings.consumer_session_timeout_ms,
+        heartbeat_interval_ms=max(100, settings.consumer_session_timeout_ms // 6),
         batch_timeout_ms=100,
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
