@@ -135,5 +135,41 @@ def replay(
     console.print(_admin(producer, "POST", "/admin/replay", body))
 
 
+@app.command()
+def simulate(
+    cases: Annotated[int, typer.Option(help="how many case journeys")] = 100,
+    rate: Annotated[float, typer.Option(help="cases started per second")] = 10.0,
+    seed: Annotated[int, typer.Option(help="random seed of the outcome mix")] = 1,
+    concurrency: Annotated[int, typer.Option(help="journeys in flight at most")] = 40,
+    sessions: Annotated[bool, typer.Option(help="create court sessions first")] = True,
+) -> None:
+    """Drive realistic journeys through the public APIs, with a progress bar and a summary."""
+    import asyncio
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from wja_cli import journeys, tokens
+    from wja_cli import simulate as sim
+
+    plans = journeys.plan(cases, seed=seed)
+    urls = {s: config.service_url(s) for s in ("intake", "charging", "court", "support")}
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=console) as progress:
+        task = progress.add_task("journeys", total=cases)
+        summary = asyncio.run(sim.simulate(
+            plans, urls, tokens.dev_key(), rate=rate, concurrency=concurrency, sessions=sessions,
+            on_done=lambda _p, _o: progress.advance(task),
+        ))
+    console.print(f"\n{summary.completed}/{summary.cases} journeys completed in {summary.seconds:.1f}s "
+                  f"({summary.completed / max(summary.seconds, 1e-9):.1f}/s)")
+    for outcome, n in summary.outcomes.most_common():
+        console.print(f"  {n:>6}  {outcome}")
+    if summary.failed:
+        console.print("[red]failed steps:[/red]")
+        for step, n in summary.failed.most_common():
+            console.print(f"  {n:>6}  {step}")
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()

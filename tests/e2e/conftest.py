@@ -1,0 +1,53 @@
+"""The whole system for end-to-end tests: every service as its own process on the test stack.
+
+The services run with their real entry points (``python -m wja_<svc>``), against the
+session's broker and PostgreSQL (one database and role per service), on free ports, with
+their own state directory (dev keys, span files).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from wja_cli.testing import TestStack, free_port, token
+from wja_cli.up import Stack, available_services
+
+
+@dataclass
+class System:
+    """A running system: URLs per service and tokens per caller."""
+
+    stack: Stack
+    test_stack: TestStack
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.stack.ports[service]}"
+
+    def client(self, service: str, agency: str, role: str, sub: str = "tester", **claims: str) -> httpx.Client:
+        headers = token(self.stack.state_dir, agency, role, sub=sub, **claims)
+        return httpx.Client(base_url=self.url(service), headers=headers, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def system(stack: TestStack) -> Iterator[System]:
+    """All services, started once per session, stopped at the end."""
+    stack.pg.ensure_databases()
+    runner = Stack(state_dir=stack.state_dir(), ports={s: free_port() for s in
+                   ("intake", "charging", "court", "support", "insights")})
+    runner.services = available_services()
+    runner.pg, runner.broker = stack.pg, stack.broker
+    runner.extra_env = {"SUPPORT_IDVA_ROSTER": '[{"sub":"idva-a","team":"default","forces":["01"]},'
+                        '{"sub":"idva-b","team":"default","forces":["01"]}]'}
+    try:
+        for service in runner.services:
+            runner.start_service(service)
+        for service in runner.services:
+            runner.wait_ready(service, timeout=90)
+        yield System(runner, stack)
+    finally:
+        for service in list(runner.procs):
+            runner.stop_service(service)
