@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-
 from wja_cli.testing import TestStack, free_port, token
 from wja_cli.up import Stack, available_services
 

@@ -17,9 +17,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from wja_platform import auth
 
 from wja_cli.journeys import EVIDENCE, CasePlan
-from wja_platform import auth
 
 
 class StepFailed(Exception):

@@ -90,7 +90,6 @@ async def serve_app(app: Any, base_url: str = "http://testserver") -> AsyncItera
 async def publish(bootstrap: str, *envelopes: Any) -> None:
     """Put events on their producer's topic directly (as that producer's relay would)."""
     from aiokafka import AIOKafkaProducer
-
     from wja_schemas import to_record
     from wja_schemas.topics import case_topic
 

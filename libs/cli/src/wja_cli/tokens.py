@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from wja_cli import config
 from wja_platform import auth
+
+from wja_cli import config
 
 _TTL = re.compile(r"^(\d+)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}

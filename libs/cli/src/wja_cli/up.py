@@ -21,7 +21,15 @@ import httpx
 from rich.console import Console
 
 from wja_cli import config
-from wja_cli.stack import SERVICES, Broker, Postgres, StackError, port_free, stop_process, wait_for_port
+from wja_cli.stack import (
+    SERVICES,
+    Broker,
+    Postgres,
+    StackError,
+    port_free,
+    stop_process,
+    wait_for_port,
+)
 
 console = Console()
 

@@ -33,10 +33,9 @@ from typing import Any
 
 import asyncpg
 from opentelemetry import context, propagate, trace
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.trace import Link, SpanKind
 from wja_schemas import Envelope, Event, PoisonEventError, UnknownEventTypeError, from_record
-
-from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 
 from wja_platform import deadletters, metrics, outbox, telemetry
 

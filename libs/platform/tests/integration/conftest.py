@@ -12,7 +12,6 @@ from typing import ClassVar
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
-
 from wja_platform import db
 from wja_platform.app import ServiceSpec, make_app
 from wja_platform.relay import OutboxRelay

@@ -7,7 +7,6 @@ import random
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-
 from wja_cli.testing import serve_app
 from wja_platform import outbox
 from wja_platform.consumer import NotReady
