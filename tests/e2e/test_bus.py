@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from cloudevents.kafka import KafkaMessage, from_binary
+from cloudevents.v1.kafka import KafkaMessage, from_binary
 from confluent_kafka import Consumer, TopicPartition
 from wja_schemas.topics import CASE_TOPICS
 

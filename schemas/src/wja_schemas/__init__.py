@@ -5,7 +5,7 @@ every event type is registered in :data:`EVENT_TYPES`. :mod:`envelope` maps an e
 CloudEvents binary-mode Kafka record and back.
 """
 
-from wja_schemas import intake  # noqa: F401  (registers the event types)
+from wja_schemas import charging, court, intake, support  # noqa: F401  (registers the event types)
 from wja_schemas.base import EVENT_TYPES, Event
 from wja_schemas.envelope import (
     Envelope,

@@ -103,3 +103,31 @@ class Suspect(BaseModel):
     name: str = Field(max_length=200)
     date_of_birth: date | None = None
     pnc_id: str | None = Field(default=None, max_length=20)
+
+BailKind = Literal["pre_charge_bail", "released_under_investigation", "remanded"]
+CourtBailKind = Literal["remanded", "conditional_bail", "unconditional_bail"]
+ReferralBasis = Literal["consent", "marac", "safeguarding", "none"]
+RiskTool = Literal["DASH", "DARA"]
+EvidenceCode = Literal[
+    "bwv", "999_call", "photographs", "medical", "witness_statement", "victim_statement",
+    "cctv", "digital", "forensic", "other",
+]
+ChargingTest = Literal["full_code", "threshold"]
+AnticipatedPlea = Literal["guilty", "not_guilty", "unknown"]
+DecisionKind = Literal["charge", "no_further_action", "out_of_court_disposal", "further_material_required"]
+DecisionBasis = Literal["evidential", "public_interest"]
+DiscontinuanceReason = Literal[
+    "victim_retraction", "victim_non_attendance", "evidence_does_not_support", "other_evidential", "public_interest"
+]
+HearingType = Literal["first_hearing", "trial", "sentencing", "other"]
+HearingResult = Literal["guilty_plea", "not_guilty_plea", "adjourned", "effective", "cracked", "ineffective"]
+Verdict = Literal["convicted", "acquitted", "dismissed"]
+SpecialMeasure = Literal[
+    "screens", "live_link", "evidence_in_private", "removal_of_wigs_gowns", "video_recorded_evidence",
+    "pre_recorded_cross_examination",
+]
+DutyHolder = Literal["police", "cps", "wcu", "court"]
+Channel = Literal["phone", "email", "in_person", "letter", "text", "video", "other"]
+SupportStatus = Literal["supports", "withdrawn", "unknown"]
+Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,40}$", description="A code (never free text).")]
+"""A short machine code; free text about a case stays in the owning service's database."""
