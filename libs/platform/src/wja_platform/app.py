@@ -162,12 +162,12 @@ def make_app(spec: ServiceSpec) -> FastAPI:
             )
         runtime = Runtime(spec, pool, broker, relay, consumer)
         app.state.runtime = runtime
-        for key, value in spec.extra_state.items():
-            setattr(app.state, key, value)
         if consumer is not None:
             _subscribe(runtime)
         if spec.on_start is not None:
             await spec.on_start(runtime)
+        for key, value in spec.extra_state.items():
+            setattr(app.state, key, value)
         await producer.start()
         await broker.start()
         runtime.tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))

@@ -8,6 +8,7 @@ Domain errors need not import this module: any exception with an ``http_status``
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -90,13 +91,17 @@ def install(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
-    @app.exception_handler(Exception)
-    async def domain_or_bug(_: Request, exc: Exception) -> JSONResponse:
-        status_code = getattr(exc, "http_status", None)
-        if isinstance(status_code, int) and 400 <= status_code < 500:
-            message = getattr(exc, "message", None) or str(exc)
-            field = getattr(exc, "field", None)
-            errors = [{"field": field, "message": message}] if field else []
-            return JSONResponse(body(message, errors), status_code=status_code)
-        log.error("unhandled %s", type(exc).__name__)
-        return JSONResponse(body("internal error"), status_code=500)
+    @app.middleware("http")
+    async def domain_or_bug(request: Request, call_next: Any) -> Any:
+        try:
+            return await call_next(request)
+        except Exception as exc:
+            status_code = getattr(exc, "http_status", None)
+            if isinstance(status_code, int) and 400 <= status_code < 500:
+                message = getattr(exc, "message", None) or str(exc)
+                field = getattr(exc, "field", None)
+                errors = [{"field": field, "message": message}] if field else []
+                return JSONResponse(body(message, errors), status_code=status_code)
+            tb = traceback.extract_tb(exc.__traceback__)[-1]
+            log.error("unhandled %s at %s:%s", type(exc).__name__, tb.filename, tb.lineno)
+            return JSONResponse(body("internal error"), status_code=500)

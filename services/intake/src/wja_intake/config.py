@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from pydantic_settings import SettingsConfigDict
-
 from wja_platform.settings import ServiceSettings
 
 
@@ -16,4 +15,13 @@ class IntakeSettings(ServiceSettings):
 
     service: ClassVar[str] = "intake"
     default_port: ClassVar[int] = 8101
-    consumes: ClassVar[tuple[str, ...]] = ("charging", "support",)
+    consumes: ClassVar[tuple[str, ...]] = (
+        "charging",
+        "support",
+    )
+    default_units: dict[str, str] = {}
+    """Force code → its default unit (a report may name another); ``YE`` when a force has none."""
+    pseudonym_key: str = ""
+    """Key of the victim_ref pseudonym; derived from the data key when empty."""
+    retention_days: int = 2555
+    """Contact details of cases closed this long ago are purged (7 years by default)."""

@@ -1,0 +1,113 @@
+"""SQL for intake's tables (asyncpg)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from wja_intake.domain.errors import CaseNotFound
+
+COLUMNS = (
+    "urn",
+    "force_code",
+    "unit",
+    "victim_ref",
+    "status",
+    "reported_at",
+    "offences",
+    "suspect",
+    "risk",
+    "referral_basis",
+    "consent_withdrawn",
+    "victim_support",
+    "arrested_at",
+    "interviewed_at",
+    "bail",
+    "protective",
+    "action_plan",
+    "cps_decision",
+    "closure",
+    "assigned_idva",
+)
+
+
+async def next_sequence(conn: asyncpg.Connection, force: str, unit: str, year: int) -> int:
+    """The next URN sequence for a force, unit and year (row-locked: unique under concurrency)."""
+    return int(
+        await conn.fetchval(
+            "INSERT INTO urn_counters (force_code, unit, year, last) VALUES ($1, $2, $3, 1)"
+            " ON CONFLICT (force_code, unit, year) DO UPDATE SET last = urn_counters.last + 1 RETURNING last",
+            force,
+            unit,
+            year,
+        )
+    )
+
+
+async def insert_case(conn: asyncpg.Connection, case: dict[str, Any]) -> None:
+    cols = [c for c in COLUMNS if c in case]
+    await conn.execute(
+        f"INSERT INTO cases ({', '.join(cols)}) VALUES ({', '.join(f'${i}' for i in range(1, len(cols) + 1))})",
+        *[case[c] for c in cols],
+    )
+
+
+async def insert_victim(
+    conn: asyncpg.Connection, urn: str, key_id: str, wrapped: bytes, ciphertext: bytes
+) -> None:
+    await conn.execute(
+        "INSERT INTO victims (urn, key_id, wrapped_key, ciphertext) VALUES ($1,$2,$3,$4)",
+        urn,
+        key_id,
+        wrapped,
+        ciphertext,
+    )
+
+
+async def get_case(conn: asyncpg.Connection, urn: str, *, lock: bool = False) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn
+    )
+    if row is None:
+        raise CaseNotFound(f"no case {urn}")
+    return dict(row)
+
+
+async def find_case(
+    conn: asyncpg.Connection, urn: str, *, lock: bool = False
+) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn
+    )
+    return dict(row) if row else None
+
+
+async def update_case(conn: asyncpg.Connection, urn: str, **changes: Any) -> None:
+    cols = list(changes)
+    sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(cols, start=2))
+    await conn.execute(
+        f"UPDATE cases SET {sets}, updated_at = now() WHERE urn = $1",
+        urn,
+        *[changes[c] for c in cols],
+    )
+
+
+async def get_victim(conn: asyncpg.Connection, urn: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT key_id, wrapped_key, ciphertext FROM victims WHERE urn = $1", urn
+    )
+
+
+async def audit(
+    conn: asyncpg.Connection, urn: str, sub: str, agency: str, role: str, purpose: str, outcome: str
+) -> None:
+    await conn.execute(
+        "INSERT INTO referral_audit (urn, sub, agency, role, purpose, outcome) VALUES ($1,$2,$3,$4,$5,$6)",
+        urn,
+        sub,
+        agency,
+        role,
+        purpose,
+        outcome,
+    )

@@ -1,0 +1,48 @@
+"""Composition root of the intake service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from wja_platform.app import Runtime, ServiceSpec, make_app
+from wja_platform.clock import Clock
+from wja_platform.crypto import Keyring
+
+from wja_intake.config import IntakeSettings
+from wja_intake.entrypoints import consumers, http
+from wja_intake.service_layer import handlers
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def build(settings: IntakeSettings, *, clock: Clock | None = None) -> ServiceSpec:
+    clock = clock or Clock()
+    keyring = Keyring.from_settings(
+        settings.data_key, settings.data_key_file, settings.state_dir, settings.env
+    )
+    spec = ServiceSpec(
+        settings=settings,
+        migrations=MIGRATIONS,
+        routers=[http.build_router()],
+        handler=consumers.handle,
+        extra_state={"clock": clock},
+        title="Whole Justice intake (police)",
+        description="Crime reports, risk, arrest, bail, protective notices, charging requests, the claim check.",
+    )
+
+    async def on_start(runtime: Runtime) -> None:
+        spec.extra_state["deps"] = handlers.Deps(
+            pool=runtime.pool,
+            clock=clock,
+            keyring=keyring,
+            default_units=settings.default_units,
+            pseudonym_key=handlers.pseudonym_key(settings.pseudonym_key, keyring),
+        )
+
+    spec.on_start = on_start
+    return spec
+
+
+def create_app(settings: IntakeSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    return make_app(build(settings or IntakeSettings(), clock=clock))

@@ -1,0 +1,222 @@
+"""Intake's HTTP API (police; the claim check for IDVAs)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from wja_platform import auth, telemetry
+from wja_platform.auth import Principal
+from wja_schemas.types import URN_PATTERN, BailKind, ConditionCode, EvidenceCode, OffenceCode
+
+from wja_intake import views
+from wja_intake.service_layer import handlers
+
+Police = Annotated[Principal, Depends(auth.require("police"))]
+Supervisor = Annotated[Principal, Depends(auth.require("police:supervisor"))]
+Idva = Annotated[Principal, Depends(auth.require("idva"))]
+Urn = Annotated[str, Field(pattern=URN_PATTERN)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Offence(Body):
+    code: OffenceCode
+    occurred_at: AwareDatetime
+
+
+class Victim(Body):
+    name: str = Field(min_length=1, max_length=200)
+    date_of_birth: date
+    phone: str = Field(default="", max_length=40, pattern=r"^[0-9 +()\-]*$")
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    address: str = Field(default="", max_length=400)
+    safe_contact: str = Field(default="", max_length=400)
+    language: str = Field(default="en", max_length=40)
+    needs: list[Annotated[str, Field(max_length=80)]] = Field(default_factory=list, max_length=20)
+
+
+class Suspect(Body):
+    name: str = Field(min_length=1, max_length=200)
+    date_of_birth: date | None = None
+    relationship: str = Field(default="partner", pattern=r"^[a-z_]{1,40}$")
+    pnc_id: str | None = Field(default=None, max_length=20)
+
+
+class Risk(Body):
+    tool: Literal["DASH", "DARA"]
+    score: int | None = Field(default=None, ge=0, le=27)
+    level: Literal["standard", "medium", "high"] | None = None
+    version: str | None = Field(default=None, max_length=20)
+
+
+class Report(Body):
+    force_code: str = Field(pattern=r"^[0-9]{2}$")
+    unit: str | None = Field(default=None, pattern=r"^[A-Z0-9]{2}$")
+    reported_at: AwareDatetime
+    offences: list[Offence] = Field(min_length=1, max_length=20)
+    victim: Victim
+    suspect: Suspect
+    risk: Risk
+    referral_basis: Literal["consent", "marac", "safeguarding", "none"]
+
+
+class At(Body):
+    arrested_at: AwareDatetime
+
+
+class Interview(Body):
+    interviewed_at: AwareDatetime
+
+
+class Bail(Body):
+    kind: BailKind
+    conditions: list[ConditionCode] = Field(default_factory=list)
+    until: date | None = None
+
+
+class Notice(Body):
+    kind: Literal["DVPN", "DAPN"]
+    conditions: list[ConditionCode] = Field(default_factory=list)
+    issued_at: AwareDatetime
+
+
+class Order(Body):
+    kind: Literal["DVPO", "DAPO"]
+    granted: bool
+    conditions: list[ConditionCode] = Field(default_factory=list)
+    until: date | None = None
+
+
+class ChargingRequest(Body):
+    evidence: list[EvidenceCode] = Field(min_length=1)
+    requested_test: Literal["full_code", "threshold"]
+    anticipated_plea: Literal["guilty", "not_guilty", "unknown"] = "unknown"
+
+
+class FurtherMaterial(Body):
+    evidence: list[EvidenceCode] = Field(min_length=1)
+    note: str = Field(default="", max_length=2000)
+
+
+class Support(Body):
+    status: Literal["supports", "withdrawn", "unknown"]
+
+
+class Closure(Body):
+    outcome_code: str = Field(max_length=3)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+def deps(request: Request) -> handlers.Deps:
+    return request.app.state.deps  # type: ignore[no-any-return]
+
+
+Deps = Annotated[handlers.Deps, Depends(deps)]
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["police"])
+
+    @router.post("/reports", status_code=201)
+    async def report(body: Report, d: Deps, caller: Police) -> dict[str, Any]:
+        """Record a domestic abuse crime report; mints the URN."""
+        result = await handlers.report(d, caller, body.model_dump())
+        telemetry.set_case_urn(result["urn"])
+        return result
+
+    @router.get("/cases")
+    async def list_cases(
+        d: Deps, caller: Police, status: str | None = Query(None, max_length=40)
+    ) -> list[dict[str, Any]]:
+        """The force's cases (newest first)."""
+        async with d.pool.acquire() as conn:
+            return await views.case_list(conn, caller.force, status)
+
+    @router.get("/cases/{urn}")
+    async def get_case(urn: Urn, d: Deps, caller: Police) -> dict[str, Any]:
+        """Status, risk, clocks and what the CPS decided."""
+        telemetry.set_case_urn(urn)
+        async with d.pool.acquire() as conn:
+            view = await views.case_view(conn, urn)
+        handlers.check_force(caller, view)
+        return view
+
+    @router.post("/cases/{urn}/arrests")
+    async def arrest(urn: Urn, body: At, d: Deps, caller: Police) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.arrest(d, caller, urn, body.arrested_at)
+
+    @router.post("/cases/{urn}/interviews")
+    async def interview(urn: Urn, body: Interview, d: Deps, caller: Police) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.interview(d, caller, urn, body.interviewed_at)
+
+    @router.post("/cases/{urn}/bail")
+    async def bail(urn: Urn, body: Bail, d: Deps, caller: Police) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.bail(d, caller, urn, body.model_dump())
+
+    @router.post("/cases/{urn}/protective-notices")
+    async def notice(urn: Urn, body: Notice, d: Deps, caller: Police) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.protective_notice(d, caller, urn, body.model_dump())
+
+    @router.post("/cases/{urn}/protective-orders")
+    async def order(urn: Urn, body: Order, d: Deps, caller: Police) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.protective_order(d, caller, urn, body.model_dump())
+
+    @router.post("/cases/{urn}/charging-requests")
+    async def charging_request(
+        urn: Urn, body: ChargingRequest, d: Deps, caller: Police
+    ) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.charging_request(d, caller, urn, body.model_dump())
+
+    @router.post("/cases/{urn}/further-material")
+    async def further_material(
+        urn: Urn, body: FurtherMaterial, d: Deps, caller: Police
+    ) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.further_material(d, caller, urn, body.model_dump())
+
+    @router.post("/cases/{urn}/victim-support")
+    async def victim_support(urn: Urn, body: Support, d: Deps, caller: Police) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.victim_support(d, caller, urn, body.status)
+
+    @router.post("/cases/{urn}/consent-withdrawal")
+    async def consent_withdrawal(urn: Urn, d: Deps, caller: Police) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.withdraw_consent(d, caller, urn)
+
+    @router.post("/cases/{urn}/closure")
+    async def closure(urn: Urn, body: Closure, d: Deps, caller: Police) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.close(d, caller, urn, body.outcome_code, body.reason)
+
+    @router.get("/cases/{urn}/referral-audit")
+    async def audit(urn: Urn, d: Deps, caller: Supervisor) -> list[dict[str, Any]]:
+        """Every read of the victim's contact details (supervisors only)."""
+        async with d.pool.acquire() as conn:
+            case = await views.case_view(conn, urn)
+            handlers.check_force(caller, case)
+            return await views.audit_trail(conn, urn)
+
+    @router.get("/referrals/{urn}", tags=["idva"])
+    async def referral(
+        urn: Urn,
+        d: Deps,
+        caller: Idva,
+        purpose: str = Query(min_length=3, max_length=80, pattern=r"^[a-z_ ]+$"),
+    ) -> dict[str, Any]:
+        """Claim check: the victim's contact details for the assigned IDVA, a manager or the support service."""
+        telemetry.set_case_urn(urn)
+        return await handlers.read_referral(d, caller, urn, purpose)
+
+    return router

@@ -1,0 +1,74 @@
+"""A running intake service on the session's broker and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from wja_cli.testing import serve_app, token
+from wja_intake.bootstrap import create_app
+from wja_intake.config import IntakeSettings
+from wja_platform.clock import FixedClock
+
+VICTIM = {
+    "name": "Harriet Quill-Ashdown",
+    "date_of_birth": "1987-03-14",
+    "phone": "07700 900123",
+    "email": "harriet.quill@example.org",
+    "address": "14 Larch Row, Testtown",
+    "safe_contact": "after 6pm",
+    "language": "en",
+    "needs": [],
+}
+
+
+def report(force: str = "01", **over):
+    body = {
+        "force_code": force,
+        "reported_at": "2026-09-14T10:00:00Z",
+        "offences": [{"code": "common_assault", "occurred_at": "2026-09-13T22:00:00Z"}],
+        "victim": VICTIM,
+        "suspect": {
+            "name": "Marcus Test",
+            "date_of_birth": "1984-01-02",
+            "relationship": "partner",
+        },
+        "risk": {"tool": "DASH", "score": 15},
+        "referral_basis": "consent",
+    }
+    body.update(over)
+    return body
+
+
+class Intake:
+    def __init__(self, client, settings, app, clock):
+        self.client, self.settings, self.app, self.clock = client, settings, app, clock
+
+    def h(self, agency="police", role="officer", sub="pc-1", **claims):
+        return token(self.settings.state_dir, agency, role, sub=sub, **claims)
+
+    @property
+    def pool(self):
+        return self.app.state.runtime.pool
+
+    async def new_case(self, **over) -> str:
+        r = await self.client.post("/v1/reports", json=report(**over), headers=self.h(force="01"))
+        assert r.status_code == 201, r.text
+        return r.json()["urn"]
+
+
+@pytest.fixture
+async def intake(stack):
+    settings = IntakeSettings(
+        database_url=stack.new_database("intake"),
+        kafka_bootstrap_servers=stack.bootstrap,
+        state_dir=stack.state_dir(),
+        consumer_group=f"wja-intake-{uuid.uuid4().hex[:6]}",
+        parking_retry_seconds=0.2,
+        default_units={"01": f"{uuid.uuid4().hex[:2].upper()}"},
+    )
+    clock = FixedClock(datetime(2026, 9, 14, 12, tzinfo=UTC))
+    app = create_app(settings, clock=clock)
+    async with serve_app(app) as client:
+        yield Intake(client, settings, app, clock)
