@@ -1,0 +1,66 @@
+"""SQL for the CPS tables (asyncpg)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from wja_charging.domain.errors import FileNotFound
+
+
+async def find_file(
+    conn: asyncpg.Connection, urn: str, *, lock: bool = False
+) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        f"SELECT * FROM files WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn
+    )
+    return dict(row) if row else None
+
+
+async def get_file(conn: asyncpg.Connection, urn: str, *, lock: bool = False) -> dict[str, Any]:
+    file = await find_file(conn, urn, lock=lock)
+    if file is None:
+        raise FileNotFound(f"no charging file for {urn}")
+    return file
+
+
+async def update_file(conn: asyncpg.Connection, urn: str, **changes: Any) -> None:
+    cols = list(changes)
+    sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(cols, start=2))
+    await conn.execute(f"UPDATE files SET {sets} WHERE urn = $1", urn, *[changes[c] for c in cols])
+
+
+async def insert_file(conn: asyncpg.Connection, file: dict[str, Any]) -> None:
+    cols = list(file)
+    await conn.execute(
+        f"INSERT INTO files ({', '.join(cols)}) VALUES ({', '.join(f'${i}' for i in range(1, len(cols) + 1))})",
+        *[file[c] for c in cols],
+    )
+
+
+async def insert_decision(
+    conn: asyncpg.Connection, urn: str, body: dict[str, Any], prosecutor: str, at: Any
+) -> None:
+    await conn.execute(
+        "INSERT INTO decisions (urn, decision, test, basis, charges, due_date, bail_risk_justification, reason,"
+        " prosecutor, decided_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+        urn,
+        body["decision"],
+        body["test"],
+        body.get("basis"),
+        body.get("charges", []),
+        body.get("due_date"),
+        body.get("bail_risk_justification"),
+        body["reason"],
+        prosecutor,
+        at,
+    )
+
+
+async def overdue_action_plans(conn: asyncpg.Connection, today: Any) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT urn FROM files WHERE status = 'further_material_required' AND due_date < $1 FOR UPDATE SKIP LOCKED",
+        today,
+    )
+    return [r["urn"] for r in rows]

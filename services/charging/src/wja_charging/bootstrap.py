@@ -1,0 +1,55 @@
+"""Composition root of the charging service."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from wja_charging.config import ChargingSettings
+from wja_charging.entrypoints import consumers, http
+from wja_charging.service_layer import handlers
+from wja_platform.app import Runtime, ServiceSpec, make_app
+from wja_platform.clock import Clock
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+log = logging.getLogger(__name__)
+
+
+def build(settings: ChargingSettings, *, clock: Clock | None = None) -> ServiceSpec:
+    clock = clock or Clock()
+    spec = ServiceSpec(
+        settings=settings,
+        migrations=MIGRATIONS,
+        routers=[http.build_router()],
+        handler=consumers.handle,
+        extra_state={"clock": clock},
+        title="Whole Justice charging (CPS)",
+        description="Charging decisions, action plans, Victims' Right to Review, discontinuance.",
+    )
+
+    async def on_start(runtime: Runtime) -> None:
+        spec.extra_state["deps"] = handlers.Deps(
+            runtime.pool, clock, settings.threshold_review_days
+        )
+
+    async def finalisation(runtime: Runtime) -> None:
+        """Scheduled: administratively finalise files whose further material is overdue."""
+        while True:
+            try:
+                done = await handlers.finalise_overdue(spec.extra_state["deps"])
+                if done:
+                    log.info("administratively finalised %s files", len(done))
+            except Exception as exc:  # noqa: BLE001
+                log.warning("finalisation check failed: %s", type(exc).__name__)
+            await asyncio.sleep(settings.finalisation_check_seconds)
+
+    spec.on_start = on_start
+    spec.background = [finalisation]
+    return spec
+
+
+def create_app(settings: ChargingSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    return make_app(build(settings or ChargingSettings(), clock=clock))

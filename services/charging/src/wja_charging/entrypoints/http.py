@@ -1,0 +1,114 @@
+"""The CPS HTTP API: the decision queue, decisions, reviews, discontinuance."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from wja_charging import views
+from wja_charging.service_layer import handlers
+from wja_platform import auth, telemetry
+from wja_platform.auth import Principal
+from wja_schemas.types import URN_PATTERN, DiscontinuanceReason, OffenceCode
+
+Cps = Annotated[Principal, Depends(auth.require("cps"))]
+Prosecutor = Annotated[Principal, Depends(auth.require("cps:prosecutor"))]
+Reviewer = Annotated[Principal, Depends(auth.require("cps", "idva"))]
+Urn = Annotated[str, Field(pattern=URN_PATTERN)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChargeIn(Body):
+    offence_code: OffenceCode
+
+
+class Decision(Body):
+    decision: Literal[
+        "charge", "no_further_action", "out_of_court_disposal", "further_material_required"
+    ]
+    test: Literal["full_code", "threshold"]
+    charges: list[ChargeIn] = Field(default_factory=list, max_length=20)
+    basis: Literal["evidential", "public_interest"] | None = None
+    due_date: date | None = None
+    bail_risk_justification: str | None = Field(default=None, max_length=4000)
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class ReviewRequest(Body):
+    requested_at: AwareDatetime
+
+
+class ReviewDecision(Body):
+    outcome: Literal["upheld", "overturned"]
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class Discontinuance(Body):
+    reason: DiscontinuanceReason
+
+
+def deps(request: Request) -> handlers.Deps:
+    return request.app.state.deps  # type: ignore[no-any-return]
+
+
+Deps = Annotated[handlers.Deps, Depends(deps)]
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["cps"])
+
+    @router.get("/cases")
+    async def queue(
+        d: Deps,
+        _: Cps,
+        status: Literal["awaiting_decision", "further_material_required", "decided"] = Query(
+            "awaiting_decision"
+        ),
+    ) -> list[dict[str, Any]]:
+        """The decision queue: highest risk first, then the oldest."""
+        async with d.pool.acquire() as conn:
+            return await views.queue(conn, status, d.clock.now())
+
+    @router.get("/cases/{urn}")
+    async def get_file(urn: Urn, d: Deps, _: Cps) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        async with d.pool.acquire() as conn:
+            return await views.file_view(conn, urn, d.clock.now())
+
+    @router.post("/cases/{urn}/decisions")
+    async def decide(urn: Urn, body: Decision, d: Deps, caller: Prosecutor) -> dict[str, Any]:
+        """Charge, no further action, out-of-court disposal, or ask for further material."""
+        telemetry.set_case_urn(urn)
+        return await handlers.decide(d, caller.sub, urn, body.model_dump())
+
+    @router.post("/cases/{urn}/reviews", status_code=201)
+    async def request_review(
+        urn: Urn, body: ReviewRequest, d: Deps, caller: Reviewer
+    ) -> dict[str, Any]:
+        """Victims' Right to Review request (by the victim's IDVA or the CPS)."""
+        telemetry.set_case_urn(urn)
+        return await handlers.request_review(
+            d, f"{caller.agency}:{caller.sub}", urn, body.requested_at
+        )
+
+    @router.post("/reviews/{review_id}/decision")
+    async def decide_review(
+        review_id: Annotated[str, Field(max_length=64)],
+        body: ReviewDecision,
+        d: Deps,
+        _: Prosecutor,
+    ) -> dict[str, Any]:
+        return await handlers.decide_review(d, review_id, body.outcome, body.reason)
+
+    @router.post("/cases/{urn}/discontinuance")
+    async def discontinue(urn: Urn, body: Discontinuance, d: Deps, _: Prosecutor) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.discontinue(d, urn, body.reason)
+
+    return router

@@ -1,0 +1,74 @@
+"""A running charging service on the session's broker and PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from wja_charging.bootstrap import create_app
+from wja_charging.config import ChargingSettings
+from wja_cli.testing import eventually, publish, serve_app, token
+from wja_platform.clock import FixedClock
+from wja_schemas import new_envelope
+from wja_schemas.examples import example
+
+
+class Charging:
+    def __init__(self, client, settings, app, clock):
+        self.client, self.settings, self.app, self.clock = client, settings, app, clock
+
+    def h(self, agency="cps", role="prosecutor", sub="cps-1", **claims):
+        return token(self.settings.state_dir, agency, role, sub=sub, **claims)
+
+    @property
+    def pool(self):
+        return self.app.state.runtime.pool
+
+    async def file(self, risk="standard", requested_at=None, envelope=None) -> str:
+        urn = f"01CH{random.randrange(10000, 99999)}26"
+        env = envelope or new_envelope(
+            example(
+                "wja.intake.charging.requested.v1",
+                urn=urn,
+                risk_level=risk,
+                requested_at=requested_at or self.clock.now(),
+            )
+        )
+        await publish(self.settings.kafka_bootstrap_servers, env)
+
+        async def opened():
+            return (
+                await self.client.get(f"/v1/cases/{env.subject}", headers=self.h())
+            ).status_code == 200
+
+        await eventually(opened)
+        return env.subject
+
+    async def decide(self, urn, **body):
+        payload = {
+            "decision": "charge",
+            "test": "full_code",
+            "charges": [{"offence_code": "abh"}],
+            "reason": "Victim's account corroborated by BWV at her address",
+            **body,
+        }
+        return await self.client.post(f"/v1/cases/{urn}/decisions", json=payload, headers=self.h())
+
+
+@pytest.fixture
+async def charging(stack):
+    settings = ChargingSettings(
+        database_url=stack.new_database("charging"),
+        kafka_bootstrap_servers=stack.bootstrap,
+        state_dir=stack.state_dir(),
+        consumer_group=f"wja-charging-{uuid.uuid4().hex[:6]}",
+        parking_retry_seconds=0.2,
+        finalisation_check_seconds=3600,
+    )
+    clock = FixedClock(datetime(2026, 9, 14, 12, tzinfo=UTC))
+    app = create_app(settings, clock=clock)
+    async with serve_app(app) as client:
+        yield Charging(client, settings, app, clock)
