@@ -1,0 +1,159 @@
+"""The court HTTP API: sessions, hearings, results, verdicts, sentences, orders, special measures."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from wja_court import views
+from wja_court.service_layer import handlers
+from wja_platform import auth, telemetry
+from wja_platform.auth import Principal
+from wja_schemas.types import (
+    URN_PATTERN,
+    ConditionCode,
+    CourtBailKind,
+    Disposal,
+    HearingResult,
+    SpecialMeasure,
+)
+
+Court = Annotated[Principal, Depends(auth.require("court"))]
+Listing = Annotated[
+    Principal, Depends(auth.require("court:listing_officer", "court:legal_adviser"))
+]
+Reader = Annotated[Principal, Depends(auth.require("court", "cps"))]
+Urn = Annotated[str, Field(pattern=URN_PATTERN)]
+Id = Annotated[str, Field(max_length=64)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SessionIn(Body):
+    court_code: str = Field(pattern=r"^[A-Z0-9]{2,10}$")
+    starts_at: AwareDatetime
+    capacity: int = Field(ge=0, le=1000)
+
+
+class SessionChange(Body):
+    capacity: int = Field(ge=0, le=1000)
+
+
+class Bail(Body):
+    kind: CourtBailKind
+    conditions: list[ConditionCode] = Field(default_factory=list)
+
+
+class Result(Body):
+    result: HearingResult
+    reason_code: str | None = Field(default=None, max_length=4)
+    bail: Bail | None = None
+
+
+class VerdictIn(Body):
+    verdict: Literal["convicted", "acquitted", "dismissed"]
+
+
+class SentenceIn(Body):
+    disposal: Disposal
+    custody_months: int | None = Field(default=None, ge=1, le=600)
+
+
+class OrderIn(Body):
+    basis: Literal["conviction", "acquittal"]
+    until: date | None
+    conditions: list[ConditionCode] = Field(min_length=1)
+
+
+class MeasuresDecision(Body):
+    granted: bool
+    measures: list[SpecialMeasure] = Field(default_factory=list)
+    refusal_reason: str | None = Field(default=None, max_length=2000)
+
+
+def deps(request: Request) -> handlers.Deps:
+    return request.app.state.deps  # type: ignore[no-any-return]
+
+
+Deps = Annotated[handlers.Deps, Depends(deps)]
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["court"])
+
+    @router.post("/sessions", status_code=201)
+    async def create_session(body: SessionIn, d: Deps, _: Listing) -> dict[str, Any]:
+        """A clustered DA session with its capacity; waiting hearings are listed into it."""
+        return await handlers.create_session(d, body.court_code, body.starts_at, body.capacity)
+
+    @router.get("/sessions")
+    async def list_sessions(
+        d: Deps,
+        _: Reader,
+        court_code: str | None = Query(None, max_length=10),
+        start: AwareDatetime | None = Query(None, alias="from"),
+        end: AwareDatetime | None = Query(None, alias="to"),
+    ) -> list[dict[str, Any]]:
+        async with d.pool.acquire() as conn:
+            return await views.sessions(conn, court_code, start, end)
+
+    @router.get("/sessions/{session_id}")
+    async def get_session(session_id: Id, d: Deps, _: Reader) -> dict[str, Any]:
+        """The listing of one session."""
+        async with d.pool.acquire() as conn:
+            return await views.session(conn, session_id)
+
+    @router.patch("/sessions/{session_id}")
+    async def change_session(
+        session_id: Id, body: SessionChange, d: Deps, _: Listing
+    ) -> dict[str, Any]:
+        return await handlers.change_session(d, session_id, body.capacity)
+
+    @router.post("/sessions/{session_id}/close")
+    async def close_session(session_id: Id, d: Deps, _: Listing) -> dict[str, Any]:
+        return await handlers.change_session(d, session_id, None, close=True)
+
+    @router.get("/unlisted")
+    async def unlisted(d: Deps, _: Reader) -> list[dict[str, Any]]:
+        """Hearings waiting for capacity."""
+        async with d.pool.acquire() as conn:
+            return await views.unlisted(conn)
+
+    @router.get("/cases/{urn}/hearings")
+    async def hearings(urn: Urn, d: Deps, _: Reader) -> list[dict[str, Any]]:
+        telemetry.set_case_urn(urn)
+        async with d.pool.acquire() as conn:
+            return await views.case_hearings(conn, urn)
+
+    @router.post("/hearings/{hearing_id}/result")
+    async def result(hearing_id: Id, body: Result, d: Deps, _: Listing) -> dict[str, Any]:
+        return await handlers.record_result(d, hearing_id, body.model_dump())
+
+    @router.post("/cases/{urn}/verdict")
+    async def verdict(urn: Urn, body: VerdictIn, d: Deps, _: Listing) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.verdict(d, urn, body.verdict)
+
+    @router.post("/cases/{urn}/sentence")
+    async def sentence(urn: Urn, body: SentenceIn, d: Deps, _: Listing) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.sentence(d, urn, body.disposal, body.custody_months)
+
+    @router.post("/cases/{urn}/restraining-orders")
+    async def order(urn: Urn, body: OrderIn, d: Deps, _: Listing) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.restraining_order(d, urn, body.model_dump())
+
+    @router.post("/cases/{urn}/special-measures/{request_id}/decision")
+    async def measures(
+        urn: Urn, request_id: Id, body: MeasuresDecision, d: Deps, _: Listing
+    ) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.decide_special_measures(d, urn, request_id, body.model_dump())
+
+    return router

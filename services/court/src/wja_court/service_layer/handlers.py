@@ -1,0 +1,354 @@
+"""Court use cases: sessions, charges listed, results, verdicts, sentences, orders, special measures."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from wja_court.domain import model
+from wja_court.domain.errors import IllegalTransition, Invalid, NotFound
+from wja_court.service_layer.listing import Listing
+from wja_platform import outbox
+from wja_platform.clock import Clock
+from wja_schemas import Event, new_envelope
+from wja_schemas import court as ev
+
+
+@dataclass
+class Deps:
+    pool: asyncpg.Pool
+    clock: Clock
+    listing: Listing
+
+
+async def publish(conn: asyncpg.Connection, event: Event, causationid: str | None = None) -> None:
+    await outbox.add(conn, new_envelope(event, causationid=causationid))
+
+
+async def get_case(conn: asyncpg.Connection, urn: str, *, lock: bool = True) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn
+    )
+    if row is None:
+        raise NotFound(f"no court case {urn}")
+    return dict(row)
+
+
+# ------------------------------------------------------------------ sessions
+async def create_session(
+    deps: Deps, court_code: str, starts_at: datetime, capacity: int
+) -> dict[str, Any]:
+    session_id = f"s-{uuid.uuid4().hex[:12]}"
+    async with deps.pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "INSERT INTO sessions (session_id, court_code, starts_at, capacity) VALUES ($1,$2,$3,$4)",
+            session_id,
+            court_code,
+            starts_at,
+            capacity,
+        )
+        listed = await deps.listing.list_waiting(conn, deps.clock.now())
+    return {"session_id": session_id, "listed_from_queue": listed}
+
+
+async def change_session(
+    deps: Deps, session_id: str, capacity: int | None, close: bool = False
+) -> dict[str, Any]:
+    async with deps.pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            "SELECT * FROM sessions WHERE session_id = $1 FOR UPDATE", session_id
+        )
+        if row is None:
+            raise NotFound(f"no session {session_id}")
+        if capacity is not None:
+            if capacity < row["used"]:
+                raise IllegalTransition(f"{row['used']} places are already taken in this session")
+            await conn.execute(
+                "UPDATE sessions SET capacity = $2 WHERE session_id = $1", session_id, capacity
+            )
+        if close:
+            await conn.execute(
+                "UPDATE sessions SET closed = true WHERE session_id = $1", session_id
+            )
+        listed = (
+            await deps.listing.list_waiting(conn, deps.clock.now()) if capacity is not None else 0
+        )
+    return {"session_id": session_id, "listed_from_queue": listed}
+
+
+# ------------------------------------------------------------------ consumed events
+async def charged(conn: asyncpg.Connection, deps: Deps, event: Any, causationid: str) -> None:
+    """A charge decision: the court case opens and the first hearing is listed."""
+    exists = await conn.fetchval("SELECT 1 FROM cases WHERE urn = $1", event.urn)
+    if exists:
+        return  # a second charge decision (after review) on a case already before the court
+    case = {
+        "urn": event.urn,
+        "force_code": event.force_code,
+        "risk_level": event.risk_level,
+        "remanded": event.remanded,
+        "anticipated_plea": event.anticipated_plea,
+        "charged_at": event.decided_at,
+    }
+    await conn.execute(
+        "INSERT INTO cases (urn, force_code, risk_level, remanded, anticipated_plea, charged_at)"
+        " VALUES ($1,$2,$3,$4,$5,$6)",
+        *case.values(),
+    )
+    target = deps.listing.rules.first_hearing_target(
+        event.decided_at, event.remanded, event.anticipated_plea
+    )
+    await deps.listing.new_hearing(
+        conn, case, "first_hearing", target, deps.clock.now(), causationid
+    )
+
+
+async def discontinued(conn: asyncpg.Connection, deps: Deps, event: Any, causationid: str) -> None:
+    """Proceedings discontinued: every future hearing is vacated and its capacity freed."""
+    case = await get_case(conn, event.urn)
+    if case["discontinued"]:
+        return
+    await conn.execute("UPDATE cases SET discontinued = true WHERE urn = $1", event.urn)
+    rows = await conn.fetch(
+        "SELECT * FROM hearings WHERE urn = $1 AND status IN ('listed', 'unlisted') FOR UPDATE",
+        event.urn,
+    )
+    for h in rows:
+        if h["session_id"] and h["status"] == "listed":
+            await conn.execute(
+                "UPDATE sessions SET used = used - $2 WHERE session_id = $1",
+                h["session_id"],
+                h["weight"],
+            )
+        await conn.execute(
+            "UPDATE hearings SET status = 'vacated' WHERE hearing_id = $1", h["hearing_id"]
+        )
+        await publish(
+            conn,
+            ev.HearingVacated(
+                urn=event.urn,
+                hearing_id=h["hearing_id"],
+                reason="discontinued",
+                vacated_at=event.discontinued_at,
+            ),
+            causationid,
+        )
+    if rows:
+        await deps.listing.list_waiting(conn, deps.clock.now())
+
+
+async def special_measures_requested(conn: asyncpg.Connection, event: Any) -> None:
+    await conn.execute(
+        "INSERT INTO special_measures (request_id, urn, measures, requested_at) VALUES ($1,$2,$3,$4)"
+        " ON CONFLICT (request_id) DO NOTHING",
+        event.request_id,
+        event.urn,
+        list(event.measures),
+        event.requested_at,
+    )
+
+
+async def familiarisation_requested(conn: asyncpg.Connection, event: Any) -> None:
+    visit = {"request_id": event.request_id, "requested_at": event.requested_at.isoformat()}
+    await conn.execute(
+        "UPDATE hearings SET familiarisation = $2 WHERE hearing_id = (SELECT hearing_id FROM hearings WHERE urn = $1"
+        " AND type = 'trial' ORDER BY created_at DESC LIMIT 1)",
+        event.urn,
+        visit,
+    )
+
+
+# ------------------------------------------------------------------ results and outcomes
+async def record_result(deps: Deps, hearing_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    model.check_result(body["result"], body.get("reason_code"))
+    now = deps.clock.now()
+    async with deps.pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            "SELECT h.*, s.starts_at FROM hearings h LEFT JOIN sessions s USING (session_id)"
+            " WHERE hearing_id = $1 FOR UPDATE OF h",
+            hearing_id,
+        )
+        if row is None:
+            raise NotFound(f"no hearing {hearing_id}")
+        if row["status"] != "listed":
+            raise IllegalTransition(
+                f"the hearing is {row['status']}: only a listed hearing can be resulted"
+            )
+        case = await get_case(conn, row["urn"])
+        result = body["result"]
+        if result in ("guilty_plea", "not_guilty_plea") and (
+            case["guilty_plea"] or case["not_guilty_plea"]
+        ):
+            raise IllegalTransition("a plea is already recorded")
+        if result in ("effective", "cracked", "ineffective") and row["type"] != "trial":
+            raise Invalid("effective, cracked and ineffective describe a trial", field="result")
+        await conn.execute(
+            "UPDATE hearings SET status = 'resulted', result = $2, reason_code = $3, resulted_at = $4"
+            " WHERE hearing_id = $1",
+            hearing_id,
+            result,
+            body.get("reason_code"),
+            now,
+        )
+        if result == "guilty_plea":
+            await conn.execute("UPDATE cases SET guilty_plea = true WHERE urn = $1", case["urn"])
+        elif result == "not_guilty_plea":
+            await conn.execute(
+                "UPDATE cases SET not_guilty_plea = true WHERE urn = $1", case["urn"]
+            )
+        await publish(
+            conn,
+            ev.HearingResulted(
+                urn=case["urn"],
+                hearing_id=hearing_id,
+                type=row["type"],
+                result=result,
+                reason_code=body.get("reason_code"),
+                resulted_at=now,
+            ),
+        )
+        bail = body.get("bail")
+        if bail:
+            await conn.execute(
+                "UPDATE cases SET remanded = $2 WHERE urn = $1",
+                case["urn"],
+                bail["kind"] == "remanded",
+            )
+            await publish(
+                conn,
+                ev.CourtBailDecided(
+                    urn=case["urn"],
+                    hearing_id=hearing_id,
+                    kind=bail["kind"],
+                    conditions=bail.get("conditions", []),
+                    decided_at=now,
+                ),
+            )
+        follow = deps.listing.rules.after_result(result, row["type"], row["starts_at"] or now)
+        next_hearing = None
+        if follow:
+            next_hearing = await deps.listing.new_hearing(conn, case, follow[0], follow[1], now)
+    return {
+        "hearing_id": hearing_id,
+        "status": "resulted",
+        "result": result,
+        "next_hearing_id": next_hearing["hearing_id"] if next_hearing else None,
+    }
+
+
+async def verdict(deps: Deps, urn: str, value: str) -> dict[str, Any]:
+    now = deps.clock.now()
+    async with deps.pool.acquire() as conn, conn.transaction():
+        case = await get_case(conn, urn)
+        model.check_verdict(case)
+        await conn.execute("UPDATE cases SET verdict = $2 WHERE urn = $1", urn, value)
+        await publish(conn, ev.VerdictRecorded(urn=urn, verdict=value, recorded_at=now))
+    return {"urn": urn, "verdict": value}
+
+
+async def sentence(
+    deps: Deps, urn: str, disposal: str, custody_months: int | None
+) -> dict[str, Any]:
+    now = deps.clock.now()
+    async with deps.pool.acquire() as conn, conn.transaction():
+        case = await get_case(conn, urn)
+        model.check_sentence(case, disposal, custody_months)
+        record = {
+            "disposal": disposal,
+            "custody_months": custody_months,
+            "imposed_at": now.isoformat(),
+        }
+        await conn.execute("UPDATE cases SET sentence = $2 WHERE urn = $1", urn, record)
+        pending = await conn.fetch(
+            "SELECT hearing_id, session_id, weight FROM hearings WHERE urn = $1"
+            " AND type = 'sentencing' AND status IN ('listed','unlisted') FOR UPDATE",
+            urn,
+        )
+        for h in pending:  # sentenced: the sentencing hearing is resulted by this
+            await conn.execute(
+                "UPDATE hearings SET status = 'resulted', result = 'effective', resulted_at = $2"
+                " WHERE hearing_id = $1",
+                h["hearing_id"],
+                now,
+            )
+        await publish(
+            conn,
+            ev.SentenceImposed(
+                urn=urn, disposal=disposal, custody_months=custody_months, imposed_at=now
+            ),
+        )
+    return {"urn": urn, "sentence": record}
+
+
+async def restraining_order(deps: Deps, urn: str, body: dict[str, Any]) -> dict[str, Any]:
+    now = deps.clock.now()
+    async with deps.pool.acquire() as conn, conn.transaction():
+        case = await get_case(conn, urn)
+        model.check_restraining_order(case, body["basis"])
+        await conn.execute(
+            "INSERT INTO restraining_orders (urn, basis, until, conditions, made_at) VALUES ($1,$2,$3,$4,$5)",
+            urn,
+            body["basis"],
+            body.get("until"),
+            body["conditions"],
+            now,
+        )
+        await publish(
+            conn,
+            ev.RestrainingOrderMade(
+                urn=urn,
+                basis=body["basis"],
+                until=body.get("until"),
+                conditions=body["conditions"],
+                made_at=now,
+            ),
+        )
+    return {"urn": urn, "basis": body["basis"], "until": body.get("until")}
+
+
+async def decide_special_measures(
+    deps: Deps, urn: str, request_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    if not body["granted"] and not (body.get("refusal_reason") or "").strip():
+        raise Invalid(
+            "DA complainants are eligible (YJCEA s17(4A)): a refusal needs its reason",
+            field="refusal_reason",
+        )
+    now = deps.clock.now()
+    async with deps.pool.acquire() as conn, conn.transaction():
+        await get_case(conn, urn)
+        row = await conn.fetchrow(
+            "SELECT * FROM special_measures WHERE request_id = $1 AND urn = $2 FOR UPDATE",
+            request_id,
+            urn,
+        )
+        if row is None:
+            raise NotFound(f"no special-measures request {request_id} on {urn}")
+        if row["decided_at"] is not None:
+            raise IllegalTransition("this request is already decided")
+        measures = body.get("measures") or row["measures"]
+        await conn.execute(
+            "UPDATE special_measures SET granted = $2, decided_measures = $3, refusal_reason = $4,"
+            " decided_at = $5 WHERE request_id = $1",
+            request_id,
+            body["granted"],
+            measures,
+            body.get("refusal_reason"),
+            now,
+        )
+        await publish(
+            conn,
+            ev.SpecialMeasuresDecided(
+                urn=urn,
+                request_id=request_id,
+                measures=measures,
+                granted=body["granted"],
+                refusal_reason_code=None if body["granted"] else "reasons_in_court_record",
+                decided_at=now,
+            ),
+        )
+    return {"request_id": request_id, "granted": body["granted"], "measures": measures}

@@ -1,0 +1,110 @@
+"""A running court service on the session's broker and PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from wja_cli.testing import eventually, publish, serve_app, token
+from wja_court.bootstrap import create_app
+from wja_court.config import CourtSettings
+from wja_platform.clock import FixedClock
+from wja_schemas import new_envelope
+from wja_schemas.examples import example
+
+NOW = datetime(2026, 9, 14, 12, tzinfo=UTC)
+FORCES = itertools.count(11)
+
+
+def iso(at):
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class Court:
+    def __init__(self, client, settings, app, clock, court_code):
+        self.client, self.settings, self.app, self.clock, self.code = (
+            client,
+            settings,
+            app,
+            clock,
+            court_code,
+        )
+
+    def h(self, agency="court", role="listing_officer", sub="lo-1"):
+        return token(self.settings.state_dir, agency, role, sub=sub)
+
+    @property
+    def pool(self):
+        return self.app.state.runtime.pool
+
+    async def session(self, days: float, capacity: int = 5, code: str | None = None) -> str:
+        r = await self.client.post(
+            "/v1/sessions",
+            json={
+                "court_code": code or self.code,
+                "starts_at": iso(NOW + timedelta(days=days)),
+                "capacity": capacity,
+            },
+            headers=self.h(),
+        )
+        assert r.status_code == 201, r.text
+        return r.json()["session_id"]
+
+    async def charge(self, force=None, **over) -> str:
+        urn = over.pop("urn", None) or f"{force or self.force}CT{random.randrange(10000, 99999)}26"
+        await publish(
+            self.settings.kafka_bootstrap_servers,
+            new_envelope(
+                example(
+                    "wja.charging.decision.made.v1",
+                    urn=urn,
+                    decided_at=NOW,
+                    force_code=force or self.force,
+                    **over,
+                )
+            ),
+        )
+        await self.hearings(urn)
+        return urn
+
+    async def hearings(self, urn: str, wait_for=None):
+        async def get():
+            r = await self.client.get(f"/v1/cases/{urn}/hearings", headers=self.h())
+            if r.status_code != 200:
+                return None
+            hs = r.json()
+            return hs if wait_for is None or wait_for(hs) else None
+
+        return await eventually(get)
+
+    async def outbox(self, urn):
+        return [
+            r["ce_type"]
+            for r in await self.pool.fetch(
+                "SELECT ce_type FROM outbox WHERE urn = $1 ORDER BY id", urn
+            )
+        ]
+
+
+@pytest.fixture
+async def court(stack):
+    force = f"{next(FORCES)}"
+    code = f"C{uuid.uuid4().hex[:5].upper()}"
+    settings = CourtSettings(
+        database_url=stack.new_database("court"),
+        kafka_bootstrap_servers=stack.bootstrap,
+        state_dir=stack.state_dir(),
+        consumer_group=f"wja-court-{uuid.uuid4().hex[:6]}",
+        parking_retry_seconds=0.2,
+        force_courts={force: [code]},
+    )
+    clock = FixedClock(NOW)
+    app = create_app(settings, clock=clock)
+    async with serve_app(app) as client:
+        c = Court(client, settings, app, clock, code)
+        c.force = force
+        yield c
