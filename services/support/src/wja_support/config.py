@@ -17,3 +17,28 @@ class SupportSettings(ServiceSettings):
     service: ClassVar[str] = "support"
     default_port: ClassVar[int] = 8104
     consumes: ClassVar[tuple[str, ...]] = ("intake", "charging", "court", "support",)
+    idva_roster: list[dict] = [
+        {"sub": "idva-1", "team": "default", "forces": ["01"]},
+        {"sub": "idva-2", "team": "default", "forces": ["01"]},
+    ]
+    """The IDVAs: their token ``sub``, team and the forces they serve (more via ``POST /v1/idvas``)."""
+    notice_working_days: dict[str, list] = {
+        "wja.intake.suspect.arrested.v1": ["police", 1],
+        "wja.intake.suspect.interviewed.v1": ["police", 1],
+        "wja.intake.bail.decided.v1": ["police", 1],
+        "wja.intake.protective_notice.issued.v1": ["police", 1],
+        "wja.charging.decision.made.v1": ["cps", 1],
+        "wja.charging.review.decided.v1": ["cps", 1],
+        "wja.charging.proceedings.discontinued.v1": ["cps", 1],
+        "wja.court.hearing.listed.v1": ["wcu", 1],
+        "wja.court.hearing.vacated.v1": ["wcu", 1],
+        "wja.court.bail.decided.v1": ["wcu", 1],
+        "wja.court.special_measures.decided.v1": ["wcu", 1],
+        "wja.court.verdict.recorded.v1": ["wcu", 6],
+        "wja.court.sentence.imposed.v1": ["wcu", 6],
+    }
+    """Event type → [duty holder, working days to tell the victim]. Outcome and sentence: the court
+    tells the WCU within 5 working days and the WCU the victim within 1 of receiving it: 6."""
+    contact_retry_max_seconds: float = 300.0
+    contact_poll_seconds: float = 1.0
+    claim_check_timeout_seconds: float = 5.0

@@ -1,0 +1,61 @@
+"""Composition root of the IDVA support service."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from wja_platform import auth
+from wja_platform.app import Runtime, ServiceSpec, make_app
+from wja_platform.clock import Clock
+from wja_platform.crypto import Keyring
+from wja_support.adapters import repository as repo
+from wja_support.config import SupportSettings
+from wja_support.entrypoints import consumers, http, ui
+from wja_support.service_layer import handlers
+from wja_support.service_layer.referrals import ClaimCheck
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+log = logging.getLogger(__name__)
+
+
+def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSpec:
+    clock = clock or Clock()
+    keyring = Keyring.from_settings(settings.data_key, settings.data_key_file, settings.state_dir, settings.env)
+    state: dict = {"clock": clock}
+    spec = ServiceSpec(settings=settings, migrations=MIGRATIONS, routers=[http.build_router(), ui.build_router()],
+                       handler=consumers.make_handler(settings.notice_working_days), extra_state=state,
+                       title="Whole Justice support (CJ IDVA)",
+                       description="Referral, caseload, the case timeline and the Victims' Code deadlines.")
+
+    async def on_start(runtime: Runtime) -> None:
+        async with runtime.pool.acquire() as conn:
+            for idva in settings.idva_roster:
+                await repo.upsert_idva(conn, idva["sub"], idva.get("team", "default"), idva.get("forces", []))
+        key = auth.signing_key(settings)
+        state["deps"] = handlers.Deps(runtime.pool, clock, keyring)
+        state["claim_check"] = ClaimCheck(
+            runtime.pool, keyring, settings.intake_url,
+            lambda: auth.mint(key, sub="wja-support", agency="idva", role="service", ttl_seconds=300,
+                              algorithm=settings.jwt_algorithm),
+            timeout=settings.claim_check_timeout_seconds, max_backoff=settings.contact_retry_max_seconds)
+
+    async def fetch_contacts(runtime: Runtime) -> None:
+        """Background: fetch referred victims' contact details from intake; failures retry with backoff."""
+        while True:
+            try:
+                await state["claim_check"].run_due(clock.now())
+            except Exception as exc:  # noqa: BLE001
+                log.warning("claim check round failed: %s", type(exc).__name__)
+            await asyncio.sleep(settings.contact_poll_seconds)
+
+    spec.on_start = on_start
+    spec.background = [fetch_contacts]
+    return spec
+
+
+def create_app(settings: SupportSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    return make_app(build(settings or SupportSettings(), clock=clock))

@@ -1,0 +1,150 @@
+"""The IDVA HTTP API: caseload, timeline, obligations, contacts, requests, roster."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from wja_platform import auth, telemetry
+from wja_platform.auth import Principal
+from wja_schemas.types import URN_PATTERN, Channel, ConditionCode, SpecialMeasure
+from wja_support import views
+from wja_support.adapters import repository as repo
+from wja_support.service_layer import handlers
+
+Idva = Annotated[Principal, Depends(auth.require("idva"))]
+Manager = Annotated[Principal, Depends(auth.require("idva:manager"))]
+Urn = Annotated[str, Field(pattern=URN_PATTERN)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Contact(Body):
+    about: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=100)
+    channel: Channel
+    at: AwareDatetime
+
+
+class Measures(Body):
+    measures: list[SpecialMeasure] = Field(min_length=1)
+
+
+class Wishes(Body):
+    restraining_order_sought: bool
+    conditions_sought: list[ConditionCode] = Field(default_factory=list)
+    wishes_to_pursue: bool | None = None
+
+
+class Statement(Body):
+    will_read_in_court: bool | None = None
+
+
+class Closure(Body):
+    reason: Literal["post_trial", "victim_choice", "no_contact", "moved_area", "other"]
+    vcs_opt_in: bool = False
+
+
+class IdvaIn(Body):
+    sub: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
+    team: str = Field(default="default", pattern=r"^[A-Za-z0-9_\-]{1,40}$")
+    forces: list[Annotated[str, Field(pattern=r"^[0-9]{2}$")]] = Field(min_length=1)
+
+
+class Assignment(Body):
+    idva: str = Field(max_length=64)
+
+
+def deps(request: Request) -> handlers.Deps:
+    return request.app.state.deps  # type: ignore[no-any-return]
+
+
+Deps = Annotated[handlers.Deps, Depends(deps)]
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["idva"])
+
+    @router.get("/caseload")
+    async def caseload(d: Deps, caller: Idva) -> list[dict[str, Any]]:
+        """The caller's cases (a manager: the team's), with stage and next deadline."""
+        async with d.pool.acquire() as conn:
+            return await views.caseload(conn, caller, d.clock.now())
+
+    @router.get("/obligations")
+    async def obligations(d: Deps, caller: Idva, overdue: bool = Query(False)) -> list[dict[str, Any]]:
+        """What the victims of the caller's cases must still be told (only late ones with overdue=true)."""
+        async with d.pool.acquire() as conn:
+            return await views.obligations(conn, caller, d.clock.now(), overdue)
+
+    @router.get("/cases/{urn}")
+    async def case(urn: Urn, d: Deps, caller: Idva) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        async with d.pool.acquire() as conn:
+            return await views.case_view(conn, caller, urn)
+
+    @router.get("/cases/{urn}/timeline")
+    async def timeline(urn: Urn, d: Deps, caller: Idva) -> dict[str, Any]:
+        """Everything that happened, from report to post-trial, with what the victim must be told by when."""
+        telemetry.set_case_urn(urn)
+        async with d.pool.acquire() as conn:
+            return await views.timeline(conn, caller, urn, d.clock.now())
+
+    @router.get("/cases/{urn}/contact")
+    async def contact(urn: Urn, d: Deps, caller: Idva) -> dict[str, Any]:
+        """The victim's contact details (assigned IDVA only)."""
+        telemetry.set_case_urn(urn)
+        return await handlers.contact_details(d, caller, urn)
+
+    @router.post("/cases/{urn}/contacts")
+    async def contacts(urn: Urn, body: Contact, d: Deps, caller: Idva) -> dict[str, Any]:
+        """Record that the victim was told about timeline entries."""
+        telemetry.set_case_urn(urn)
+        return await handlers.record_contact(d, caller, urn, body.about, body.channel, body.at)
+
+    @router.post("/cases/{urn}/special-measures", status_code=201)
+    async def measures(urn: Urn, body: Measures, d: Deps, caller: Idva) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.request_measures(d, caller, urn, body.measures)
+
+    @router.post("/cases/{urn}/familiarisation", status_code=201)
+    async def visit(urn: Urn, d: Deps, caller: Idva) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.request_visit(d, caller, urn)
+
+    @router.post("/cases/{urn}/wishes")
+    async def wishes(urn: Urn, body: Wishes, d: Deps, caller: Idva) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.record_wishes(d, caller, urn, body.model_dump())
+
+    @router.post("/cases/{urn}/personal-statement")
+    async def statement(urn: Urn, body: Statement, d: Deps, caller: Idva) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.record_statement(d, caller, urn, body.will_read_in_court)
+
+    @router.post("/cases/{urn}/closure")
+    async def closure(urn: Urn, body: Closure, d: Deps, caller: Idva) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.close_support(d, caller, urn, body.reason, body.vcs_opt_in)
+
+    @router.post("/cases/{urn}/assignment")
+    async def assignment(urn: Urn, body: Assignment, d: Deps, caller: Manager) -> dict[str, Any]:
+        telemetry.set_case_urn(urn)
+        return await handlers.reassign(d, caller, urn, body.idva)
+
+    @router.get("/idvas")
+    async def idvas(d: Deps, _: Manager) -> list[dict[str, Any]]:
+        async with d.pool.acquire() as conn:
+            return await repo.roster(conn)
+
+    @router.post("/idvas", status_code=201)
+    async def add_idva(body: IdvaIn, d: Deps, _: Manager) -> dict[str, Any]:
+        """Add an IDVA to the roster (or change their team and forces)."""
+        async with d.pool.acquire() as conn:
+            await repo.upsert_idva(conn, body.sub, body.team, body.forces)
+        return body.model_dump()
+
+    return router

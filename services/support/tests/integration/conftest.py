@@ -1,0 +1,124 @@
+"""A running support service, and a stand-in intake claim check served over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from wja_cli.testing import eventually, free_port, publish, serve_app, token
+from wja_platform import auth
+from wja_platform.clock import FixedClock
+from wja_schemas import new_envelope
+from wja_schemas.examples import example
+from wja_support.bootstrap import create_app
+from wja_support.config import SupportSettings
+
+NOW = datetime(2026, 9, 14, 12, tzinfo=UTC)
+CONTACT = {"name": "Harriet Quill-Ashdown", "phone": "07700 900123", "email": "harriet.quill@example.org",
+           "address": "14 Larch Row", "safe_contact": "after 6pm", "language": "en", "needs": []}
+
+
+class StubIntake:
+    """The claim-check endpoint of intake, as a real HTTP server that can be stopped and started."""
+
+    def __init__(self, key: str) -> None:
+        self.port = free_port()
+        self.key = key
+        self.reads: list[str] = []
+        self.server: uvicorn.Server | None = None
+        self.task: asyncio.Task | None = None
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.get("/v1/referrals/{urn}")
+        async def referral(urn: str, request: Request, purpose: str) -> JSONResponse:
+            claims = auth.verify(request.headers["authorization"].split()[1], self.key)
+            assert claims.agency == "idva" and claims.role == "service" and purpose
+            self.reads.append(urn)
+            return JSONResponse({"urn": urn, "contact": CONTACT})
+
+        return app
+
+    async def start(self) -> None:
+        self.server = uvicorn.Server(uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="error"))
+        self.task = asyncio.create_task(self.server.serve())
+        while not self.server.started:
+            await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        if self.server and self.task:
+            self.server.should_exit = True
+            with contextlib.suppress(Exception):
+                await self.task
+
+
+class Support:
+    def __init__(self, client, settings, app, clock, intake):
+        self.client, self.settings, self.app, self.clock, self.intake = client, settings, app, clock, intake
+
+    def h(self, agency="idva", role="idva", sub="idva-a", **claims):
+        return token(self.settings.state_dir, agency, role, sub=sub, **claims)
+
+    @property
+    def pool(self):
+        return self.app.state.runtime.pool
+
+    def urn(self) -> str:
+        return f"{self.force}SP{random.randrange(10000, 99999)}26"
+
+    async def send(self, *envelopes):
+        await publish(self.settings.kafka_bootstrap_servers, *envelopes)
+
+    async def referred(self, urn: str, **over) -> dict:
+        """Report + referral; returns the case as its assigned IDVA sees it."""
+        await self.send(new_envelope(example("wja.intake.crime.reported.v1", urn=urn, force_code=self.force,
+                                             unit="SP")),
+                        new_envelope(example("wja.intake.victim.referred.v1", urn=urn, force_code=self.force, **over)))
+
+        async def assigned():
+            row = await self.pool.fetchrow("SELECT idva FROM cases WHERE urn = $1", urn)
+            return row and row["idva"]
+
+        return {"urn": urn, "idva": await eventually(assigned)}
+
+    async def timeline(self, urn: str, sub: str, wait_for=None):
+        async def get():
+            r = await self.client.get(f"/v1/cases/{urn}/timeline", headers=self.h(sub=sub))
+            if r.status_code != 200:
+                return None
+            body = r.json()
+            return body if wait_for is None or wait_for(body) else None
+
+        return await eventually(get)
+
+
+@pytest.fixture
+async def support(stack):
+    force = f"{random.randrange(10, 99)}"
+    state = stack.state_dir()
+    key = auth.ensure_dev_key(state).read_text().strip()
+    intake = StubIntake(key)
+    settings = SupportSettings(
+        database_url=stack.new_database("support"), kafka_bootstrap_servers=stack.bootstrap, state_dir=state,
+        consumer_group=f"wja-support-{uuid.uuid4().hex[:6]}", parking_retry_seconds=0.2, contact_poll_seconds=0.1,
+        intake_url=f"http://127.0.0.1:{intake.port}", claim_check_timeout_seconds=1.0,
+        idva_roster=[{"sub": "idva-a", "team": "north", "forces": [force]},
+                     {"sub": "idva-b", "team": "north", "forces": [force]},
+                     {"sub": "idva-c", "team": "south", "forces": ["99"]}],
+    )
+    clock = FixedClock(NOW)
+    app = create_app(settings, clock=clock)
+    async with serve_app(app) as client:
+        s = Support(client, settings, app, clock, intake)
+        s.force = force
+        yield s
+    await intake.stop()
