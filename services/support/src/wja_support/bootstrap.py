@@ -24,24 +24,43 @@ log = logging.getLogger(__name__)
 
 def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSpec:
     clock = clock or Clock()
-    keyring = Keyring.from_settings(settings.data_key, settings.data_key_file, settings.state_dir, settings.env)
+    keyring = Keyring.from_settings(
+        settings.data_key, settings.data_key_file, settings.state_dir, settings.env
+    )
     state: dict = {"clock": clock}
-    spec = ServiceSpec(settings=settings, migrations=MIGRATIONS, routers=[http.build_router(), ui.build_router()],
-                       handler=consumers.make_handler(settings.notice_working_days), extra_state=state,
-                       title="Whole Justice support (CJ IDVA)",
-                       description="Referral, caseload, the case timeline and the Victims' Code deadlines.")
+    spec = ServiceSpec(
+        settings=settings,
+        migrations=MIGRATIONS,
+        routers=[http.build_router(), ui.build_router()],
+        handler=consumers.make_handler(settings.notice_working_days),
+        extra_state=state,
+        title="Whole Justice support (CJ IDVA)",
+        description="Referral, caseload, the case timeline and the Victims' Code deadlines.",
+    )
 
     async def on_start(runtime: Runtime) -> None:
         async with runtime.pool.acquire() as conn:
             for idva in settings.idva_roster:
-                await repo.upsert_idva(conn, idva["sub"], idva.get("team", "default"), idva.get("forces", []))
+                await repo.upsert_idva(
+                    conn, idva["sub"], idva.get("team", "default"), idva.get("forces", [])
+                )
         key = auth.signing_key(settings)
         state["deps"] = handlers.Deps(runtime.pool, clock, keyring)
         state["claim_check"] = ClaimCheck(
-            runtime.pool, keyring, settings.intake_url,
-            lambda: auth.mint(key, sub="wja-support", agency="idva", role="service", ttl_seconds=300,
-                              algorithm=settings.jwt_algorithm),
-            timeout=settings.claim_check_timeout_seconds, max_backoff=settings.contact_retry_max_seconds)
+            runtime.pool,
+            keyring,
+            settings.intake_url,
+            lambda: auth.mint(
+                key,
+                sub="wja-support",
+                agency="idva",
+                role="service",
+                ttl_seconds=300,
+                algorithm=settings.jwt_algorithm,
+            ),
+            timeout=settings.claim_check_timeout_seconds,
+            max_backoff=settings.contact_retry_max_seconds,
+        )
 
     async def fetch_contacts(runtime: Runtime) -> None:
         """Background: fetch referred victims' contact details from intake; failures retry with backoff."""

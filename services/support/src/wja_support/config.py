@@ -16,7 +16,12 @@ class SupportSettings(ServiceSettings):
 
     service: ClassVar[str] = "support"
     default_port: ClassVar[int] = 8104
-    consumes: ClassVar[tuple[str, ...]] = ("intake", "charging", "court", "support",)
+    consumes: ClassVar[tuple[str, ...]] = (
+        "intake",
+        "charging",
+        "court",
+        "support",
+    )
     idva_roster: list[dict] = [
         {"sub": "idva-1", "team": "default", "forces": ["01"]},
         {"sub": "idva-2", "team": "default", "forces": ["01"]},

@@ -18,15 +18,26 @@ def _iso(v: datetime | None) -> str | None:
 
 
 def entry_view(e: dict[str, Any]) -> dict[str, Any]:
-    out = {"id": e["id"], "at": _iso(e["at"]), "agency": e["agency"], "event_type": e["event_type"],
-           "summary": e["summary"]}
+    out = {
+        "id": e["id"],
+        "at": _iso(e["at"]),
+        "agency": e["agency"],
+        "event_type": e["event_type"],
+        "summary": e["summary"],
+    }
     if e["duty_holder"]:
-        out.update(duty_holder=e["duty_holder"], tell_victim_by=_iso(e["tell_victim_by"]), told_at=_iso(e["told_at"]),
-                   told_by=e["told_by"])
+        out.update(
+            duty_holder=e["duty_holder"],
+            tell_victim_by=_iso(e["tell_victim_by"]),
+            told_at=_iso(e["told_at"]),
+            told_by=e["told_by"],
+        )
     return out
 
 
-async def timeline(conn: asyncpg.Connection, caller: Principal, urn: str, now: datetime) -> dict[str, Any]:
+async def timeline(
+    conn: asyncpg.Connection, caller: Principal, urn: str, now: datetime
+) -> dict[str, Any]:
     case = await case_for(conn, caller, urn)
     entries = []
     for e in await repo.entries(conn, urn):
@@ -47,7 +58,9 @@ async def _scope(conn: asyncpg.Connection, caller: Principal) -> tuple[str, str]
     return "idva", caller.sub
 
 
-async def caseload(conn: asyncpg.Connection, caller: Principal, now: datetime) -> list[dict[str, Any]]:
+async def caseload(
+    conn: asyncpg.Connection, caller: Principal, now: datetime
+) -> list[dict[str, Any]]:
     scope = await _scope(conn, caller)
     if scope is None:
         return []
@@ -56,26 +69,52 @@ async def caseload(conn: asyncpg.Connection, caller: Principal, now: datetime) -
         f" min(e.tell_victim_by) FILTER (WHERE e.told_at IS NULL) AS next_deadline,"
         f" count(*) FILTER (WHERE e.told_at IS NULL AND e.tell_victim_by < $2) AS overdue"
         f" FROM cases c LEFT JOIN entries e USING (urn) WHERE c.{scope[0]} = $1"
-        f" GROUP BY c.urn ORDER BY next_deadline NULLS LAST, c.urn", scope[1], now)
-    return [{"urn": r["urn"], "stage": r["stage"], "idva": r["idva"], "contact_status": r["contact_status"],
-             "support_closed": r["support_closed"], "next_deadline": _iso(r["next_deadline"]),
-             "overdue": r["overdue"]} for r in rows]
+        f" GROUP BY c.urn ORDER BY next_deadline NULLS LAST, c.urn",
+        scope[1],
+        now,
+    )
+    return [
+        {
+            "urn": r["urn"],
+            "stage": r["stage"],
+            "idva": r["idva"],
+            "contact_status": r["contact_status"],
+            "support_closed": r["support_closed"],
+            "next_deadline": _iso(r["next_deadline"]),
+            "overdue": r["overdue"],
+        }
+        for r in rows
+    ]
 
 
-async def obligations(conn: asyncpg.Connection, caller: Principal, now: datetime, overdue: bool) -> list[dict[str, Any]]:
+async def obligations(
+    conn: asyncpg.Connection, caller: Principal, now: datetime, overdue: bool
+) -> list[dict[str, Any]]:
     scope = await _scope(conn, caller)
     if scope is None:
         return []
     rows = await conn.fetch(
         f"SELECT e.* FROM entries e JOIN cases c USING (urn) WHERE c.{scope[0]} = $1 AND e.tell_victim_by IS NOT NULL"
         f" AND e.told_at IS NULL AND (NOT $3 OR e.tell_victim_by < $2) ORDER BY e.tell_victim_by",
-        scope[1], now, overdue)
-    return [{**entry_view(dict(r)), "urn": r["urn"], "overdue": r["tell_victim_by"] < now} for r in rows]
+        scope[1],
+        now,
+        overdue,
+    )
+    return [
+        {**entry_view(dict(r)), "urn": r["urn"], "overdue": r["tell_victim_by"] < now} for r in rows
+    ]
 
 
 async def case_view(conn: asyncpg.Connection, caller: Principal, urn: str) -> dict[str, Any]:
     case = await case_for(conn, caller, urn)
-    return {"urn": urn, "stage": case["stage"], "idva": case["idva"], "team": case["team"],
-            "referral_basis": case["referral_basis"], "contact_status": case["contact_status"],
-            "contact_attempts": case["contact_attempts"], "support_closed": case["support_closed"],
-            "victim_ref": case["victim_ref"]}
+    return {
+        "urn": urn,
+        "stage": case["stage"],
+        "idva": case["idva"],
+        "team": case["team"],
+        "referral_basis": case["referral_basis"],
+        "contact_status": case["contact_status"],
+        "contact_attempts": case["contact_attempts"],
+        "support_closed": case["support_closed"],
+        "victim_ref": case["victim_ref"],
+    }

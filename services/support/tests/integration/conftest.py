@@ -22,8 +22,15 @@ from wja_support.bootstrap import create_app
 from wja_support.config import SupportSettings
 
 NOW = datetime(2026, 9, 14, 12, tzinfo=UTC)
-CONTACT = {"name": "Harriet Quill-Ashdown", "phone": "07700 900123", "email": "harriet.quill@example.org",
-           "address": "14 Larch Row", "safe_contact": "after 6pm", "language": "en", "needs": []}
+CONTACT = {
+    "name": "Harriet Quill-Ashdown",
+    "phone": "07700 900123",
+    "email": "harriet.quill@example.org",
+    "address": "14 Larch Row",
+    "safe_contact": "after 6pm",
+    "language": "en",
+    "needs": [],
+}
 
 
 class StubIntake:
@@ -49,7 +56,9 @@ class StubIntake:
         return app
 
     async def start(self) -> None:
-        self.server = uvicorn.Server(uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="error"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="error")
+        )
         self.task = asyncio.create_task(self.server.serve())
         while not self.server.started:
             await asyncio.sleep(0.02)
@@ -63,7 +72,13 @@ class StubIntake:
 
 class Support:
     def __init__(self, client, settings, app, clock, intake):
-        self.client, self.settings, self.app, self.clock, self.intake = client, settings, app, clock, intake
+        self.client, self.settings, self.app, self.clock, self.intake = (
+            client,
+            settings,
+            app,
+            clock,
+            intake,
+        )
 
     def h(self, agency="idva", role="idva", sub="idva-a", **claims):
         return token(self.settings.state_dir, agency, role, sub=sub, **claims)
@@ -80,9 +95,14 @@ class Support:
 
     async def referred(self, urn: str, **over) -> dict:
         """Report + referral; returns the case as its assigned IDVA sees it."""
-        await self.send(new_envelope(example("wja.intake.crime.reported.v1", urn=urn, force_code=self.force,
-                                             unit="SP")),
-                        new_envelope(example("wja.intake.victim.referred.v1", urn=urn, force_code=self.force, **over)))
+        await self.send(
+            new_envelope(
+                example("wja.intake.crime.reported.v1", urn=urn, force_code=self.force, unit="SP")
+            ),
+            new_envelope(
+                example("wja.intake.victim.referred.v1", urn=urn, force_code=self.force, **over)
+            ),
+        )
 
         async def assigned():
             row = await self.pool.fetchrow("SELECT idva FROM cases WHERE urn = $1", urn)
@@ -108,12 +128,19 @@ async def support(stack):
     key = auth.ensure_dev_key(state).read_text().strip()
     intake = StubIntake(key)
     settings = SupportSettings(
-        database_url=stack.new_database("support"), kafka_bootstrap_servers=stack.bootstrap, state_dir=state,
-        consumer_group=f"wja-support-{uuid.uuid4().hex[:6]}", parking_retry_seconds=0.2, contact_poll_seconds=0.1,
-        intake_url=f"http://127.0.0.1:{intake.port}", claim_check_timeout_seconds=1.0,
-        idva_roster=[{"sub": "idva-a", "team": "north", "forces": [force]},
-                     {"sub": "idva-b", "team": "north", "forces": [force]},
-                     {"sub": "idva-c", "team": "south", "forces": ["99"]}],
+        database_url=stack.new_database("support"),
+        kafka_bootstrap_servers=stack.bootstrap,
+        state_dir=state,
+        consumer_group=f"wja-support-{uuid.uuid4().hex[:6]}",
+        parking_retry_seconds=0.2,
+        contact_poll_seconds=0.1,
+        intake_url=f"http://127.0.0.1:{intake.port}",
+        claim_check_timeout_seconds=1.0,
+        idva_roster=[
+            {"sub": "idva-a", "team": "north", "forces": [force]},
+            {"sub": "idva-b", "team": "north", "forces": [force]},
+            {"sub": "idva-c", "team": "south", "forces": ["99"]},
+        ],
     )
     clock = FixedClock(NOW)
     app = create_app(settings, clock=clock)

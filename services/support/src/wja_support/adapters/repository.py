@@ -11,13 +11,18 @@ from wja_support.domain.errors import NotFound
 
 async def ensure_case(conn: asyncpg.Connection, urn: str) -> dict[str, Any]:
     """The case row, created on first sight of any event (events may arrive in any order)."""
-    row = await conn.fetchrow("INSERT INTO cases (urn) VALUES ($1) ON CONFLICT (urn) DO UPDATE SET urn = EXCLUDED.urn"
-                              " RETURNING *", urn)
+    row = await conn.fetchrow(
+        "INSERT INTO cases (urn) VALUES ($1) ON CONFLICT (urn) DO UPDATE SET urn = EXCLUDED.urn"
+        " RETURNING *",
+        urn,
+    )
     return dict(row)
 
 
 async def get_case(conn: asyncpg.Connection, urn: str, *, lock: bool = False) -> dict[str, Any]:
-    row = await conn.fetchrow(f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn)
+    row = await conn.fetchrow(
+        f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn
+    )
     if row is None:
         raise NotFound(f"no case {urn}")
     return dict(row)
@@ -33,8 +38,14 @@ async def add_entry(conn: asyncpg.Connection, entry: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO entries (id, urn, at, agency, event_type, summary, duty_holder, tell_victim_by)"
         " VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (id) DO NOTHING",
-        entry["id"], entry["urn"], entry["at"], entry["agency"], entry["event_type"], entry["summary"],
-        entry.get("duty_holder"), entry.get("tell_victim_by"),
+        entry["id"],
+        entry["urn"],
+        entry["at"],
+        entry["agency"],
+        entry["event_type"],
+        entry["summary"],
+        entry.get("duty_holder"),
+        entry.get("tell_victim_by"),
     )
 
 
@@ -53,11 +64,18 @@ async def on_roster(conn: asyncpg.Connection, sub: str) -> dict[str, Any] | None
 
 
 async def upsert_idva(conn: asyncpg.Connection, sub: str, team: str, forces: list[str]) -> None:
-    await conn.execute("INSERT INTO roster (sub, team, forces) VALUES ($1,$2,$3) ON CONFLICT (sub) DO UPDATE"
-                       " SET team = EXCLUDED.team, forces = EXCLUDED.forces, active = true", sub, team, forces)
+    await conn.execute(
+        "INSERT INTO roster (sub, team, forces) VALUES ($1,$2,$3) ON CONFLICT (sub) DO UPDATE"
+        " SET team = EXCLUDED.team, forces = EXCLUDED.forces, active = true",
+        sub,
+        team,
+        forces,
+    )
 
 
 async def open_caseloads(conn: asyncpg.Connection) -> dict[str, int]:
-    rows = await conn.fetch("SELECT idva, count(*) AS n FROM cases WHERE idva IS NOT NULL AND stage <> 'closed'"
-                            " AND NOT support_closed GROUP BY idva")
+    rows = await conn.fetch(
+        "SELECT idva, count(*) AS n FROM cases WHERE idva IS NOT NULL AND stage <> 'closed'"
+        " AND NOT support_closed GROUP BY idva"
+    )
     return {r["idva"]: r["n"] for r in rows}

@@ -10,7 +10,9 @@ from wja_schemas import Envelope, Event
 from wja_support.service_layer import projection
 
 
-def make_handler(rules: dict[str, list]) -> Callable[[asyncpg.Connection, Envelope[Event]], Awaitable[None]]:
+def make_handler(
+    rules: dict[str, list],
+) -> Callable[[asyncpg.Connection, Envelope[Event]], Awaitable[None]]:
     async def handle(conn: asyncpg.Connection, envelope: Envelope[Event]) -> None:
         await projection.apply(conn, envelope, rules)
 

@@ -75,7 +75,9 @@ def build_router() -> APIRouter:
             return await views.caseload(conn, caller, d.clock.now())
 
     @router.get("/obligations")
-    async def obligations(d: Deps, caller: Idva, overdue: bool = Query(False)) -> list[dict[str, Any]]:
+    async def obligations(
+        d: Deps, caller: Idva, overdue: bool = Query(False)
+    ) -> list[dict[str, Any]]:
         """What the victims of the caller's cases must still be told (only late ones with overdue=true)."""
         async with d.pool.acquire() as conn:
             return await views.obligations(conn, caller, d.clock.now(), overdue)

@@ -35,13 +35,18 @@ textarea{width:100%;font-family:monospace}select,input{font-size:15px;padding:6p
 
 
 def page(title: str, body: str, who: Principal | None = None) -> HTMLResponse:
-    user = (f"<span>{html.escape(who.sub)} ({html.escape(who.role)}) · "
-            "<form method=post action=/ui/signout style=display:inline><button>Sign out</button></form></span>"
-            if who else "")
-    return HTMLResponse(f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
-                        f"<meta name=viewport content='width=device-width'><style>{STYLE}</style></head><body>"
-                        f"<header><strong><a href=/ui/>Whole Justice · IDVA</a></strong>{user}</header>"
-                        f"<main>{body}</main></body></html>")
+    user = (
+        f"<span>{html.escape(who.sub)} ({html.escape(who.role)}) · "
+        "<form method=post action=/ui/signout style=display:inline><button>Sign out</button></form></span>"
+        if who
+        else ""
+    )
+    return HTMLResponse(
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
+        f"<meta name=viewport content='width=device-width'><style>{STYLE}</style></head><body>"
+        f"<header><strong><a href=/ui/>Whole Justice · IDVA</a></strong>{user}</header>"
+        f"<main>{body}</main></body></html>"
+    )
 
 
 def caller(request: Request) -> Principal | None:
@@ -69,12 +74,16 @@ def build_router() -> APIRouter:
         return response
 
     @router.get("/signin")
-    async def signin_get(token: str = "") -> Response:
+    async def signin_get(token: str = "", next: str = "/ui/") -> Response:  # noqa: A002
         if token:
-            return signed_in(RedirectResponse("/ui/", status_code=303), token)
-        return page("Sign in", "<div class=card><h1>Sign in</h1><form method=post action=/ui/signin>"
-                    "<p><label>Your access token<br><textarea name=token rows=5 required></textarea></label></p>"
-                    "<button>Sign in</button></form></div>")
+            target = next if next.startswith("/ui/") and "//" not in next else "/ui/"
+            return signed_in(RedirectResponse(target, status_code=303), token)
+        return page(
+            "Sign in",
+            "<div class=card><h1>Sign in</h1><form method=post action=/ui/signin>"
+            "<p><label>Your access token<br><textarea name=token rows=5 required></textarea></label></p>"
+            "<button>Sign in</button></form></div>",
+        )
 
     @router.post("/signin")
     async def signin_post(request: Request) -> Response:
@@ -97,14 +106,26 @@ def build_router() -> APIRouter:
             async with d.pool.acquire() as conn:
                 cases = await views.caseload(conn, who, d.clock.now())
         except Exception as exc:  # noqa: BLE001  (a refusal renders as a page)
-            return page("Not allowed", f"<div class=card>{html.escape(getattr(exc, 'message', 'Not allowed'))}</div>", who)
+            return page(
+                "Not allowed",
+                f"<div class=card>{html.escape(getattr(exc, 'message', 'Not allowed'))}</div>",
+                who,
+            )
         rows = "".join(
             f"<tr><td><a href='/ui/cases/{c['urn']}'>{c['urn']}</a></td><td><span class=stage>"
             f"{c['stage'].replace('_', ' ')}</span></td><td>{when(c['next_deadline'])}</td>"
             f"<td class={'overdue' if c['overdue'] else ''}>{c['overdue'] or ''}</td>"
-            f"<td>{html.escape(c['contact_status'].replace('_', ' '))}</td></tr>" for c in cases)
-        table = (f"<table><tr><th>Case</th><th>Stage</th><th>Next deadline</th><th>Overdue</th><th>Contact details</th>"
-                 f"</tr>{rows}</table>") if cases else "<p>No cases assigned.</p>"
+            f"<td>{html.escape(c['contact_status'].replace('_', ' '))}</td></tr>"
+            for c in cases
+        )
+        table = (
+            (
+                f"<table><tr><th>Case</th><th>Stage</th><th>Next deadline</th><th>Overdue</th><th>Contact details</th>"
+                f"</tr>{rows}</table>"
+            )
+            if cases
+            else "<p>No cases assigned.</p>"
+        )
         return page("Caseload", f"<h1>Caseload</h1>{table}", who)
 
     @router.get("/cases/{urn}")
@@ -117,7 +138,11 @@ def build_router() -> APIRouter:
             async with d.pool.acquire() as conn:
                 tl = await views.timeline(conn, who, urn, d.clock.now())
         except Exception as exc:  # noqa: BLE001
-            return page("Not allowed", f"<div class=card>{html.escape(getattr(exc, 'message', 'Not allowed'))}</div>", who)
+            return page(
+                "Not allowed",
+                f"<div class=card>{html.escape(getattr(exc, 'message', 'Not allowed'))}</div>",
+                who,
+            )
         return page(urn, _timeline(urn, tl), who)
 
     @router.post("/cases/{urn}/contacts")
@@ -133,7 +158,11 @@ def build_router() -> APIRouter:
             try:
                 await handlers.record_contact(d, who, urn, about, channel, d.clock.now())
             except Exception as exc:  # noqa: BLE001
-                return page("Not recorded", f"<div class=card>{html.escape(getattr(exc, 'message', 'error'))}</div>", who)
+                return page(
+                    "Not recorded",
+                    f"<div class=card>{html.escape(getattr(exc, 'message', 'error'))}</div>",
+                    who,
+                )
         return RedirectResponse(f"/ui/cases/{urn}", status_code=303)
 
     return router
@@ -150,11 +179,15 @@ def _timeline(urn: str, tl: dict[str, Any]) -> str:
                 cls = "overdue" if e.get("overdue") else ""
                 box = f"<input type=checkbox name=about value='{html.escape(e['id'])}'>"
                 due = f"{box} <span class={cls}>tell by {when(e['tell_victim_by'])}{' (overdue)' if cls else ''}</span>"
-        rows.append(f"<tr><td>{when(e['at'])}</td><td>{html.escape(e['agency'])}</td><td>{html.escape(e['summary'])}</td>"
-                    f"<td>{html.escape(e.get('duty_holder') or '')}</td><td>{due}</td></tr>")
-    return (f"<h1>Case {html.escape(urn)} <span class=stage>{tl['stage'].replace('_', ' ')}</span></h1>"
-            f"<form method=post action='/ui/cases/{html.escape(urn)}/contacts'><table><tr><th>When</th><th>Agency</th>"
-            f"<th>What happened</th><th>Duty</th><th>Victim told?</th></tr>{''.join(rows)}</table>"
-            "<div class=card style='margin-top:16px'>Record that the victim was told about the ticked entries by "
-            "<select name=channel><option>phone</option><option>in_person</option><option>email</option>"
-            "<option>letter</option><option>text</option></select> <button>Record contact</button></div></form>")
+        rows.append(
+            f"<tr><td>{when(e['at'])}</td><td>{html.escape(e['agency'])}</td><td>{html.escape(e['summary'])}</td>"
+            f"<td>{html.escape(e.get('duty_holder') or '')}</td><td>{due}</td></tr>"
+        )
+    return (
+        f"<h1>Case {html.escape(urn)} <span class=stage>{tl['stage'].replace('_', ' ')}</span></h1>"
+        f"<form method=post action='/ui/cases/{html.escape(urn)}/contacts'><table><tr><th>When</th><th>Agency</th>"
+        f"<th>What happened</th><th>Duty</th><th>Victim told?</th></tr>{''.join(rows)}</table>"
+        "<div class=card style='margin-top:16px'>Record that the victim was told about the ticked entries by "
+        "<select name=channel><option>phone</option><option>in_person</option><option>email</option>"
+        "<option>letter</option><option>text</option></select> <button>Record contact</button></div></form>"
+    )

@@ -42,11 +42,19 @@ async def visible(conn: asyncpg.Connection, caller: Principal, case: dict[str, A
     return False
 
 
-async def case_for(conn: asyncpg.Connection, caller: Principal, urn: str, *, lock: bool = False,
-                   assigned_only: bool = False) -> dict[str, Any]:
+async def case_for(
+    conn: asyncpg.Connection,
+    caller: Principal,
+    urn: str,
+    *,
+    lock: bool = False,
+    assigned_only: bool = False,
+) -> dict[str, Any]:
     if caller.agency != "idva":
         raise Forbidden("only the IDVA service may see this")
-    row = await conn.fetchrow(f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn)
+    row = await conn.fetchrow(
+        f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn
+    )
     if row is None:
         raise NotFound(f"no case {urn}")
     case = dict(row)
@@ -61,31 +69,59 @@ async def publish(conn: asyncpg.Connection, event: Event) -> None:
     await outbox.add(conn, new_envelope(event))
 
 
-async def record_contact(deps: Deps, caller: Principal, urn: str, about: list[str], channel: str,
-                         at: datetime) -> dict[str, Any]:
+async def record_contact(
+    deps: Deps, caller: Principal, urn: str, about: list[str], channel: str, at: datetime
+) -> dict[str, Any]:
     async with deps.pool.acquire() as conn, conn.transaction():
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
-        rows = await conn.fetch("SELECT id, tell_victim_by FROM entries WHERE urn = $1 AND id = ANY($2::text[])",
-                                urn, about)
+        rows = await conn.fetch(
+            "SELECT id, tell_victim_by FROM entries WHERE urn = $1 AND id = ANY($2::text[])",
+            urn,
+            about,
+        )
         known = {r["id"]: r["tell_victim_by"] for r in rows}
         unknown = [i for i in about if i not in known]
         if unknown:
-            raise Invalid(f"{len(unknown)} entry id(s) are not on this case's timeline", field="about")
-        await conn.execute("UPDATE entries SET told_at = $3, told_by = 'idva', channel = $4 WHERE urn = $1"
-                           " AND id = ANY($2::text[]) AND told_at IS NULL", urn, about, at, channel)
+            raise Invalid(
+                f"{len(unknown)} entry id(s) are not on this case's timeline", field="about"
+            )
+        await conn.execute(
+            "UPDATE entries SET told_at = $3, told_by = 'idva', channel = $4 WHERE urn = $1"
+            " AND id = ANY($2::text[]) AND told_at IS NULL",
+            urn,
+            about,
+            at,
+            channel,
+        )
         on_time = sum(1 for d in known.values() if d is not None and at <= d)
         late = sum(1 for d in known.values() if d is not None and at > d)
-        await publish(conn, sp.VictimInformed(urn=urn, about=about, channel=channel, told_at=at, told_by="idva",
-                                              on_time=on_time, late=late))
+        await publish(
+            conn,
+            sp.VictimInformed(
+                urn=urn,
+                about=about,
+                channel=channel,
+                told_at=at,
+                told_by="idva",
+                on_time=on_time,
+                late=late,
+            ),
+        )
     return {"urn": urn, "told": len(about), "on_time": on_time, "late": late}
 
 
-async def request_measures(deps: Deps, caller: Principal, urn: str, measures: list[str]) -> dict[str, Any]:
+async def request_measures(
+    deps: Deps, caller: Principal, urn: str, measures: list[str]
+) -> dict[str, Any]:
     now, request_id = deps.clock.now(), f"sm-{uuid.uuid4().hex[:10]}"
     async with deps.pool.acquire() as conn, conn.transaction():
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
-        await publish(conn, sp.SpecialMeasuresRequested(urn=urn, request_id=request_id, measures=measures,
-                                                        requested_at=now))
+        await publish(
+            conn,
+            sp.SpecialMeasuresRequested(
+                urn=urn, request_id=request_id, measures=measures, requested_at=now
+            ),
+        )
     return {"request_id": request_id, "measures": measures}
 
 
@@ -93,33 +129,48 @@ async def request_visit(deps: Deps, caller: Principal, urn: str) -> dict[str, An
     now, request_id = deps.clock.now(), f"fv-{uuid.uuid4().hex[:10]}"
     async with deps.pool.acquire() as conn, conn.transaction():
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
-        await publish(conn, sp.FamiliarisationRequested(urn=urn, request_id=request_id, requested_at=now))
+        await publish(
+            conn, sp.FamiliarisationRequested(urn=urn, request_id=request_id, requested_at=now)
+        )
     return {"request_id": request_id}
 
 
-async def record_wishes(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
+async def record_wishes(
+    deps: Deps, caller: Principal, urn: str, body: dict[str, Any]
+) -> dict[str, Any]:
     async with deps.pool.acquire() as conn, conn.transaction():
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
         await publish(conn, sp.WishesRecorded(urn=urn, recorded_at=deps.clock.now(), **body))
     return {"urn": urn, **body}
 
 
-async def record_statement(deps: Deps, caller: Principal, urn: str, read_in_court: bool | None) -> dict[str, Any]:
+async def record_statement(
+    deps: Deps, caller: Principal, urn: str, read_in_court: bool | None
+) -> dict[str, Any]:
     async with deps.pool.acquire() as conn, conn.transaction():
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
-        await publish(conn, sp.PersonalStatementRecorded(urn=urn, will_read_in_court=read_in_court,
-                                                         recorded_at=deps.clock.now()))
+        await publish(
+            conn,
+            sp.PersonalStatementRecorded(
+                urn=urn, will_read_in_court=read_in_court, recorded_at=deps.clock.now()
+            ),
+        )
     return {"urn": urn, "recorded": True}
 
 
-async def close_support(deps: Deps, caller: Principal, urn: str, reason: str, vcs_opt_in: bool) -> dict[str, Any]:
+async def close_support(
+    deps: Deps, caller: Principal, urn: str, reason: str, vcs_opt_in: bool
+) -> dict[str, Any]:
     async with deps.pool.acquire() as conn, conn.transaction():
         case = await case_for(conn, caller, urn, lock=True, assigned_only=True)
         if case["support_closed"]:
             raise IllegalTransition("support is already closed")
         vcs = vcs_opt_in or (case["custody_months"] or 0) >= 12
         await repo.update_case(conn, urn, support_closed=True)
-        await publish(conn, sp.SupportClosed(urn=urn, reason=reason, vcs_offered=vcs, closed_at=deps.clock.now()))
+        await publish(
+            conn,
+            sp.SupportClosed(urn=urn, reason=reason, vcs_offered=vcs, closed_at=deps.clock.now()),
+        )
     return {"urn": urn, "vcs_offered": vcs}
 
 
@@ -136,7 +187,9 @@ async def reassign(deps: Deps, caller: Principal, urn: str, sub: str) -> dict[st
 async def contact_details(deps: Deps, caller: Principal, urn: str) -> dict[str, Any]:
     async with deps.pool.acquire() as conn:
         case = await case_for(conn, caller, urn, assigned_only=True)
-        row = await conn.fetchrow("SELECT key_id, wrapped_key, ciphertext FROM contacts WHERE urn = $1", urn)
+        row = await conn.fetchrow(
+            "SELECT key_id, wrapped_key, ciphertext FROM contacts WHERE urn = $1", urn
+        )
     if row is None:
         raise NotFound(f"no contact details held ({case['contact_status']})")
     return deps.keyring.open(Sealed(row["key_id"], row["wrapped_key"], row["ciphertext"]), aad=urn)

@@ -21,12 +21,19 @@ async def apply(conn: asyncpg.Connection, env: Envelope[Event], rules: dict[str,
     case = await repo.ensure_case(conn, env.subject)
     at = model.event_time(dict(env.payload), env.time)
     entry: dict[str, Any] = {
-        "id": env.id, "urn": env.subject, "at": at, "agency": model.AGENCY[env.payload.producer],
-        "event_type": env.type, "summary": model.summary(env.type, payload),
+        "id": env.id,
+        "urn": env.subject,
+        "at": at,
+        "agency": model.AGENCY[env.payload.producer],
+        "event_type": env.type,
+        "summary": model.summary(env.type, payload),
     }
     duty = model.obligation(env.type, payload, rules)
     if duty:
-        entry["duty_holder"], entry["tell_victim_by"] = duty[0], workdays.deadline_after(at, duty[1])
+        entry["duty_holder"], entry["tell_victim_by"] = (
+            duty[0],
+            workdays.deadline_after(at, duty[1]),
+        )
     await repo.add_entry(conn, entry)
     changes: dict[str, Any] = {}
     stage = model.stage_after(case["stage"], env.type, payload)

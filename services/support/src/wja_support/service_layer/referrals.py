@@ -18,7 +18,9 @@ from wja_support.adapters import repository as repo
 log = logging.getLogger(__name__)
 
 
-def choose_idva(roster: list[dict[str, Any]], loads: dict[str, int], force: str) -> dict[str, Any] | None:
+def choose_idva(
+    roster: list[dict[str, Any]], loads: dict[str, int], force: str
+) -> dict[str, Any] | None:
     """The IDVA serving the force with the fewest open cases (ties: by id); anyone if none serves it."""
     serving = [i for i in roster if force in i["forces"]] or roster
     if not serving:
@@ -28,8 +30,14 @@ def choose_idva(roster: list[dict[str, Any]], loads: dict[str, int], force: str)
 
 async def refer(conn: asyncpg.Connection, event: Any, causationid: str) -> None:
     case = await repo.get_case(conn, event.urn, lock=True)
-    await repo.update_case(conn, event.urn, referral_basis=event.referral_basis, force_code=event.force_code,
-                           contact_status="pending", next_contact_at=event.referred_at)
+    await repo.update_case(
+        conn,
+        event.urn,
+        referral_basis=event.referral_basis,
+        force_code=event.force_code,
+        contact_status="pending",
+        next_contact_at=event.referred_at,
+    )
     if case["idva"]:
         return
     idva = choose_idva(await repo.roster(conn), await repo.open_caseloads(conn), event.force_code)
@@ -39,11 +47,24 @@ async def refer(conn: asyncpg.Connection, event: Any, causationid: str) -> None:
     await assign(conn, event.urn, idva, event.force_code, event.referred_at, causationid)
 
 
-async def assign(conn: asyncpg.Connection, urn: str, idva: dict[str, Any], force: str | None, at: datetime,
-                 causationid: str | None = None) -> None:
+async def assign(
+    conn: asyncpg.Connection,
+    urn: str,
+    idva: dict[str, Any],
+    force: str | None,
+    at: datetime,
+    causationid: str | None = None,
+) -> None:
     await repo.update_case(conn, urn, idva=idva["sub"], team=idva["team"])
-    await outbox.add(conn, new_envelope(sp.IdvaAssigned(urn=urn, idva_id=idva["sub"], team=idva["team"],
-                                                        force_code=force, assigned_at=at), causationid=causationid))
+    await outbox.add(
+        conn,
+        new_envelope(
+            sp.IdvaAssigned(
+                urn=urn, idva_id=idva["sub"], team=idva["team"], force_code=force, assigned_at=at
+            ),
+            causationid=causationid,
+        ),
+    )
 
 
 async def purge_contact(conn: asyncpg.Connection, urn: str) -> None:
@@ -54,18 +75,29 @@ async def purge_contact(conn: asyncpg.Connection, urn: str) -> None:
 class ClaimCheck:
     """Fetches a referred victim's contact details from intake, with retries and backoff."""
 
-    def __init__(self, pool: asyncpg.Pool, keyring: Keyring, intake_url: str, token: Any, *, timeout: float = 5.0,
-                 max_backoff: float = 300.0) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        keyring: Keyring,
+        intake_url: str,
+        token: Any,
+        *,
+        timeout: float = 5.0,
+        max_backoff: float = 300.0,
+    ) -> None:
         self.pool, self.keyring, self.token = pool, keyring, token
         self.max_backoff = max_backoff
-        self.client = httpx.AsyncClient(base_url=intake_url, timeout=timeout,
-                                        transport=httpx.AsyncHTTPTransport(retries=2))
+        self.client = httpx.AsyncClient(
+            base_url=intake_url, timeout=timeout, transport=httpx.AsyncHTTPTransport(retries=2)
+        )
 
     async def run_due(self, now: datetime) -> int:
         """Try every due fetch once; return how many succeeded."""
         rows = await self.pool.fetch(
             "SELECT urn, contact_attempts FROM cases WHERE contact_status IN ('pending', 'failed_retrying')"
-            " AND next_contact_at <= $1 ORDER BY next_contact_at LIMIT 50", now)
+            " AND next_contact_at <= $1 ORDER BY next_contact_at LIMIT 50",
+            now,
+        )
         done = 0
         for row in rows:
             done += await self._fetch(row["urn"], row["contact_attempts"], now)
@@ -74,8 +106,11 @@ class ClaimCheck:
     async def _fetch(self, urn: str, attempts: int, now: datetime) -> int:
         status, details = "failed_retrying", None
         try:
-            response = await self.client.get(f"/v1/referrals/{urn}", params={"purpose": "idva_contact"},
-                                             headers={"Authorization": f"Bearer {self.token()}"})
+            response = await self.client.get(
+                f"/v1/referrals/{urn}",
+                params={"purpose": "idva_contact"},
+                headers={"Authorization": f"Bearer {self.token()}"},
+            )
             if response.status_code == 200:
                 status, details = "fetched", response.json()["contact"]
             elif response.status_code == 403:
@@ -88,14 +123,25 @@ class ClaimCheck:
                 return 0  # withdrawn meanwhile
             if details is not None:
                 sealed = self.keyring.seal(details, aad=urn)
-                await conn.execute("INSERT INTO contacts (urn, key_id, wrapped_key, ciphertext) VALUES ($1,$2,$3,$4)"
-                                   " ON CONFLICT (urn) DO UPDATE SET key_id = EXCLUDED.key_id, wrapped_key ="
-                                   " EXCLUDED.wrapped_key, ciphertext = EXCLUDED.ciphertext, fetched_at = now()",
-                                   urn, sealed.key_id, sealed.wrapped_key, sealed.ciphertext)
-            backoff = min(2.0 ** attempts, self.max_backoff)
-            await repo.update_case(conn, urn, contact_status=status, contact_attempts=attempts + 1,
-                                   next_contact_at=now + timedelta(seconds=backoff) if status == "failed_retrying"
-                                   else None)
+                await conn.execute(
+                    "INSERT INTO contacts (urn, key_id, wrapped_key, ciphertext) VALUES ($1,$2,$3,$4)"
+                    " ON CONFLICT (urn) DO UPDATE SET key_id = EXCLUDED.key_id, wrapped_key ="
+                    " EXCLUDED.wrapped_key, ciphertext = EXCLUDED.ciphertext, fetched_at = now()",
+                    urn,
+                    sealed.key_id,
+                    sealed.wrapped_key,
+                    sealed.ciphertext,
+                )
+            backoff = min(2.0**attempts, self.max_backoff)
+            await repo.update_case(
+                conn,
+                urn,
+                contact_status=status,
+                contact_attempts=attempts + 1,
+                next_contact_at=now + timedelta(seconds=backoff)
+                if status == "failed_retrying"
+                else None,
+            )
         return 1 if details is not None else 0
 
     async def close(self) -> None:
