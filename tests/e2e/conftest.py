@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -31,6 +32,18 @@ class System:
         return httpx.Client(base_url=self.url(service), headers=headers, timeout=30)
 
 
+def create_sessions(system: System, days: int = 120) -> None:
+    """Court sessions every weekday from tomorrow (the listing officer's set-up)."""
+    court = system.client("court", "court", "listing_officer", "lo-setup")
+    start = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    for d in range(days):
+        day = start + timedelta(days=d)
+        if day.weekday() < 5:
+            r = court.post("/v1/sessions", json={"court_code": "C01", "capacity": 100,
+                                                 "starts_at": day.isoformat().replace("+00:00", "Z")})
+            assert r.status_code == 201, r.text
+
+
 @pytest.fixture(scope="session")
 def system(stack: TestStack) -> Iterator[System]:
     """All services, started once per session, stopped at the end."""
@@ -46,7 +59,9 @@ def system(stack: TestStack) -> Iterator[System]:
             runner.start_service(service)
         for service in runner.services:
             runner.wait_ready(service, timeout=90)
-        yield System(runner, stack)
+        system = System(runner, stack)
+        create_sessions(system)
+        yield system
     finally:
         for service in list(runner.procs):
             runner.stop_service(service)

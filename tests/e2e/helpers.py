@@ -19,6 +19,9 @@ VICTIM = {
 }
 """Synthetic victim data: the bus test searches every record for each of these values."""
 
+CREATED_URNS: set[str] = set()
+"""Every case the end-to-end tests created (other test packages put fixtures on the same topics)."""
+
 PII_VALUES = [VICTIM[k] for k in ("name", "date_of_birth", "phone", "email", "address", "safe_contact")]
 
 

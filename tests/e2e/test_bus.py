@@ -17,7 +17,7 @@ from cloudevents.v1.kafka import KafkaMessage, from_binary
 from confluent_kafka import Consumer, TopicPartition
 from wja_schemas.topics import CASE_TOPICS
 
-from .helpers import PII_VALUES
+from .helpers import CREATED_URNS, PII_VALUES
 from .test_journeys import Journey
 
 pytestmark = pytest.mark.e2e
@@ -56,7 +56,9 @@ def bus(system):
     j.hearing("first_hearing")
     j.timeline("wja.court.hearing.listed.v1", "wja.support.idva.assigned.v1")
     bootstrap = system.test_stack.bootstrap
-    return urn, {topic: read_all(bootstrap, topic) for topic in CASE_TOPICS.values()}
+    records = {topic: read_all(bootstrap, topic) for topic in CASE_TOPICS.values()}
+    ours = {u.encode() for u in CREATED_URNS}
+    return urn, {topic: [m for m in msgs if m.key() in ours] for topic, msgs in records.items()}
 
 
 def test_every_record_is_a_cloudevent_valid_against_its_committed_schema(bus):
@@ -73,17 +75,17 @@ def test_every_record_is_a_cloudevent_valid_against_its_committed_schema(bus):
             assert event["time"].endswith("Z")
             assert headers["content-type"] == b"application/json"
             assert headers["ce_partitionkey"] == msg.key()
-            assert b"traceparent" in headers
+            assert "traceparent" in headers, sorted(headers)
             ce_type = event["type"]
             assert event["dataschema"] == ce_type
             schema = json.loads((SCHEMAS / producer / f"{ce_type}.json").read_text())
             jsonschema.validate(json.loads(msg.value()), schema)
             checked += 1
-    assert checked >= 8
+    assert checked >= 7
 
 
-def test_no_victim_personal_data_in_keys_headers_or_values(bus):
-    _, records = bus
+def test_no_victim_personal_data_in_keys_headers_or_values(bus, system):
+    records = {t: read_all(system.test_stack.bootstrap, t) for t in CASE_TOPICS.values()}
     needles = [v.encode() for v in PII_VALUES] + [v.lower().encode() for v in PII_VALUES]
     scanned = 0
     for topic, msgs in records.items():

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from .helpers import iso, ok, report_body, until
+from .helpers import CREATED_URNS, iso, ok, report_body, until
 
 pytestmark = pytest.mark.e2e
 
@@ -27,6 +27,7 @@ class Journey:
 
     def report(self, **kw) -> str:
         self.urn = ok(self.police.post("/v1/reports", json=report_body(**kw)), 201)["urn"]
+        CREATED_URNS.add(self.urn)
         return self.urn
 
     def cps_status(self, *wanted: str) -> bool:
