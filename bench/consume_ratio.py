@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import ClassVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-
 from wja_cli.stack import Broker, Postgres
 from wja_cli.testing import free_port, serve_app
 from wja_platform import outbox
@@ -44,9 +43,15 @@ class BenchSettings(ServiceSettings):
 
 def event(urn: str) -> CrimeReported:
     return CrimeReported(
-        urn=urn, force_code="01", unit="YE", victim_ref="V01-0123456789abcdef",
-        reported_at=datetime.now(UTC), offence_codes=["common_assault"], risk_level="standard",
-        suspect=Suspect(name="A Suspect"), referral_basis="none",
+        urn=urn,
+        force_code="01",
+        unit="YE",
+        victim_ref="V01-0123456789abcdef",
+        reported_at=datetime.now(UTC),
+        offence_codes=["common_assault"],
+        risk_level="standard",
+        suspect=Suspect(name="A Suspect"),
+        referral_basis="none",
     )
 
 
@@ -74,8 +79,13 @@ async def produce(bootstrap: str, n: int) -> None:
 
 async def raw_rate(bootstrap: str, n: int) -> float:
     consumer = AIOKafkaConsumer(
-        "wja.intake.case.v1", bootstrap_servers=bootstrap, group_id=f"raw-{uuid.uuid4().hex[:6]}",
-        auto_offset_reset="earliest", enable_auto_commit=False, fetch_max_wait_ms=5, max_poll_records=500,
+        "wja.intake.case.v1",
+        bootstrap_servers=bootstrap,
+        group_id=f"raw-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=5,
+        max_poll_records=500,
     )
     await consumer.start()
     seen, start = 0, None
@@ -96,8 +106,11 @@ async def raw_rate(bootstrap: str, n: int) -> float:
 async def platform_rate(pg: Postgres, bootstrap: str, n: int, state: Path) -> float:
     pg.psql("CREATE DATABASE bench")
     settings = BenchSettings(
-        database_url=f"postgresql://postgres@127.0.0.1:{pg.port}/bench", kafka_bootstrap_servers=bootstrap,
-        state_dir=state, consumer_group=f"bench-{uuid.uuid4().hex[:6]}", consumer_batch_size=500,
+        database_url=f"postgresql://postgres@127.0.0.1:{pg.port}/bench",
+        kafka_bootstrap_servers=bootstrap,
+        state_dir=state,
+        consumer_group=f"bench-{uuid.uuid4().hex[:6]}",
+        consumer_batch_size=500,
     )
     app = make_app(ServiceSpec(settings=settings, migrations=SQL, handler=handler))
     async with serve_app(app):

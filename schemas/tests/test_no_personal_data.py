@@ -52,9 +52,10 @@ def test_no_free_text_field(ce_type):
         if isinstance(node, dict):
             if "$ref" in node:
                 walk(schema["$defs"][node["$ref"].split("/")[-1]], path)
-            if node.get("type") == "string" and not ({"enum", "const", "pattern", "format", "maxLength"} & set(node)):
-                if path not in ("suspect.name", "charges[].statute") and not path.removesuffix("[]").endswith(("_at", "_by")):
-                    pytest.fail(f"{ce_type}: {path} is unbounded free text")
+            bounded = {"enum", "const", "pattern", "format", "maxLength"} & set(node)
+            exempt = path in ("suspect.name", "charges[].statute") or path.removesuffix("[]").endswith(("_at", "_by"))
+            if node.get("type") == "string" and not bounded and not exempt:
+                pytest.fail(f"{ce_type}: {path} is unbounded free text")
             for key, sub in node.get("properties", {}).items():
                 walk(sub, f"{path}.{key}" if path else key)
             for sub in node.get("anyOf", []):

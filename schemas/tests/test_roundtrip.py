@@ -12,14 +12,25 @@ from wja_schemas.examples import all_examples
 from wja_schemas.snapshot import snapshot_path
 
 EXAMPLES = all_examples()
-REQUIRED_HEADERS = {"ce_id", "ce_source", "ce_type", "ce_specversion", "ce_time", "ce_subject",
-                    "ce_partitionkey", "ce_dataschema", "ce_correlationid", "content-type"}
+REQUIRED_HEADERS = {
+    "ce_id",
+    "ce_source",
+    "ce_type",
+    "ce_specversion",
+    "ce_time",
+    "ce_subject",
+    "ce_partitionkey",
+    "ce_dataschema",
+    "ce_correlationid",
+    "content-type",
+}
 
 
 @pytest.mark.parametrize("payload", EXAMPLES, ids=lambda p: p.ce_type)
 def test_record_roundtrip_is_lossless(payload):
     env = new_envelope(payload, causationid="cause-1", correlationid="corr-1").with_trace(
-        {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"})
+        {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+    )
     key, value, headers = to_record(env)
     names = [k for k, _ in headers]
     assert set(names) == REQUIRED_HEADERS | {"ce_causationid", "traceparent"}

@@ -39,8 +39,10 @@ def create_sessions(system: System, days: int = 120) -> None:
     for d in range(days):
         day = start + timedelta(days=d)
         if day.weekday() < 5:
-            r = court.post("/v1/sessions", json={"court_code": "C01", "capacity": 100,
-                                                 "starts_at": day.isoformat().replace("+00:00", "Z")})
+            r = court.post(
+                "/v1/sessions",
+                json={"court_code": "C01", "capacity": 100, "starts_at": day.isoformat().replace("+00:00", "Z")},
+            )
             assert r.status_code == 201, r.text
 
 
@@ -48,12 +50,16 @@ def create_sessions(system: System, days: int = 120) -> None:
 def system(stack: TestStack) -> Iterator[System]:
     """All services, started once per session, stopped at the end."""
     stack.pg.ensure_databases()
-    runner = Stack(state_dir=stack.state_dir(), ports={s: free_port() for s in
-                   ("intake", "charging", "court", "support", "insights")})
+    runner = Stack(
+        state_dir=stack.state_dir(),
+        ports={s: free_port() for s in ("intake", "charging", "court", "support", "insights")},
+    )
     runner.services = available_services()
     runner.pg, runner.broker = stack.pg, stack.broker
-    runner.extra_env = {"SUPPORT_IDVA_ROSTER": '[{"sub":"idva-a","team":"default","forces":["01"]},'
-                        '{"sub":"idva-b","team":"default","forces":["01"]}]'}
+    runner.extra_env = {
+        "SUPPORT_IDVA_ROSTER": '[{"sub":"idva-a","team":"default","forces":["01"]},'
+        '{"sub":"idva-b","team":"default","forces":["01"]}]'
+    }
     try:
         for service in runner.services:
             runner.start_service(service)

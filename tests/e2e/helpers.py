@@ -29,8 +29,14 @@ def iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def report_body(force: str = "01", *, score: int = 15, basis: str = "consent", offence: str = "abh",
-                victim: dict[str, Any] | None = None) -> dict[str, Any]:
+def report_body(
+    force: str = "01",
+    *,
+    score: int = 15,
+    basis: str = "consent",
+    offence: str = "abh",
+    victim: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     now = datetime.now(UTC)
     return {
         "force_code": force,
@@ -56,5 +62,7 @@ def until(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
 
 def ok(response: Any, *status: int) -> Any:
     expected = status or (200, 201)
-    assert response.status_code in expected, f"{response.request.method} {response.request.url.path}: {response.status_code} {response.text}"
+    assert response.status_code in expected, (
+        f"{response.request.method} {response.request.url.path}: {response.status_code} {response.text}"
+    )
     return response.json() if response.content else None

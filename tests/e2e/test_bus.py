@@ -25,8 +25,14 @@ SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
 
 def read_all(bootstrap: str, topic: str) -> list:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"conformance-{uuid.uuid4().hex[:8]}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"conformance-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     try:
         meta = consumer.list_topics(topic, timeout=10).topics[topic]
         parts = [TopicPartition(topic, p) for p in meta.partitions]
@@ -90,8 +96,10 @@ def test_no_victim_personal_data_in_keys_headers_or_values(bus, system):
     scanned = 0
     for topic, msgs in records.items():
         for msg in msgs:
-            blob = b"\x00".join([msg.key() or b"", msg.value() or b""] +
-                                [k.encode() + b"=" + (v or b"") for k, v in (msg.headers() or [])])
+            blob = b"\x00".join(
+                [msg.key() or b"", msg.value() or b""]
+                + [k.encode() + b"=" + (v or b"") for k, v in (msg.headers() or [])]
+            )
             for needle in needles:
                 assert needle not in blob.lower(), f"victim data on {topic}"
             scanned += 1
@@ -101,5 +109,9 @@ def test_no_victim_personal_data_in_keys_headers_or_values(bus, system):
 def test_the_case_is_on_every_topic_it_should_be(bus):
     urn, records = bus
     producers_with_case = {t for t, msgs in records.items() for m in msgs if m.key() == urn.encode()}
-    assert producers_with_case >= {CASE_TOPICS["intake"], CASE_TOPICS["charging"], CASE_TOPICS["court"],
-                                   CASE_TOPICS["support"]}
+    assert producers_with_case >= {
+        CASE_TOPICS["intake"],
+        CASE_TOPICS["charging"],
+        CASE_TOPICS["court"],
+        CASE_TOPICS["support"],
+    }

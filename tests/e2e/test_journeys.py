@@ -39,8 +39,16 @@ class Journey:
         return r.json().get("status") if r.status_code == 200 else None
 
     def request_charge(self, plea: str = "not_guilty") -> None:
-        ok(self.police.post(f"/v1/cases/{self.urn}/charging-requests", json={
-            "evidence": ["bwv", "999_call", "photographs"], "requested_test": "full_code", "anticipated_plea": plea}))
+        ok(
+            self.police.post(
+                f"/v1/cases/{self.urn}/charging-requests",
+                json={
+                    "evidence": ["bwv", "999_call", "photographs"],
+                    "requested_test": "full_code",
+                    "anticipated_plea": plea,
+                },
+            )
+        )
         until(lambda: self.cps_status("awaiting_decision"), "the charging file at the CPS")
 
     def decide(self, decision: str, **extra) -> None:
@@ -93,8 +101,12 @@ def test_report_to_conviction_with_restraining_order(system):
     urn = j.report()
     ok(j.police.post(f"/v1/cases/{urn}/arrests", json={"arrested_at": iso(datetime.now(UTC))}))
     until_date = (date.today() + timedelta(days=60)).isoformat()
-    ok(j.police.post(f"/v1/cases/{urn}/bail", json={"kind": "pre_charge_bail", "conditions": ["no_contact_victim"],
-                                                    "until": until_date}))
+    ok(
+        j.police.post(
+            f"/v1/cases/{urn}/bail",
+            json={"kind": "pre_charge_bail", "conditions": ["no_contact_victim"], "until": until_date},
+        )
+    )
     j.request_charge()
     j.charge()
     until(lambda: j.police_status() == "charged", "police case charged")
@@ -105,22 +117,38 @@ def test_report_to_conviction_with_restraining_order(system):
     j.result(trial, "effective")
     ok(j.court.post(f"/v1/cases/{urn}/verdict", json={"verdict": "convicted"}))
     ok(j.court.post(f"/v1/cases/{urn}/sentence", json={"disposal": "custody", "custody_months": 14}))
-    ok(j.court.post(f"/v1/cases/{urn}/restraining-orders", json={
-        "basis": "conviction", "until": None, "conditions": ["no_contact_victim", "exclusion_zone"]}))
+    ok(
+        j.court.post(
+            f"/v1/cases/{urn}/restraining-orders",
+            json={"basis": "conviction", "until": None, "conditions": ["no_contact_victim", "exclusion_zone"]},
+        )
+    )
     timeline = j.timeline(
-        "wja.intake.crime.reported.v1", "wja.intake.suspect.arrested.v1", "wja.intake.bail.decided.v1",
-        "wja.intake.charging.requested.v1", "wja.charging.decision.made.v1", "wja.court.hearing.listed.v1",
-        "wja.court.hearing.resulted.v1", "wja.court.verdict.recorded.v1", "wja.court.sentence.imposed.v1",
-        "wja.court.restraining_order.made.v1", "wja.support.idva.assigned.v1",
+        "wja.intake.crime.reported.v1",
+        "wja.intake.suspect.arrested.v1",
+        "wja.intake.bail.decided.v1",
+        "wja.intake.charging.requested.v1",
+        "wja.charging.decision.made.v1",
+        "wja.court.hearing.listed.v1",
+        "wja.court.hearing.resulted.v1",
+        "wja.court.verdict.recorded.v1",
+        "wja.court.sentence.imposed.v1",
+        "wja.court.restraining_order.made.v1",
+        "wja.support.idva.assigned.v1",
     )
     assert timeline["stage"] in ("sentencing", "post_trial")
     times = [e["at"] for e in timeline["entries"]]
     assert times == sorted(times)
     assert_obligations(
         timeline,
-        **{"wja.intake.suspect.arrested.v1": "police", "wja.intake.bail.decided.v1": "police",
-           "wja.charging.decision.made.v1": "cps", "wja.court.hearing.listed.v1": "wcu",
-           "wja.court.verdict.recorded.v1": "wcu", "wja.court.sentence.imposed.v1": "wcu"},
+        **{
+            "wja.intake.suspect.arrested.v1": "police",
+            "wja.intake.bail.decided.v1": "police",
+            "wja.charging.decision.made.v1": "cps",
+            "wja.court.hearing.listed.v1": "wcu",
+            "wja.court.verdict.recorded.v1": "wcu",
+            "wja.court.sentence.imposed.v1": "wcu",
+        },
     )
 
 
@@ -131,12 +159,17 @@ def test_nfa_then_review_overturned_then_charge(system):
     j.decide("no_further_action", basis="evidential")
     until(lambda: j.police_status() == "awaiting_closure", "NFA reaching the police")
     review = ok(j.cps.post(f"/v1/cases/{urn}/reviews", json={"requested_at": iso(datetime.now(UTC))}), 201, 200)
-    ok(j.cps.post(f"/v1/reviews/{review['review_id']}/decision", json={"outcome": "overturned", "reason": "fresh look"}))
+    ok(
+        j.cps.post(
+            f"/v1/reviews/{review['review_id']}/decision", json={"outcome": "overturned", "reason": "fresh look"}
+        )
+    )
     until(lambda: j.cps_status("awaiting_decision"), "file reopened for a new decision")
     j.charge("coercive_control")
     j.hearing("first_hearing")
-    timeline = j.timeline("wja.charging.review.requested.v1", "wja.charging.review.decided.v1",
-                          "wja.court.hearing.listed.v1")
+    timeline = j.timeline(
+        "wja.charging.review.requested.v1", "wja.charging.review.decided.v1", "wja.court.hearing.listed.v1"
+    )
     decisions = [e for e in timeline["entries"] if e["event_type"] == "wja.charging.decision.made.v1"]
     assert len(decisions) == 2
     assert all(e.get("duty_holder") == "cps" and e.get("tell_victim_by") for e in decisions)
@@ -171,8 +204,15 @@ def test_acquittal_with_restraining_order_on_acquittal(system):
     ok(j.court.post(f"/v1/cases/{urn}/verdict", json={"verdict": "acquitted"}))
     refused = j.court.post(f"/v1/cases/{urn}/sentence", json={"disposal": "fine"})
     assert refused.status_code == 409
-    ok(j.court.post(f"/v1/cases/{urn}/restraining-orders", json={
-        "basis": "acquittal", "until": (date.today() + timedelta(days=365)).isoformat(),
-        "conditions": ["no_contact_victim"]}))
+    ok(
+        j.court.post(
+            f"/v1/cases/{urn}/restraining-orders",
+            json={
+                "basis": "acquittal",
+                "until": (date.today() + timedelta(days=365)).isoformat(),
+                "conditions": ["no_contact_victim"],
+            },
+        )
+    )
     timeline = j.timeline("wja.court.verdict.recorded.v1", "wja.court.restraining_order.made.v1")
     assert timeline["urn"] == urn

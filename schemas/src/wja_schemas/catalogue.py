@@ -38,11 +38,18 @@ def render() -> str:
                 continue
             schema = model.json_schema()
             required = set(schema.get("required", []))
-            lines += [f"### `{ce_type}`", "", inspect.cleandoc(model.__doc__ or ""), "",
-                      "| field | type | required |", "|---|---|---|"]
+            lines += [
+                f"### `{ce_type}`",
+                "",
+                inspect.cleandoc(model.__doc__ or ""),
+                "",
+                "| field | type | required |",
+                "|---|---|---|",
+            ]
             for name, prop in schema.get("properties", {}).items():
-                lines.append(f"| `{name}` | {_type_of(prop, schema.get('$defs', {}))} | "
-                             f"{'yes' if name in required else ''} |")
+                lines.append(
+                    f"| `{name}` | {_type_of(prop, schema.get('$defs', {}))} | {'yes' if name in required else ''} |"
+                )
             lines.append("")
     return "\n".join(lines)
 

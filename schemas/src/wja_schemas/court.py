@@ -140,7 +140,10 @@ class VerdictRecorded(CourtEvent):
 
 @register
 class SentenceImposed(CourtEvent):
-    """Emitted when a sentence is imposed after conviction. Consumers: support (VCS when custody ≥ 12 months), insights."""
+    """Emitted when a sentence is imposed after conviction.
+
+    Consumers: support (VCS offered when custody ≥ 12 months), insights.
+    """
 
     ce_type: ClassVar[str] = "wja.court.sentence.imposed.v1"
 

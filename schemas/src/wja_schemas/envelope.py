@@ -149,9 +149,7 @@ def _header_map(
 
 
 def _redacted(exc: ValidationError) -> str:
-    parts = [
-        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['type']}" for err in exc.errors()
-    ]
+    parts = [f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['type']}" for err in exc.errors()]
     return "schema-invalid: " + "; ".join(parts[:10])
 
 

@@ -63,14 +63,22 @@ _LIMITS_MAX = ("maxLength", "maximum", "maxItems")
 _LIMITS_MIN = ("minLength", "minimum", "minItems")
 
 
-def _compare(old: dict[str, Any], new: dict[str, Any], old_root: dict[str, Any], new_root: dict[str, Any],
-             path: str, out: list[str]) -> None:
+def _compare(
+    old: dict[str, Any],
+    new: dict[str, Any],
+    old_root: dict[str, Any],
+    new_root: dict[str, Any],
+    path: str,
+    out: list[str],
+) -> None:
     old, new = _resolve(old, old_root), _resolve(new, new_root)
     old_types, new_types = _types(old, old_root), _types(new, new_root)
     if "any" not in new_types:
         lost = old_types - new_types
-        if lost and not ({t.split(":")[0] for t in lost} <= {t.split(":")[0] for t in new_types} and not any(
-                t.startswith("enum:") for t in lost)):
+        if lost and not (
+            {t.split(":")[0] for t in lost} <= {t.split(":")[0] for t in new_types}
+            and not any(t.startswith("enum:") for t in lost)
+        ):
             out.append(f"{path}: type narrowed (lost {sorted(lost)})")
         elif any(t.startswith("enum:") for t in lost):
             out.append(f"{path}: enum values removed {sorted(t[5:] for t in lost if t.startswith('enum:'))}")

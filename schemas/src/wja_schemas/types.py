@@ -45,9 +45,7 @@ def _to_utc(value: datetime) -> datetime:
 UtcDatetime = Annotated[
     datetime,
     AfterValidator(_to_utc),
-    PlainSerializer(
-        lambda v: v.astimezone(UTC).isoformat().replace("+00:00", "Z"), return_type=str
-    ),
+    PlainSerializer(lambda v: v.astimezone(UTC).isoformat().replace("+00:00", "Z"), return_type=str),
     Field(description="RFC 3339 time in UTC."),
 ]
 """A timezone-aware instant, normalised to UTC and written with a ``Z``."""
@@ -104,13 +102,22 @@ class Suspect(BaseModel):
     date_of_birth: date | None = None
     pnc_id: str | None = Field(default=None, max_length=20)
 
+
 BailKind = Literal["pre_charge_bail", "released_under_investigation", "remanded"]
 CourtBailKind = Literal["remanded", "conditional_bail", "unconditional_bail"]
 ReferralBasis = Literal["consent", "marac", "safeguarding", "none"]
 RiskTool = Literal["DASH", "DARA"]
 EvidenceCode = Literal[
-    "bwv", "999_call", "photographs", "medical", "witness_statement", "victim_statement",
-    "cctv", "digital", "forensic", "other",
+    "bwv",
+    "999_call",
+    "photographs",
+    "medical",
+    "witness_statement",
+    "victim_statement",
+    "cctv",
+    "digital",
+    "forensic",
+    "other",
 ]
 ChargingTest = Literal["full_code", "threshold"]
 AnticipatedPlea = Literal["guilty", "not_guilty", "unknown"]
@@ -123,7 +130,11 @@ HearingType = Literal["first_hearing", "trial", "sentencing", "other"]
 HearingResult = Literal["guilty_plea", "not_guilty_plea", "adjourned", "effective", "cracked", "ineffective"]
 Verdict = Literal["convicted", "acquitted", "dismissed"]
 SpecialMeasure = Literal[
-    "screens", "live_link", "evidence_in_private", "removal_of_wigs_gowns", "video_recorded_evidence",
+    "screens",
+    "live_link",
+    "evidence_in_private",
+    "removal_of_wigs_gowns",
+    "video_recorded_evidence",
     "pre_recorded_cross_examination",
 ]
 DutyHolder = Literal["police", "cps", "wcu", "court"]

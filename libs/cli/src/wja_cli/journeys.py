@@ -16,8 +16,16 @@ from datetime import UTC, date, datetime, timedelta
 FIRST = ("Alex", "Sam", "Jo", "Chris", "Nikita", "Robin", "Jamie", "Morgan", "Taylor", "Casey")
 LAST = ("Ashdown", "Brookes", "Carrow", "Delaney", "Ellery", "Fenwick", "Garside", "Hollis")
 STREETS = ("Acacia Avenue", "Larch Row", "Mill Lane", "Orchard Close", "Quarry Hill")
-OFFENCES = ("common_assault", "abh", "coercive_control", "strangulation", "harassment", "stalking",
-            "threats_to_kill", "criminal_damage")
+OFFENCES = (
+    "common_assault",
+    "abh",
+    "coercive_control",
+    "strangulation",
+    "harassment",
+    "stalking",
+    "threats_to_kill",
+    "criminal_damage",
+)
 EVIDENCE = ("bwv", "999_call", "photographs", "medical", "witness_statement", "victim_statement")
 
 
@@ -65,12 +73,12 @@ class CasePlan:
     arrested: bool
     referred: bool
     further_material_first: bool = False
-    decision: str | None = None            # charge | no_further_action | out_of_court_disposal
+    decision: str | None = None  # charge | no_further_action | out_of_court_disposal
     nfa_basis: str | None = None
     vrr: bool = False
     vrr_overturned: bool = False
-    plea: str | None = None                # guilty | not_guilty
-    outcome: str | None = None             # convicted | acquitted | discontinued
+    plea: str | None = None  # guilty | not_guilty
+    outcome: str | None = None  # convicted | acquitted | discontinued
     discontinuance_reason: str | None = None
     disposal: str | None = None
     custody_months: int | None = None
@@ -104,19 +112,24 @@ def _victim(rng: random.Random, i: int) -> Victim:
     )
 
 
-def plan(n: int, *, seed: int = 1, mix: Mix = Mix(), forces: tuple[str, ...] = ("01",),
-         start: datetime | None = None) -> list[CasePlan]:
+def plan(
+    n: int, *, seed: int = 1, mix: Mix = Mix(), forces: tuple[str, ...] = ("01",), start: datetime | None = None
+) -> list[CasePlan]:
     """Draw ``n`` case plans."""
     rng = random.Random(seed)
     start = start or datetime(2026, 7, 1, 9, tzinfo=UTC)
     plans = []
     for i in range(n):
         p = CasePlan(
-            index=i, force=forces[i % len(forces)],
+            index=i,
+            force=forces[i % len(forces)],
             reported_at=start + timedelta(minutes=rng.randrange(0, 60 * 24 * 60)),
-            offence=rng.choice(OFFENCES), dash_score=rng.randrange(1, 20),
+            offence=rng.choice(OFFENCES),
+            dash_score=rng.randrange(1, 20),
             referral_basis="consent" if rng.random() < mix.consent else rng.choice(("none", "safeguarding")),
-            victim=_victim(rng, i), arrested=rng.random() < mix.arrest, referred=rng.random() < mix.referral_to_cps,
+            victim=_victim(rng, i),
+            arrested=rng.random() < mix.arrest,
+            referred=rng.random() < mix.referral_to_cps,
         )
         if p.referred:
             p.further_material_first = rng.random() < mix.further_material_first

@@ -48,7 +48,9 @@ def up(
 @app.command()
 def token(
     agency: Annotated[str, typer.Option(help="police, cps, court or idva")],
-    role: Annotated[str, typer.Option(help="e.g. officer, supervisor, prosecutor, listing_officer, idva, manager, analyst, service")],
+    role: Annotated[
+        str, typer.Option(help="e.g. officer, supervisor, prosecutor, listing_officer, idva, manager, analyst, service")
+    ],
     sub: Annotated[str, typer.Option(help="who the token names")],
     force: Annotated[str | None, typer.Option(help="limit a police caller to a force")] = None,
     team: Annotated[str | None, typer.Option(help="IDVA team")] = None,
@@ -153,15 +155,29 @@ def simulate(
 
     plans = journeys.plan(cases, seed=seed)
     urls = {s: config.service_url(s) for s in ("intake", "charging", "court", "support")}
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=console) as progress:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
         task = progress.add_task("journeys", total=cases)
-        summary = asyncio.run(sim.simulate(
-            plans, urls, tokens.dev_key(), rate=rate, concurrency=concurrency, sessions=sessions,
-            on_done=lambda _p, _o: progress.advance(task),
-        ))
-    console.print(f"\n{summary.completed}/{summary.cases} journeys completed in {summary.seconds:.1f}s "
-                  f"({summary.completed / max(summary.seconds, 1e-9):.1f}/s)")
+        summary = asyncio.run(
+            sim.simulate(
+                plans,
+                urls,
+                tokens.dev_key(),
+                rate=rate,
+                concurrency=concurrency,
+                sessions=sessions,
+                on_done=lambda _p, _o: progress.advance(task),
+            )
+        )
+    console.print(
+        f"\n{summary.completed}/{summary.cases} journeys completed in {summary.seconds:.1f}s "
+        f"({summary.completed / max(summary.seconds, 1e-9):.1f}/s)"
+    )
     for outcome, n in summary.outcomes.most_common():
         console.print(f"  {n:>6}  {outcome}")
     if summary.failed:

@@ -39,7 +39,9 @@ class Agencies:
         if name not in self.clients:
             token = auth.mint(self.key, sub=sub, agency=agency, role=role, ttl_seconds=24 * 3600, **claims)
             self.clients[name] = httpx.AsyncClient(
-                base_url=self.urls[service], headers={"Authorization": f"Bearer {token}"}, timeout=30,
+                base_url=self.urls[service],
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
                 limits=httpx.Limits(max_connections=50),
             )
         return self.clients[name]
@@ -83,7 +85,9 @@ def iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-async def create_sessions(agencies: Agencies, *, days: int = 200, capacity: int = 500, courts: tuple[str, ...] = ("C01",)) -> None:
+async def create_sessions(
+    agencies: Agencies, *, days: int = 200, capacity: int = 500, courts: tuple[str, ...] = ("C01",)
+) -> None:
     """Court sessions every working day from tomorrow, enough for the simulated load."""
     court = agencies.client("court", "court", "listing_officer", "lo-sim")
     start = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=1)
@@ -91,8 +95,10 @@ async def create_sessions(agencies: Agencies, *, days: int = 200, capacity: int 
         for d in range(days):
             day = start + timedelta(days=d)
             if day.weekday() < 5:
-                await _ok(court.post("/v1/sessions", json={"court_code": code, "starts_at": iso(day), "capacity": capacity}),
-                          "create session")
+                await _ok(
+                    court.post("/v1/sessions", json={"court_code": code, "starts_at": iso(day), "capacity": capacity}),
+                    "create session",
+                )
 
 
 async def run_case(p: CasePlan, a: Agencies) -> str:
@@ -102,12 +108,22 @@ async def run_case(p: CasePlan, a: Agencies) -> str:
     court = a.client("court", "court", "listing_officer", "lo-sim")
     v = p.victim
     report = {
-        "force_code": p.force, "reported_at": iso(p.reported_at),
+        "force_code": p.force,
+        "reported_at": iso(p.reported_at),
         "offences": [{"code": p.offence, "occurred_at": iso(p.reported_at - timedelta(hours=2))}],
-        "victim": {"name": v.name, "date_of_birth": v.date_of_birth, "phone": v.phone, "email": v.email,
-                   "address": v.address, "safe_contact": v.safe_contact, "language": "en", "needs": []},
+        "victim": {
+            "name": v.name,
+            "date_of_birth": v.date_of_birth,
+            "phone": v.phone,
+            "email": v.email,
+            "address": v.address,
+            "safe_contact": v.safe_contact,
+            "language": "en",
+            "needs": [],
+        },
         "suspect": {"name": f"Suspect {p.index}", "date_of_birth": "1985-05-05", "relationship": "partner"},
-        "risk": {"tool": "DASH", "score": p.dash_score}, "referral_basis": p.referral_basis,
+        "risk": {"tool": "DASH", "score": p.dash_score},
+        "referral_basis": p.referral_basis,
     }
     created = await _ok(police.post("/v1/reports", json=report), "report", 201)
     urn = p.urn = created["urn"]
@@ -115,13 +131,23 @@ async def run_case(p: CasePlan, a: Agencies) -> str:
     if p.arrested:
         await _ok(police.post(f"/v1/cases/{urn}/arrests", json={"arrested_at": iso(now)}), "arrest")
         until = (now + timedelta(days=80)).date().isoformat()
-        await _ok(police.post(f"/v1/cases/{urn}/bail", json={"kind": "pre_charge_bail", "conditions": ["no_contact_victim"],
-                                                              "until": until}), "bail")
+        await _ok(
+            police.post(
+                f"/v1/cases/{urn}/bail",
+                json={"kind": "pre_charge_bail", "conditions": ["no_contact_victim"], "until": until},
+            ),
+            "bail",
+        )
     if not p.referred:
         return "not referred"
     plea = {"guilty": "guilty", "not_guilty": "not_guilty"}.get(p.plea or "", "unknown")
-    await _ok(police.post(f"/v1/cases/{urn}/charging-requests", json={
-        "evidence": list(EVIDENCE[:3]), "requested_test": "full_code", "anticipated_plea": plea}), "charging request")
+    await _ok(
+        police.post(
+            f"/v1/cases/{urn}/charging-requests",
+            json={"evidence": list(EVIDENCE[:3]), "requested_test": "full_code", "anticipated_plea": plea},
+        ),
+        "charging request",
+    )
 
     async def cps_status(*wanted: str) -> Any:
         r = await cps.get(f"/v1/cases/{urn}")
@@ -130,25 +156,40 @@ async def run_case(p: CasePlan, a: Agencies) -> str:
     await wait_for(lambda: cps_status("awaiting_decision"), "charging file opened")
     if p.further_material_first:
         due = (datetime.now(UTC) + timedelta(days=14)).date().isoformat()
-        await _ok(cps.post(f"/v1/cases/{urn}/decisions", json={
-            "decision": "further_material_required", "test": "full_code", "charges": [], "due_date": due,
-            "reason": "needs the 999 call"}), "further material decision")
+        await _ok(
+            cps.post(
+                f"/v1/cases/{urn}/decisions",
+                json={
+                    "decision": "further_material_required",
+                    "test": "full_code",
+                    "charges": [],
+                    "due_date": due,
+                    "reason": "needs the 999 call",
+                },
+            ),
+            "further material decision",
+        )
 
         async def police_status(wanted: str) -> Any:
             r = await police.get(f"/v1/cases/{urn}")
             return r.status_code == 200 and r.json().get("status") == wanted
 
         await wait_for(lambda: police_status("further_material_required"), "action plan at intake")
-        await _ok(police.post(f"/v1/cases/{urn}/further-material", json={"evidence": ["999_call"], "note": "attached"}),
-                  "further material")
+        await _ok(
+            police.post(f"/v1/cases/{urn}/further-material", json={"evidence": ["999_call"], "note": "attached"}),
+            "further material",
+        )
         await wait_for(lambda: cps_status("awaiting_decision"), "file back with cps")
     await _decide(cps, urn, p.decision or "charge", p)
     if p.decision == "no_further_action" and p.vrr:
-        review = await _ok(cps.post(f"/v1/cases/{urn}/reviews", json={"requested_at": iso(datetime.now(UTC))}),
-                           "vrr request", 201, 200)
+        review = await _ok(
+            cps.post(f"/v1/cases/{urn}/reviews", json={"requested_at": iso(datetime.now(UTC))}), "vrr request", 201, 200
+        )
         outcome = "overturned" if p.vrr_overturned else "upheld"
-        await _ok(cps.post(f"/v1/reviews/{review['review_id']}/decision", json={"outcome": outcome, "reason": "review"}),
-                  "vrr decision")
+        await _ok(
+            cps.post(f"/v1/reviews/{review['review_id']}/decision", json={"outcome": outcome, "reason": "review"}),
+            "vrr decision",
+        )
         if p.vrr_overturned:
             await wait_for(lambda: cps_status("awaiting_decision"), "file reopened")
             await _decide(cps, urn, "charge", p)
@@ -186,12 +227,16 @@ async def _hearing(court: httpx.AsyncClient, urn: str, kind: str) -> dict[str, A
     return await wait_for(listed, f"{kind} listed")  # type: ignore[no-any-return]
 
 
-async def _court(p: CasePlan, urn: str, court: httpx.AsyncClient, cps: httpx.AsyncClient, police: httpx.AsyncClient) -> str:
+async def _court(
+    p: CasePlan, urn: str, court: httpx.AsyncClient, cps: httpx.AsyncClient, police: httpx.AsyncClient
+) -> str:
     first = await _hearing(court, urn, "first_hearing")
     result = "guilty_plea" if p.plea == "guilty" else "not_guilty_plea"
     await _ok(court.post(f"/v1/hearings/{first['hearing_id']}/result", json={"result": result}), "plea")
     if p.outcome == "discontinued":
-        await _ok(cps.post(f"/v1/cases/{urn}/discontinuance", json={"reason": p.discontinuance_reason}), "discontinuance")
+        await _ok(
+            cps.post(f"/v1/cases/{urn}/discontinuance", json={"reason": p.discontinuance_reason}), "discontinuance"
+        )
         return f"discontinued ({p.discontinuance_reason})"
     if p.plea == "not_guilty":
         trial = await _hearing(court, urn, "trial")
@@ -205,14 +250,26 @@ async def _court(p: CasePlan, urn: str, court: httpx.AsyncClient, cps: httpx.Asy
         await _ok(court.post(f"/v1/cases/{urn}/sentence", json=body), "sentence")
     if p.restraining_order:
         basis = "conviction" if p.outcome == "convicted" else "acquittal"
-        await _ok(court.post(f"/v1/cases/{urn}/restraining-orders", json={
-            "basis": basis, "until": None, "conditions": ["no_contact_victim", "exclusion_zone"]}), "restraining order")
+        await _ok(
+            court.post(
+                f"/v1/cases/{urn}/restraining-orders",
+                json={"basis": basis, "until": None, "conditions": ["no_contact_victim", "exclusion_zone"]},
+            ),
+            "restraining order",
+        )
     return p.outcome or "charged"
 
 
-async def simulate(plans: list[CasePlan], urls: dict[str, str], key: str, *, rate: float = 10.0,
-                   concurrency: int = 40, on_done: Callable[[CasePlan, str | None], None] | None = None,
-                   sessions: bool = True) -> Summary:
+async def simulate(
+    plans: list[CasePlan],
+    urls: dict[str, str],
+    key: str,
+    *,
+    rate: float = 10.0,
+    concurrency: int = 40,
+    on_done: Callable[[CasePlan, str | None], None] | None = None,
+    sessions: bool = True,
+) -> Summary:
     """Run every plan, starting ``rate`` cases a second, at most ``concurrency`` at once."""
     agencies = Agencies(key, urls)
     summary = Summary(cases=len(plans))

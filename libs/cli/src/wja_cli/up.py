@@ -54,9 +54,15 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def check_ports(self) -> None:
-        taken = [f"{name} ({port})" for name, port in
-                 [("PostgreSQL", self.pg_port), ("broker", self.broker_port), *[(s, self.ports[s]) for s in self.services]]
-                 if not port_free(port)]
+        taken = [
+            f"{name} ({port})"
+            for name, port in [
+                ("PostgreSQL", self.pg_port),
+                ("broker", self.broker_port),
+                *[(s, self.ports[s]) for s in self.services],
+            ]
+            if not port_free(port)
+        ]
         if taken:
             raise StackError("ports already in use: " + ", ".join(taken) + ". Is another `wja up` running?")
 
@@ -64,14 +70,16 @@ class Stack:
         assert self.pg is not None and self.broker is not None
         prefix = service.upper()
         env = {k: v for k, v in os.environ.items() if not k.startswith("WJA_") or k == "WJA_ENV"}
-        env.update({
-            f"{prefix}_DATABASE_URL": self.pg.dsn(service),
-            f"{prefix}_KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap,
-            f"{prefix}_HTTP_PORT": str(self.ports[service]),
-            "WJA_STATE_DIR": str(self.state_dir),
-            "WJA_INTAKE_URL": f"http://127.0.0.1:{self.ports['intake']}",
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                f"{prefix}_DATABASE_URL": self.pg.dsn(service),
+                f"{prefix}_KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap,
+                f"{prefix}_HTTP_PORT": str(self.ports[service]),
+                "WJA_STATE_DIR": str(self.state_dir),
+                "WJA_INTAKE_URL": f"http://127.0.0.1:{self.ports['intake']}",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         env.update(self.extra_env)
         return env
 
@@ -88,8 +96,12 @@ class Stack:
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("ab") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", f"wja_{service}"], env=self.env_for(service),
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                [sys.executable, "-m", f"wja_{service}"],
+                env=self.env_for(service),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         self.procs[service] = proc
         return proc

@@ -119,9 +119,7 @@ def make_app(spec: ServiceSpec) -> FastAPI:
         telemetry.setup_telemetry(settings.service, settings.trace_dir)
         app.state.signing_key = auth.signing_key(settings)
         app.state.jwt_algorithm = settings.jwt_algorithm
-        pool = await db.create_pool(
-            settings.dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max
-        )
+        pool = await db.create_pool(settings.dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
         await db.migrate(pool, [spec.migrations])
         topics = messaging.service_topics(settings.service, settings.consumes)
         await messaging.ensure_topics(
@@ -130,9 +128,7 @@ def make_app(spec: ServiceSpec) -> FastAPI:
             partitions=settings.topic_partitions,
             replication=settings.topic_replication,
         )
-        broker = messaging.make_broker(
-            settings.kafka_bootstrap_servers, client_id=f"wja-{settings.service}"
-        )
+        broker = messaging.make_broker(settings.kafka_bootstrap_servers, client_id=f"wja-{settings.service}")
         producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             acks="all",
@@ -174,8 +170,7 @@ def make_app(spec: ServiceSpec) -> FastAPI:
         if consumer is not None:
             runtime.tasks.append(asyncio.create_task(consumer.run_parking(), name="parking"))
         runtime.tasks += [
-            asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job"))
-            for job in spec.background
+            asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job")) for job in spec.background
         ]
         log.info("wja-%s ready on port %s", settings.service, settings.port)
         try:
@@ -218,9 +213,7 @@ class DeadLetterSelection(BaseModel):
 
 def _ops_router(service: str) -> APIRouter:
     router = APIRouter()
-    operator = Depends(
-        auth.require("police:service", "cps:service", "court:service", "idva:service")
-    )
+    operator = Depends(auth.require("police:service", "cps:service", "court:service", "idva:service"))
 
     @router.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
@@ -240,13 +233,9 @@ def _ops_router(service: str) -> APIRouter:
         except Exception as exc:
             checks["database"] = f"down ({type(exc).__name__})"
             dlq = None
-        checks["relay"] = (
-            "ok" if runtime.relay.running else f"down ({runtime.relay.last_error or 'starting'})"
-        )
+        checks["relay"] = "ok" if runtime.relay.running else f"down ({runtime.relay.last_error or 'starting'})"
         if runtime.consumer is not None:
-            checks["subscribers"] = (
-                "ok" if runtime.subscribers_assigned() else "waiting for partitions"
-            )
+            checks["subscribers"] = "ok" if runtime.subscribers_assigned() else "waiting for partitions"
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks, "dead_letters": dlq},

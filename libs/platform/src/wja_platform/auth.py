@@ -120,9 +120,7 @@ def mint(
 
 
 def _unauthorized(message: str) -> HTTPException:
-    return HTTPException(
-        status.HTTP_401_UNAUTHORIZED, detail=message, headers={"WWW-Authenticate": "Bearer"}
-    )
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=message, headers={"WWW-Authenticate": "Bearer"})
 
 
 def verify(token: str, key: str, algorithm: str = "HS256") -> Principal:

@@ -82,9 +82,7 @@ class Record:
     @classmethod
     def of(cls, raw: Any) -> Record:
         """From an aiokafka ``ConsumerRecord``."""
-        return cls(
-            raw.topic, raw.partition, raw.offset, raw.key, raw.value, tuple(raw.headers or ())
-        )
+        return cls(raw.topic, raw.partition, raw.offset, raw.key, raw.value, tuple(raw.headers or ()))
 
     @property
     def fallback_key(self) -> str:
@@ -172,9 +170,7 @@ class EventConsumer:
             finally:
                 context.detach(token)
 
-    async def _apply_batch(
-        self, conn: asyncpg.Connection, items: list[tuple[Record, Envelope[Event]]]
-    ) -> None:
+    async def _apply_batch(self, conn: asyncpg.Connection, items: list[tuple[Record, Envelope[Event]]]) -> None:
         if not items:
             return
         seen: dict[str, tuple[Record, Envelope[Event]]] = {}
@@ -200,17 +196,13 @@ class EventConsumer:
                 continue
             rec, env = seen[key]
             if env.subject in waiting:
-                await conn.execute(
-                    "DELETE FROM inbox WHERE consumer = $1 AND event_key = $2", self.group_id, key
-                )
+                await conn.execute("DELETE FROM inbox WHERE consumer = $1 AND event_key = $2", self.group_id, key)
                 await self._park(conn, rec, env, "queued behind a parked event of the same case")
                 continue
             try:
                 await self._call(conn, rec, env)
             except NotReady as exc:
-                await conn.execute(
-                    "DELETE FROM inbox WHERE consumer = $1 AND event_key = $2", self.group_id, key
-                )
+                await conn.execute("DELETE FROM inbox WHERE consumer = $1 AND event_key = $2", self.group_id, key)
                 await self._park(conn, rec, env, exc.reason)
                 waiting.add(env.subject)
 
@@ -235,9 +227,7 @@ class EventConsumer:
                 await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
         assert last is not None
         async with self.pool.acquire() as conn, conn.transaction():
-            await self._dead_letter(
-                conn, rec, env, f"handler failed: {redact(last)}", self.max_attempts, "failed"
-            )
+            await self._dead_letter(conn, rec, env, f"handler failed: {redact(last)}", self.max_attempts, "failed")
 
     async def _call(self, conn: asyncpg.Connection, rec: Record, env: Envelope[Event]) -> None:
         batch_span = trace.get_current_span().get_span_context()
@@ -278,9 +268,7 @@ class EventConsumer:
         )
         return {r["urn"] for r in rows}
 
-    async def _park(
-        self, conn: asyncpg.Connection, rec: Record, env: Envelope[Event], reason: str
-    ) -> None:
+    async def _park(self, conn: asyncpg.Connection, rec: Record, env: Envelope[Event], reason: str) -> None:
         self.parked_hint = True
         metrics.EVENTS_PARKED.labels(self.service).inc()
         await conn.execute(
@@ -302,9 +290,7 @@ class EventConsumer:
     async def retry_parked(self) -> int:
         """Retry the parked events that are due, oldest first per case; return how many applied."""
         async with self.pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT * FROM parked WHERE consumer = $1 ORDER BY seq LIMIT 500", self.group_id
-            )
+            rows = await conn.fetch("SELECT * FROM parked WHERE consumer = $1 ORDER BY seq LIMIT 500", self.group_id)
         if not rows:
             self.parked_hint = False
             return 0
@@ -345,14 +331,10 @@ class EventConsumer:
                 blocked.add(row["urn"])
                 async with self.pool.acquire() as conn, conn.transaction():
                     await conn.execute("DELETE FROM parked WHERE seq = $1", row["seq"])
-                    await self._dead_letter(
-                        conn, rec, env, f"handler failed: {redact(exc)}", row["attempts"], "failed"
-                    )
+                    await self._dead_letter(conn, rec, env, f"handler failed: {redact(exc)}", row["attempts"], "failed")
         return applied
 
-    async def _still_waiting(
-        self, row: asyncpg.Record, rec: Record, env: Envelope[Event], reason: str
-    ) -> None:
+    async def _still_waiting(self, row: asyncpg.Record, rec: Record, env: Envelope[Event], reason: str) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             expired = await conn.fetchval(
                 "UPDATE parked SET attempts = attempts + 1, reason = $2,"
@@ -365,9 +347,7 @@ class EventConsumer:
             )
             if expired:
                 await conn.execute("DELETE FROM parked WHERE seq = $1", row["seq"])
-                await self._dead_letter(
-                    conn, rec, env, f"parking timeout: {reason}", row["attempts"] + 1, "parked"
-                )
+                await self._dead_letter(conn, rec, env, f"parking timeout: {reason}", row["attempts"] + 1, "parked")
 
     async def run_parking(self) -> None:
         """Background task: retry parked events when woken or every ``parking_retry_seconds``."""

@@ -86,9 +86,7 @@ async def depth(pool: asyncpg.Pool, consumer: str) -> int:
         )
 
 
-async def listing(
-    pool: asyncpg.Pool, consumer: str, *, status: str = "open", limit: int = 100
-) -> list[dict[str, Any]]:
+async def listing(pool: asyncpg.Pool, consumer: str, *, status: str = "open", limit: int = 100) -> list[dict[str, Any]]:
     """Dead letters with their origin and reason (never their payload: it may hold anything)."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(

@@ -49,10 +49,7 @@ async def ensure_topics(
             return []
         try:
             await admin.create_topics(
-                [
-                    NewTopic(n, num_partitions=partitions, replication_factor=replication)
-                    for n in missing
-                ]
+                [NewTopic(n, num_partitions=partitions, replication_factor=replication) for n in missing]
             )
         except TopicAlreadyExistsError:
             log.info("topics created concurrently by another service: %s", missing)

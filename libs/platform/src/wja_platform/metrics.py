@@ -8,9 +8,7 @@ OUTBOX_PUBLISHED = Counter("wja_outbox_published_total", "Outbox rows published"
 RELAY_ERRORS = Counter("wja_relay_errors_total", "Outbox relay interruptions", ["service"])
 EVENTS_APPLIED = Counter("wja_events_applied_total", "Events applied", ["service", "ce_type"])
 EVENTS_DUPLICATE = Counter("wja_events_duplicate_total", "Redelivered events absorbed", ["service"])
-EVENTS_UNKNOWN = Counter(
-    "wja_events_unknown_type_total", "Events of unknown type skipped", ["service"]
-)
+EVENTS_UNKNOWN = Counter("wja_events_unknown_type_total", "Events of unknown type skipped", ["service"])
 EVENTS_PARKED = Counter("wja_events_parked_total", "Events parked to wait", ["service"])
 EVENTS_DEAD = Counter("wja_events_dead_lettered_total", "Events dead-lettered", ["service", "kind"])
 DLQ_DEPTH = Gauge("wja_dlq_depth", "Open dead letters", ["service"])

@@ -54,9 +54,7 @@ def _lock_key(urn: str) -> str:
     return f"outbox:{urn}"
 
 
-async def add(
-    conn: asyncpg.Connection, envelope: Envelope[Event], *, topic: str | None = None
-) -> None:
+async def add(conn: asyncpg.Connection, envelope: Envelope[Event], *, topic: str | None = None) -> None:
     """Write an event to the outbox inside the caller's open transaction.
 
     Rows of one URN are serialised by a transaction-scoped advisory lock, so their ids,

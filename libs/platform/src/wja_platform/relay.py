@@ -64,8 +64,7 @@ class OutboxRelay:
         while True:
             async with self.pool.acquire() as conn:
                 rows = await conn.fetch(
-                    "SELECT id, topic, urn, value, headers FROM outbox"
-                    " WHERE published_at IS NULL ORDER BY id LIMIT $1",
+                    "SELECT id, topic, urn, value, headers FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
                     self.batch_size,
                 )
             if not rows:
@@ -134,9 +133,7 @@ class OutboxRelay:
                 )
                 log.warning("broker cluster changed; republishing %s outbox rows", count)
         if known != cluster_id:
-            await messaging.ensure_topics(
-                self.bootstrap_servers, self.topics, partitions=self.partitions
-            )
+            await messaging.ensure_topics(self.bootstrap_servers, self.topics, partitions=self.partitions)
         return known is not None and known != cluster_id
 
     async def republish(self, since: datetime | None = None, topic: str | None = None) -> int:

@@ -41,9 +41,7 @@ class _StandardEnv(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for field_name in self.settings_cls.model_fields:
-            value, _, _ = self.get_field_value(
-                self.settings_cls.model_fields[field_name], field_name
-            )
+            value, _, _ = self.get_field_value(self.settings_cls.model_fields[field_name], field_name)
             if value is not None:
                 out[field_name] = value
         return out
@@ -110,10 +108,7 @@ class ServiceSettings(BaseSettings):
     @property
     def dsn(self) -> str:
         """The database URL; the embedded default when none is set."""
-        return (
-            self.database_url
-            or f"postgresql://wja_{self.service}@127.0.0.1:5433/wja_{self.service}"
-        )
+        return self.database_url or f"postgresql://wja_{self.service}@127.0.0.1:5433/wja_{self.service}"
 
     @property
     def group_id(self) -> str:

@@ -63,9 +63,7 @@ class JsonLinesSpanExporter(SpanExporter):
                         "end": span.end_time,
                         "status": span.status.status_code.name,
                         "attributes": {
-                            k: v
-                            for k, v in (span.attributes or {}).items()
-                            if isinstance(v, str | int | float | bool)
+                            k: v for k, v in (span.attributes or {}).items() if isinstance(v, str | int | float | bool)
                         },
                         "links": [
                             {
@@ -98,9 +96,7 @@ def setup_telemetry(service: str, trace_dir: Path) -> TracerProvider:
     global _configured  # noqa: PLW0603
     if _configured:
         return trace.get_tracer_provider()  # type: ignore[return-value]
-    resource = Resource.create(
-        {"service.name": os.environ.get("OTEL_SERVICE_NAME", f"wja-{service}")}
-    )
+    resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", f"wja-{service}")})
     provider = TracerProvider(resource=resource)
     provider.add_span_processor(CaseUrnSpanProcessor())
     if otlp_configured():

@@ -24,9 +24,15 @@ SQL = Path(__file__).parent / "sql"
 
 def crime(urn: str) -> CrimeReported:
     return CrimeReported(
-        urn=urn, force_code=urn[:2], unit=urn[2:4], victim_ref="V01-0123456789abcdef",
-        reported_at=datetime.now(UTC), offence_codes=["common_assault"], risk_level="standard",
-        suspect=Suspect(name="A Suspect"), referral_basis="none",
+        urn=urn,
+        force_code=urn[:2],
+        unit=urn[2:4],
+        victim_ref="V01-0123456789abcdef",
+        reported_at=datetime.now(UTC),
+        offence_codes=["common_assault"],
+        risk_level="standard",
+        suspect=Suspect(name="A Suspect"),
+        referral_basis="none",
     )
 
 
@@ -64,8 +70,12 @@ async def producer(stack) -> AsyncIterator[Producer]:
 
 def probe_settings(stack, dsn: str, **overrides) -> ProbeSettings:
     return ProbeSettings(
-        database_url=dsn, kafka_bootstrap_servers=stack.bootstrap, state_dir=stack.state_dir(),
-        parking_retry_seconds=0.2, consumer_retry_backoff_ms=1, **overrides,
+        database_url=dsn,
+        kafka_bootstrap_servers=stack.bootstrap,
+        state_dir=stack.state_dir(),
+        parking_retry_seconds=0.2,
+        consumer_retry_backoff_ms=1,
+        **overrides,
     )
 
 

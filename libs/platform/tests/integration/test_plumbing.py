@@ -88,8 +88,11 @@ async def test_crash_between_publish_and_mark_delivers_again_and_applies_once(st
         dupes = await app.state.runtime.pool.fetchval("SELECT count(*) FROM inbox WHERE urn = $1", urn)
         assert dupes == 3
     consumer = AIOKafkaConsumer(
-        "wja.intake.case.v1", bootstrap_servers=stack.bootstrap, auto_offset_reset="earliest",
-        group_id=None, enable_auto_commit=False,
+        "wja.intake.case.v1",
+        bootstrap_servers=stack.bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+        enable_auto_commit=False,
     )
     await consumer.start()
     try:
@@ -145,9 +148,16 @@ async def test_poison_is_dead_lettered_and_the_stream_goes_on(stack, producer):
     app = probe_app(settings, record_handler)
     urn_bad, urn_fail, urn_ok = new_urn(400), new_urn(401), new_urn(402)
     bad_value = b'{"urn": "' + urn_bad.encode() + b'", "not": json'
-    headers = [("ce_id", b"x1"), ("ce_source", b"/wja/intake"), ("ce_type", b"wja.intake.crime.reported.v1"),
-               ("ce_specversion", b"1.0"), ("ce_subject", urn_bad.encode())]
-    failing = crime(urn_fail).model_copy(update={"suspect": crime(urn_fail).suspect.model_copy(update={"name": "always-fails"})})
+    headers = [
+        ("ce_id", b"x1"),
+        ("ce_source", b"/wja/intake"),
+        ("ce_type", b"wja.intake.crime.reported.v1"),
+        ("ce_specversion", b"1.0"),
+        ("ce_subject", urn_bad.encode()),
+    ]
+    failing = crime(urn_fail).model_copy(
+        update={"suspect": crime(urn_fail).suspect.model_copy(update={"name": "always-fails"})}
+    )
     async with serve_app(app):
         await producer.kafka.send_and_wait("wja.intake.case.v1", bad_value, key=urn_bad.encode(), headers=headers)
         await write(producer, [new_envelope(failing), new_envelope(crime(urn_ok))])
@@ -157,7 +167,7 @@ async def test_poison_is_dead_lettered_and_the_stream_goes_on(stack, producer):
         rows = await wait_until(lambda: _dead(pool, 2))
         reasons = {r["urn"] or r["event_key"]: r for r in rows}
         assert any("poison: undecodable" in r["reason"] for r in rows)
-        failed = [r for r in rows if r["urn"] == urn_fail][0]
+        failed = next(r for r in rows if r["urn"] == urn_fail)
         assert failed["attempts"] == settings.consumer_max_attempts
         assert "must not be stored" not in failed["reason"]
         assert failed["topic"] == "wja.intake.case.v1" and failed["group_id"] == settings.group_id

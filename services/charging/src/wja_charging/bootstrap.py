@@ -7,12 +7,12 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI
+from wja_platform.app import Runtime, ServiceSpec, make_app
+from wja_platform.clock import Clock
 
 from wja_charging.config import ChargingSettings
 from wja_charging.entrypoints import consumers, http
 from wja_charging.service_layer import handlers
-from wja_platform.app import Runtime, ServiceSpec, make_app
-from wja_platform.clock import Clock
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 log = logging.getLogger(__name__)
@@ -31,9 +31,7 @@ def build(settings: ChargingSettings, *, clock: Clock | None = None) -> ServiceS
     )
 
     async def on_start(runtime: Runtime) -> None:
-        spec.extra_state["deps"] = handlers.Deps(
-            runtime.pool, clock, settings.threshold_review_days
-        )
+        spec.extra_state["deps"] = handlers.Deps(runtime.pool, clock, settings.threshold_review_days)
 
     async def finalisation(runtime: Runtime) -> None:
         """Scheduled: administratively finalise files whose further material is overdue."""
@@ -42,7 +40,7 @@ def build(settings: ChargingSettings, *, clock: Clock | None = None) -> ServiceS
                 done = await handlers.finalise_overdue(spec.extra_state["deps"])
                 if done:
                     log.info("administratively finalised %s files", len(done))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.warning("finalisation check failed: %s", type(exc).__name__)
             await asyncio.sleep(settings.finalisation_check_seconds)
 

@@ -39,13 +39,9 @@ def _file(row: dict[str, Any], now: datetime) -> dict[str, Any]:
 
 
 async def queue(conn: asyncpg.Connection, status: str, now: datetime) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        "SELECT * FROM files WHERE status = ANY($1::text[])", list(QUEUE_STATUS[status])
-    )
+    rows = await conn.fetch("SELECT * FROM files WHERE status = ANY($1::text[])", list(QUEUE_STATUS[status]))
     files = [_file(dict(r), now) for r in rows]
-    return sorted(
-        files, key=lambda f: (RISK_ORDER.get(f["risk_level"], 3), -f["age_days"], f["received_at"])
-    )
+    return sorted(files, key=lambda f: (RISK_ORDER.get(f["risk_level"], 3), -f["age_days"], f["received_at"]))
 
 
 async def file_view(conn: asyncpg.Connection, urn: str, now: datetime) -> dict[str, Any]:
@@ -56,7 +52,6 @@ async def file_view(conn: asyncpg.Connection, urn: str, now: datetime) -> dict[s
         urn,
     )
     view["reviews"] = [
-        {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(r).items()}
-        for r in reviews
+        {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(r).items()} for r in reviews
     ]
     return view

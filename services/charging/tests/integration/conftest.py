@@ -7,7 +7,6 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-
 from wja_charging.bootstrap import create_app
 from wja_charging.config import ChargingSettings
 from wja_cli.testing import eventually, publish, serve_app, token
@@ -40,9 +39,7 @@ class Charging:
         await publish(self.settings.kafka_bootstrap_servers, env)
 
         async def opened():
-            return (
-                await self.client.get(f"/v1/cases/{env.subject}", headers=self.h())
-            ).status_code == 200
+            return (await self.client.get(f"/v1/cases/{env.subject}", headers=self.h())).status_code == 200
 
         await eventually(opened)
         return env.subject

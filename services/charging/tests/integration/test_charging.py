@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from wja_charging.service_layer.handlers import finalise_overdue
 from wja_cli.testing import eventually, publish
 from wja_platform import metrics
@@ -59,9 +58,7 @@ async def test_invalid_decisions_name_the_field(charging, body, field):
 
 async def test_threshold_test_needs_justification_and_sets_a_review_date(charging):
     urn = await charging.file()
-    r = await charging.decide(
-        urn, test="threshold", bail_risk_justification="substantial risk of further offences"
-    )
+    r = await charging.decide(urn, test="threshold", bail_risk_justification="substantial risk of further offences")
     assert r.status_code == 200
     assert r.json()["review_by"] == "2026-10-12"
 
@@ -79,9 +76,7 @@ async def test_queue_puts_the_oldest_high_risk_file_first(charging):
 
 async def test_action_plan_overdue_is_administratively_finalised(charging):
     urn = await charging.file()
-    r = await charging.decide(
-        urn, decision="further_material_required", charges=[], due_date="2026-09-28"
-    )
+    r = await charging.decide(urn, decision="further_material_required", charges=[], due_date="2026-09-28")
     assert r.json()["status"] == "further_material_required"
     deps = charging.app.state.deps
     assert urn not in await finalise_overdue(deps)
@@ -89,16 +84,12 @@ async def test_action_plan_overdue_is_administratively_finalised(charging):
     assert urn in await finalise_overdue(deps)
     view = (await charging.client.get(f"/v1/cases/{urn}", headers=charging.h())).json()
     assert view["status"] == "finalised"
-    assert [x["ce_type"] for x in await outbox_types(charging, urn)][
-        -1
-    ] == "wja.charging.file.finalised.v1"
+    assert [x["ce_type"] for x in await outbox_types(charging, urn)][-1] == "wja.charging.file.finalised.v1"
 
 
 async def test_further_material_returns_the_file_for_a_decision(charging):
     urn = await charging.file()
-    await charging.decide(
-        urn, decision="further_material_required", charges=[], due_date="2026-10-01"
-    )
+    await charging.decide(urn, decision="further_material_required", charges=[], due_date="2026-10-01")
     await publish(
         charging.settings.kafka_bootstrap_servers,
         new_envelope(example("wja.intake.further_material.submitted.v1", urn=urn)),
@@ -215,23 +206,15 @@ async def test_discontinuance_only_after_a_charge(charging):
     urn = await charging.file()
     body = {"reason": "victim_retraction"}
     assert (
-        await charging.client.post(
-            f"/v1/cases/{urn}/discontinuance", json=body, headers=charging.h()
-        )
+        await charging.client.post(f"/v1/cases/{urn}/discontinuance", json=body, headers=charging.h())
     ).status_code == 409
     await charging.decide(urn)
-    r = await charging.client.post(
-        f"/v1/cases/{urn}/discontinuance", json=body, headers=charging.h()
-    )
+    r = await charging.client.post(f"/v1/cases/{urn}/discontinuance", json=body, headers=charging.h())
     assert r.status_code == 200
     assert (
-        await charging.client.post(
-            f"/v1/cases/{urn}/discontinuance", json=body, headers=charging.h()
-        )
+        await charging.client.post(f"/v1/cases/{urn}/discontinuance", json=body, headers=charging.h())
     ).status_code == 409
-    bad = await charging.client.post(
-        f"/v1/cases/{urn}/discontinuance", json={"reason": "bored"}, headers=charging.h()
-    )
+    bad = await charging.client.post(f"/v1/cases/{urn}/discontinuance", json={"reason": "bored"}, headers=charging.h())
     assert bad.status_code == 422
 
 
@@ -255,18 +238,14 @@ async def test_refusals_by_agency_and_role(charging):
         assert r.status_code == 403, (agency, role)
     assert (await c.get("/v1/cases", headers=charging.h("police", "officer"))).status_code == 403
     assert (await c.get("/v1/cases/01ZZ0000126", headers=charging.h())).status_code == 404
-    assert (
-        await c.post("/v1/cases/01ZZ0000126/decisions", json=body, headers=charging.h())
-    ).status_code == 404
+    assert (await c.post("/v1/cases/01ZZ0000126/decisions", json=body, headers=charging.h())).status_code == 404
 
 
 async def test_redelivered_request_is_applied_once(charging):
     urn = "01RD" + "12345" + "26"
     env = new_envelope(example("wja.intake.charging.requested.v1", urn=urn))
     await charging.file(envelope=env)
-    await charging.decide(
-        urn, decision="further_material_required", charges=[], due_date="2026-10-01"
-    )
+    await charging.decide(urn, decision="further_material_required", charges=[], due_date="2026-10-01")
     duplicates = metrics.EVENTS_DUPLICATE.labels("charging")
     before = duplicates._value.get()
     await publish(charging.settings.kafka_bootstrap_servers, env)  # the same event again

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from wja_platform.app import Runtime, ServiceSpec, make_app
+from wja_platform.clock import Clock
 
 from wja_court.config import CourtSettings
 from wja_court.domain.model import ListingRules
 from wja_court.entrypoints import consumers, http
 from wja_court.service_layer import handlers
 from wja_court.service_layer.listing import Listing
-from wja_platform.app import Runtime, ServiceSpec, make_app
-from wja_platform.clock import Clock
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -42,9 +42,7 @@ def build(settings: CourtSettings, *, clock: Clock | None = None) -> ServiceSpec
     )
 
     async def on_start(runtime: Runtime) -> None:
-        state["deps"] = handlers.Deps(
-            runtime.pool, clock, Listing(rules(settings), settings.force_courts)
-        )
+        state["deps"] = handlers.Deps(runtime.pool, clock, Listing(rules(settings), settings.force_courts))
 
     spec.on_start = on_start
     return spec

@@ -24,9 +24,7 @@ def _hearing(r: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-HEARINGS = (
-    "SELECT h.*, s.starts_at, s.court_code FROM hearings h LEFT JOIN sessions s USING (session_id)"
-)
+HEARINGS = "SELECT h.*, s.starts_at, s.court_code FROM hearings h LEFT JOIN sessions s USING (session_id)"
 
 
 async def case_hearings(conn: asyncpg.Connection, urn: str) -> list[dict[str, Any]]:
@@ -48,9 +46,7 @@ def _session(r: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-async def sessions(
-    conn: asyncpg.Connection, court_code: str | None, start: Any, end: Any
-) -> list[dict[str, Any]]:
+async def sessions(conn: asyncpg.Connection, court_code: str | None, start: Any, end: Any) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT * FROM sessions WHERE ($1::text IS NULL OR court_code = $1) AND ($2::timestamptz IS NULL OR"
         " starts_at >= $2) AND ($3::timestamptz IS NULL OR starts_at < $3) ORDER BY starts_at, session_id LIMIT 1000",
@@ -65,9 +61,7 @@ async def session(conn: asyncpg.Connection, session_id: str) -> dict[str, Any]:
     row = await conn.fetchrow("SELECT * FROM sessions WHERE session_id = $1", session_id)
     if row is None:
         raise NotFound(f"no session {session_id}")
-    hearings = await conn.fetch(
-        f"{HEARINGS} WHERE h.session_id = $1 ORDER BY h.created_at", session_id
-    )
+    hearings = await conn.fetch(f"{HEARINGS} WHERE h.session_id = $1 ORDER BY h.created_at", session_id)
     return {**_session(row), "hearings": [_hearing(h) for h in hearings]}
 
 

@@ -8,7 +8,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from wja_cli.testing import eventually, publish, serve_app, token
 from wja_court.bootstrap import create_app
 from wja_court.config import CourtSettings
@@ -83,10 +82,7 @@ class Court:
 
     async def outbox(self, urn):
         return [
-            r["ce_type"]
-            for r in await self.pool.fetch(
-                "SELECT ce_type FROM outbox WHERE urn = $1 ORDER BY id", urn
-            )
+            r["ce_type"] for r in await self.pool.fetch("SELECT ce_type FROM outbox WHERE urn = $1 ORDER BY id", urn)
         ]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from wja_cli.testing import eventually, publish
 from wja_schemas import new_envelope
 from wja_schemas.examples import example
@@ -51,9 +50,7 @@ async def test_two_cases_racing_for_the_last_slot_exactly_one_wins(court):
     from wja_court.service_layer import handlers
 
     async def charge(urn):
-        event = example(
-            "wja.charging.decision.made.v1", urn=urn, decided_at=NOW, force_code=court.force
-        )
+        event = example("wja.charging.decision.made.v1", urn=urn, decided_at=NOW, force_code=court.force)
         async with deps.pool.acquire() as conn, conn.transaction():
             await handlers.charged(conn, deps, event, f"cause-{urn}")
 
@@ -100,17 +97,11 @@ async def test_guilty_plea_lists_sentencing_then_sentence_and_order(court):
         headers=court.h(),
     )
     assert r.json()["next_hearing_id"]
-    assert any(
-        h["type"] == "sentencing" and h["status"] == "listed" for h in await court.hearings(urn)
-    )
+    assert any(h["type"] == "sentencing" and h["status"] == "listed" for h in await court.hearings(urn))
     assert (
-        await court.client.post(
-            f"/v1/cases/{urn}/verdict", json={"verdict": "convicted"}, headers=court.h()
-        )
+        await court.client.post(f"/v1/cases/{urn}/verdict", json={"verdict": "convicted"}, headers=court.h())
     ).status_code == 409
-    bad = await court.client.post(
-        f"/v1/cases/{urn}/sentence", json={"disposal": "custody"}, headers=court.h()
-    )
+    bad = await court.client.post(f"/v1/cases/{urn}/sentence", json={"disposal": "custody"}, headers=court.h())
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "custody_months"
     ok = await court.client.post(
         f"/v1/cases/{urn}/sentence",
@@ -140,21 +131,13 @@ async def test_trial_results_verdict_and_refusals(court):
     await court.session(60)
     urn = await court.charge()
     c, h = court.client, court.h()
-    assert (
-        await c.post(f"/v1/cases/{urn}/verdict", json={"verdict": "acquitted"}, headers=h)
-    ).status_code == 409
+    assert (await c.post(f"/v1/cases/{urn}/verdict", json={"verdict": "acquitted"}, headers=h)).status_code == 409
     first = (await court.hearings(urn))[0]
-    await c.post(
-        f"/v1/hearings/{first['hearing_id']}/result", json={"result": "not_guilty_plea"}, headers=h
-    )
-    again = await c.post(
-        f"/v1/hearings/{first['hearing_id']}/result", json={"result": "adjourned"}, headers=h
-    )
+    await c.post(f"/v1/hearings/{first['hearing_id']}/result", json={"result": "not_guilty_plea"}, headers=h)
+    again = await c.post(f"/v1/hearings/{first['hearing_id']}/result", json={"result": "adjourned"}, headers=h)
     assert again.status_code == 409
     trial = next(x for x in await court.hearings(urn) if x["type"] == "trial")
-    no_code = await c.post(
-        f"/v1/hearings/{trial['hearing_id']}/result", json={"result": "ineffective"}, headers=h
-    )
+    no_code = await c.post(f"/v1/hearings/{trial['hearing_id']}/result", json={"result": "ineffective"}, headers=h)
     assert no_code.status_code == 422 and no_code.json()["errors"][0]["field"] == "reason_code"
     r = await c.post(
         f"/v1/hearings/{trial['hearing_id']}/result",
@@ -162,19 +145,11 @@ async def test_trial_results_verdict_and_refusals(court):
         headers=h,
     )
     assert r.status_code == 200
-    relisted = [
-        x for x in await court.hearings(urn) if x["type"] == "trial" and x["status"] == "listed"
-    ]
+    relisted = [x for x in await court.hearings(urn) if x["type"] == "trial" and x["status"] == "listed"]
     assert len(relisted) == 1
-    await c.post(
-        f"/v1/hearings/{relisted[0]['hearing_id']}/result", json={"result": "effective"}, headers=h
-    )
-    assert (
-        await c.post(f"/v1/cases/{urn}/verdict", json={"verdict": "acquitted"}, headers=h)
-    ).status_code == 200
-    assert (
-        await c.post(f"/v1/cases/{urn}/sentence", json={"disposal": "fine"}, headers=h)
-    ).status_code == 409
+    await c.post(f"/v1/hearings/{relisted[0]['hearing_id']}/result", json={"result": "effective"}, headers=h)
+    assert (await c.post(f"/v1/cases/{urn}/verdict", json={"verdict": "acquitted"}, headers=h)).status_code == 200
+    assert (await c.post(f"/v1/cases/{urn}/sentence", json={"disposal": "fine"}, headers=h)).status_code == 409
     order = await c.post(
         f"/v1/cases/{urn}/restraining-orders",
         json={"basis": "acquittal", "until": "2027-09-14", "conditions": ["no_contact_victim"]},
@@ -189,9 +164,7 @@ async def test_discontinuance_vacates_future_hearings_and_frees_capacity(court):
     assert (await court.hearings(urn))[0]["session_id"] == sid
     await publish(
         court.settings.kafka_bootstrap_servers,
-        new_envelope(
-            example("wja.charging.proceedings.discontinued.v1", urn=urn, discontinued_at=NOW)
-        ),
+        new_envelope(example("wja.charging.proceedings.discontinued.v1", urn=urn, discontinued_at=NOW)),
     )
     hs = await court.hearings(urn, wait_for=lambda hs: hs[0]["status"] == "vacated")
     assert hs[0]["status"] == "vacated"
@@ -211,9 +184,7 @@ async def test_special_measures_need_a_reason_to_refuse_and_familiarisation_is_r
     )
     await publish(
         court.settings.kafka_bootstrap_servers,
-        new_envelope(
-            example("wja.support.special_measures.requested.v1", urn=urn, request_id="sm-9")
-        ),
+        new_envelope(example("wja.support.special_measures.requested.v1", urn=urn, request_id="sm-9")),
         new_envelope(example("wja.support.familiarisation.requested.v1", urn=urn)),
     )
 
@@ -222,20 +193,12 @@ async def test_special_measures_need_a_reason_to_refuse_and_familiarisation_is_r
 
     await eventually(recorded)
     path = f"/v1/cases/{urn}/special-measures/sm-9/decision"
-    refused = await court.client.post(
-        path, json={"granted": False}, headers=court.h("court", "legal_adviser")
-    )
+    refused = await court.client.post(path, json={"granted": False}, headers=court.h("court", "legal_adviser"))
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "refusal_reason"
-    granted = await court.client.post(
-        path, json={"granted": True}, headers=court.h("court", "legal_adviser")
-    )
+    granted = await court.client.post(path, json={"granted": True}, headers=court.h("court", "legal_adviser"))
     assert granted.status_code == 200 and granted.json()["measures"] == ["screens", "live_link"]
-    assert (
-        await court.client.post(path, json={"granted": True}, headers=court.h())
-    ).status_code == 409
-    hs = await court.hearings(
-        urn, wait_for=lambda hs: any(h["familiarisation_requested"] for h in hs)
-    )
+    assert (await court.client.post(path, json={"granted": True}, headers=court.h())).status_code == 409
+    hs = await court.hearings(urn, wait_for=lambda hs: any(h["familiarisation_requested"] for h in hs))
     assert next(h for h in hs if h["type"] == "trial")["familiarisation_requested"]
 
 
@@ -254,12 +217,8 @@ async def test_refusals(court):
             headers=court.h(agency, role),
         )
         assert r.status_code == 403
-    assert (
-        await c.get("/v1/cases/01ZZ0000126/hearings", headers=court.h("cps", "prosecutor"))
-    ).status_code == 404
-    assert (
-        await c.get("/v1/cases/01ZZ0000126/hearings", headers=court.h("police", "officer"))
-    ).status_code == 403
+    assert (await c.get("/v1/cases/01ZZ0000126/hearings", headers=court.h("cps", "prosecutor"))).status_code == 404
+    assert (await c.get("/v1/cases/01ZZ0000126/hearings", headers=court.h("police", "officer"))).status_code == 403
     bad = await c.post(
         "/v1/sessions",
         json={"court_code": "c", "starts_at": "tomorrow", "capacity": -1},
@@ -271,9 +230,7 @@ async def test_refusals(court):
         "capacity",
     }
     assert (
-        await c.post(
-            "/v1/hearings/h-nothing/result", json={"result": "adjourned"}, headers=court.h()
-        )
+        await c.post("/v1/hearings/h-nothing/result", json={"result": "adjourned"}, headers=court.h())
     ).status_code == 404
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from wja_court.domain import model
 from wja_court.domain.errors import IllegalTransition, Invalid
 
@@ -17,9 +16,7 @@ def test_first_hearing_targets():
     assert RULES.first_hearing_target(AT, True, "unknown") == AT
     assert RULES.first_hearing_target(AT, False, "guilty") == AT + timedelta(days=14)
     assert RULES.first_hearing_target(AT, False, "not_guilty") == AT + timedelta(days=28)
-    assert model.ListingRules(not_guilty_days=21).first_hearing_target(
-        AT, False, "unknown"
-    ) == AT + timedelta(days=21)
+    assert model.ListingRules(not_guilty_days=21).first_hearing_target(AT, False, "unknown") == AT + timedelta(days=21)
 
 
 def test_what_each_result_leads_to():
@@ -38,9 +35,7 @@ def test_what_each_result_leads_to():
 
 
 def test_remand_then_high_risk_go_first():
-    order = sorted(
-        [(False, "standard"), (False, "high"), (True, "standard")], key=lambda c: model.priority(*c)
-    )
+    order = sorted([(False, "standard"), (False, "high"), (True, "standard")], key=lambda c: model.priority(*c))
     assert order == [(True, "standard"), (False, "high"), (False, "standard")]
 
 

@@ -1,8 +1,9 @@
 """`python -m wja_insights`: run the insights service."""
 
+from wja_platform.app import serve
+
 from wja_insights.bootstrap import create_app
 from wja_insights.config import InsightsSettings
-from wja_platform.app import serve
 
 if __name__ == "__main__":
     serve(create_app, InsightsSettings())

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from pydantic_settings import SettingsConfigDict
-
 from wja_platform.settings import ServiceSettings
 
 
@@ -16,4 +15,9 @@ class InsightsSettings(ServiceSettings):
 
     service: ClassVar[str] = "insights"
     default_port: ClassVar[int] = 8105
-    consumes: ClassVar[tuple[str, ...]] = ("intake", "charging", "court", "support",)
+    consumes: ClassVar[tuple[str, ...]] = (
+        "intake",
+        "charging",
+        "court",
+        "support",
+    )

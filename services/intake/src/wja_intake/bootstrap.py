@@ -18,9 +18,7 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 def build(settings: IntakeSettings, *, clock: Clock | None = None) -> ServiceSpec:
     clock = clock or Clock()
-    keyring = Keyring.from_settings(
-        settings.data_key, settings.data_key_file, settings.state_dir, settings.env
-    )
+    keyring = Keyring.from_settings(settings.data_key, settings.data_key_file, settings.state_dir, settings.env)
     spec = ServiceSpec(
         settings=settings,
         migrations=MIGRATIONS,

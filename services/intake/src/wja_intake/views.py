@@ -17,8 +17,7 @@ async def case_view(conn: asyncpg.Connection, urn: str) -> dict[str, Any]:
     clocks: dict[str, Any] = {
         "bail_expires": bail.get("until"),
         "bail_authorised_period_exceeded": bail.get("authorised_period_exceeded", False),
-        "dvpo_hearing_by": [n["order_hearing_by"] for n in case["protective"] if n["order"] is None]
-        or None,
+        "dvpo_hearing_by": [n["order_hearing_by"] for n in case["protective"] if n["order"] is None] or None,
     }
     limit: date | None = model.s39a_limit(case["offences"], case["reported_at"])
     clocks["s39a_time_limit"] = limit.isoformat() if limit else None
@@ -51,9 +50,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-async def case_list(
-    conn: asyncpg.Connection, force: str | None, status: str | None
-) -> list[dict[str, Any]]:
+async def case_list(conn: asyncpg.Connection, force: str | None, status: str | None) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT urn, status, force_code, risk->>'level' AS risk_level, reported_at FROM cases"
         " WHERE ($1::text IS NULL OR force_code = $1) AND ($2::text IS NULL OR status = $2)"
@@ -67,8 +64,7 @@ async def case_list(
 async def audit_trail(conn: asyncpg.Connection, urn: str) -> list[dict[str, Any]]:
     await repo.get_case(conn, urn)
     rows = await conn.fetch(
-        "SELECT id, sub, agency, role, purpose, outcome, read_at FROM referral_audit"
-        " WHERE urn = $1 ORDER BY id",
+        "SELECT id, sub, agency, role, purpose, outcome, read_at FROM referral_audit WHERE urn = $1 ORDER BY id",
         urn,
     )
     return [{**dict(r), "read_at": r["read_at"].isoformat()} for r in rows]

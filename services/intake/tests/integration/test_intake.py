@@ -18,9 +18,7 @@ pytestmark = pytest.mark.integration
 
 
 async def outbox(intake, urn):
-    rows = await intake.pool.fetch(
-        "SELECT ce_type, value, headers FROM outbox WHERE urn = $1 ORDER BY id", urn
-    )
+    rows = await intake.pool.fetch("SELECT ce_type, value, headers FROM outbox WHERE urn = $1 ORDER BY id", urn)
     return rows
 
 
@@ -67,20 +65,13 @@ async def test_dash_bands_and_dara_level(intake):
         "/v1/reports", json=report(risk={"tool": "DARA", "level": "medium"}), headers=intake.h()
     )
     assert r.json()["risk_level"] == "medium"
-    r = await intake.client.post(
-        "/v1/reports", json=report(risk={"tool": "DARA"}), headers=intake.h()
-    )
+    r = await intake.client.post("/v1/reports", json=report(risk={"tool": "DARA"}), headers=intake.h())
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "risk.level"
 
 
 async def test_urns_are_unique_under_concurrent_reports(intake):
     results = await asyncio.gather(
-        *(
-            intake.client.post(
-                "/v1/reports", json=report(referral_basis="none"), headers=intake.h()
-            )
-            for _ in range(30)
-        )
+        *(intake.client.post("/v1/reports", json=report(referral_basis="none"), headers=intake.h()) for _ in range(30))
     )
     urns = [r.json()["urn"] for r in results]
     assert all(r.status_code == 201 for r in results)
@@ -115,16 +106,10 @@ async def test_refusals(intake):
     urn = await intake.new_case()
     c = intake.client
     assert (await c.get(f"/v1/cases/{urn}")).status_code == 401
-    assert (
-        await c.get(f"/v1/cases/{urn}", headers={"Authorization": "Bearer not.a.token"})
-    ).status_code == 401
-    assert (
-        await c.get(f"/v1/cases/{urn}", headers=intake.h("cps", "prosecutor"))
-    ).status_code == 403
+    assert (await c.get(f"/v1/cases/{urn}", headers={"Authorization": "Bearer not.a.token"})).status_code == 401
+    assert (await c.get(f"/v1/cases/{urn}", headers=intake.h("cps", "prosecutor"))).status_code == 403
     assert (await c.get(f"/v1/cases/{urn}", headers=intake.h(force="02"))).status_code == 403
-    assert (
-        await c.post("/v1/reports", json=report(), headers=intake.h(force="02"))
-    ).status_code == 403
+    assert (await c.post("/v1/reports", json=report(), headers=intake.h(force="02"))).status_code == 403
     assert (await c.get("/v1/cases/01YE9999926", headers=intake.h())).status_code == 404
     assert (
         await c.post(
@@ -138,9 +123,7 @@ async def test_refusals(intake):
 async def test_case_flow_arrest_bail_charging_request_and_illegal_transitions(intake):
     urn = await intake.new_case()
     c, h = intake.client, intake.h()
-    r = await c.post(
-        f"/v1/cases/{urn}/arrests", json={"arrested_at": "2026-09-14T11:00:00Z"}, headers=h
-    )
+    r = await c.post(f"/v1/cases/{urn}/arrests", json={"arrested_at": "2026-09-14T11:00:00Z"}, headers=h)
     assert r.json()["status"] == "under_investigation"
     r = await c.post(
         f"/v1/cases/{urn}/bail",
@@ -159,12 +142,8 @@ async def test_case_flow_arrest_bail_charging_request_and_illegal_transitions(in
         "requested_test": "full_code",
         "anticipated_plea": "not_guilty",
     }
-    assert (
-        await c.post(f"/v1/cases/{urn}/charging-requests", json=req, headers=h)
-    ).status_code == 200
-    assert (
-        await c.post(f"/v1/cases/{urn}/charging-requests", json=req, headers=h)
-    ).status_code == 409
+    assert (await c.post(f"/v1/cases/{urn}/charging-requests", json=req, headers=h)).status_code == 200
+    assert (await c.post(f"/v1/cases/{urn}/charging-requests", json=req, headers=h)).status_code == 409
     view = (await c.get(f"/v1/cases/{urn}", headers=h)).json()
     assert view["status"] == "awaiting_charging_decision"
     assert view["clocks"]["bail_expires"] == "2027-03-01"
@@ -180,9 +159,7 @@ async def test_case_flow_arrest_bail_charging_request_and_illegal_transitions(in
 async def test_protective_notice_then_order_with_48_hour_deadline(intake):
     urn = await intake.new_case()
     c, h = intake.client, intake.h()
-    r = await c.post(
-        f"/v1/cases/{urn}/protective-orders", json={"kind": "DVPO", "granted": True}, headers=h
-    )
+    r = await c.post(f"/v1/cases/{urn}/protective-orders", json={"kind": "DVPO", "granted": True}, headers=h)
     assert r.status_code == 409
     r = await c.post(
         f"/v1/cases/{urn}/protective-notices",
@@ -205,12 +182,8 @@ async def test_closure_rules(intake):
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "outcome_code"
     r = await c.post(f"/v1/cases/{urn}/closure", json={"outcome_code": "21"}, headers=h)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
-    assert (
-        await c.post(f"/v1/cases/{urn}/closure", json={"outcome_code": "16"}, headers=h)
-    ).status_code == 200
-    assert (
-        await c.post(f"/v1/cases/{urn}/closure", json={"outcome_code": "16"}, headers=h)
-    ).status_code == 409
+    assert (await c.post(f"/v1/cases/{urn}/closure", json={"outcome_code": "16"}, headers=h)).status_code == 200
+    assert (await c.post(f"/v1/cases/{urn}/closure", json={"outcome_code": "16"}, headers=h)).status_code == 409
     req = {"evidence": ["bwv"], "requested_test": "full_code"}
     r = await c.post(f"/v1/cases/{urn}/charging-requests", json=req, headers=h)
     assert r.status_code == 409 and "closed" in r.json()["message"]
@@ -219,14 +192,10 @@ async def test_closure_rules(intake):
 async def test_contact_details_are_encrypted_at_rest(intake):
     urn = await intake.new_case()
     row = await intake.pool.fetchrow("SELECT * FROM victims WHERE urn = $1", urn)
-    raw = b"".join(
-        bytes(v) if isinstance(v, bytes | bytearray) else str(v).encode() for v in row.values()
-    )
+    raw = b"".join(bytes(v) if isinstance(v, bytes | bytearray) else str(v).encode() for v in row.values())
     for value in ("Harriet", "07700", "example.org", "Larch", "1987-03-14"):
         assert value.encode() not in raw
-    dump = str(
-        [dict(r) for r in await intake.pool.fetch("SELECT * FROM cases WHERE urn = $1", urn)]
-    )
+    dump = str([dict(r) for r in await intake.pool.fetch("SELECT * FROM cases WHERE urn = $1", urn)])
     assert "Harriet" not in dump and "07700" not in dump
     assert row["key_id"] == "dev1"
 
@@ -237,12 +206,8 @@ async def test_claim_check_access_and_audit(intake):
     path = f"/v1/referrals/{urn}?purpose=idva_contact"
     assert (await c.get(path, headers=intake.h())).status_code == 403  # police
     assert (await c.get(path, headers=intake.h("court", "listing_officer"))).status_code == 403
-    assert (
-        await c.get(f"/v1/referrals/{urn}", headers=intake.h("idva", "manager"))
-    ).status_code == 422
-    assert (
-        await c.get(path, headers=intake.h("idva", "idva", sub="idva-a"))
-    ).status_code == 403  # not assigned
+    assert (await c.get(f"/v1/referrals/{urn}", headers=intake.h("idva", "manager"))).status_code == 422
+    assert (await c.get(path, headers=intake.h("idva", "idva", sub="idva-a"))).status_code == 403  # not assigned
     r = await c.get(path, headers=intake.h("idva", "manager", sub="mgr-1"))
     assert r.status_code == 200 and r.json()["contact"]["phone"] == "07700 900123"
     await publish(
@@ -251,20 +216,14 @@ async def test_claim_check_access_and_audit(intake):
     )
 
     async def assigned():
-        return (
-            await c.get(path, headers=intake.h("idva", "idva", sub="idva-a"))
-        ).status_code == 200
+        return (await c.get(path, headers=intake.h("idva", "idva", sub="idva-a"))).status_code == 200
 
     await eventually(assigned)
     assert (await c.get(path, headers=intake.h("idva", "idva", sub="idva-b"))).status_code == 403
     audit = await c.get(f"/v1/cases/{urn}/referral-audit", headers=intake.h(role="supervisor"))
     assert audit.status_code == 200
     outcomes = [(a["sub"], a["outcome"]) for a in audit.json()]
-    assert (
-        ("mgr-1", "read") in outcomes
-        and ("idva-a", "read") in outcomes
-        and ("idva-b", "refused") in outcomes
-    )
+    assert ("mgr-1", "read") in outcomes and ("idva-a", "read") in outcomes and ("idva-b", "refused") in outcomes
     assert all(a["purpose"] == "idva_contact" for a in audit.json())
     assert (await c.get(f"/v1/cases/{urn}/referral-audit", headers=intake.h())).status_code == 403
     with pytest.raises(asyncpg.RaiseError):
@@ -274,16 +233,10 @@ async def test_claim_check_access_and_audit(intake):
 async def test_no_referral_basis_or_withdrawn_consent_refuses_the_claim_check(intake):
     none = await intake.new_case(referral_basis="none")
     path = "/v1/referrals/{}?purpose=idva_contact"
-    assert (
-        await intake.client.get(path.format(none), headers=intake.h("idva", "manager"))
-    ).status_code == 403
+    assert (await intake.client.get(path.format(none), headers=intake.h("idva", "manager"))).status_code == 403
     urn = await intake.new_case()
-    assert (
-        await intake.client.post(f"/v1/cases/{urn}/consent-withdrawal", headers=intake.h())
-    ).status_code == 200
-    assert (
-        await intake.client.get(path.format(urn), headers=intake.h("idva", "manager"))
-    ).status_code == 403
+    assert (await intake.client.post(f"/v1/cases/{urn}/consent-withdrawal", headers=intake.h())).status_code == 200
+    assert (await intake.client.get(path.format(urn), headers=intake.h("idva", "manager"))).status_code == 403
     types = [r["ce_type"] for r in await outbox(intake, urn)]
     assert types[-1] == "wja.intake.consent.withdrawn.v1"
 
@@ -322,18 +275,13 @@ async def test_consumed_charging_decisions_move_the_police_case(intake):
     async def statuses():
         got = [(await c.get(f"/v1/cases/{u}", headers=h)).json() for u in urns]
         return (
-            got
-            if [g["status"] for g in got]
-            == ["further_material_required", "charged", "awaiting_closure"]
-            else None
+            got if [g["status"] for g in got] == ["further_material_required", "charged", "awaiting_closure"] else None
         )
 
     views = await eventually(statuses)
     assert views[0]["action_plan"]["due_date"] == "2026-10-01"
     assert views[2]["cps_decision"]["suggested_outcome_code"] == "15"
-    r = await c.post(
-        f"/v1/cases/{urns[0]}/further-material", json={"evidence": ["medical"]}, headers=h
-    )
+    r = await c.post(f"/v1/cases/{urns[0]}/further-material", json={"evidence": ["medical"]}, headers=h)
     assert r.json()["status"] == "awaiting_charging_decision"
 
 
@@ -341,9 +289,7 @@ async def test_purge_erases_contact_details_of_cases_closed_past_retention(intak
     from wja_intake.service_layer.handlers import purge_closed
 
     urn = await intake.new_case()
-    await intake.client.post(
-        f"/v1/cases/{urn}/closure", json={"outcome_code": "16"}, headers=intake.h()
-    )
+    await intake.client.post(f"/v1/cases/{urn}/closure", json={"outcome_code": "16"}, headers=intake.h())
     deps = intake.app.state.deps
     assert await purge_closed(deps, 30) == 0
     intake.clock.set(datetime(2026, 11, 30, tzinfo=UTC))

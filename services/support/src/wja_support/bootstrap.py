@@ -7,11 +7,11 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI
-
 from wja_platform import auth
 from wja_platform.app import Runtime, ServiceSpec, make_app
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring
+
 from wja_support.adapters import repository as repo
 from wja_support.config import SupportSettings
 from wja_support.entrypoints import consumers, http, ui
@@ -24,9 +24,7 @@ log = logging.getLogger(__name__)
 
 def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSpec:
     clock = clock or Clock()
-    keyring = Keyring.from_settings(
-        settings.data_key, settings.data_key_file, settings.state_dir, settings.env
-    )
+    keyring = Keyring.from_settings(settings.data_key, settings.data_key_file, settings.state_dir, settings.env)
     state: dict = {"clock": clock}
     spec = ServiceSpec(
         settings=settings,
@@ -41,9 +39,7 @@ def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSp
     async def on_start(runtime: Runtime) -> None:
         async with runtime.pool.acquire() as conn:
             for idva in settings.idva_roster:
-                await repo.upsert_idva(
-                    conn, idva["sub"], idva.get("team", "default"), idva.get("forces", [])
-                )
+                await repo.upsert_idva(conn, idva["sub"], idva.get("team", "default"), idva.get("forces", []))
         key = auth.signing_key(settings)
         state["deps"] = handlers.Deps(runtime.pool, clock, keyring)
         state["claim_check"] = ClaimCheck(
@@ -67,7 +63,7 @@ def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSp
         while True:
             try:
                 await state["claim_check"].run_due(clock.now())
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.warning("claim check round failed: %s", type(exc).__name__)
             await asyncio.sleep(settings.contact_poll_seconds)
 

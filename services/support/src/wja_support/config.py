@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from pydantic_settings import SettingsConfigDict
-
 from wja_platform.settings import ServiceSettings
 
 

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-
 from wja_platform.auth import Principal
+
 from wja_support.adapters import repository as repo
 from wja_support.domain.errors import Forbidden
 from wja_support.service_layer.handlers import case_for, team_of
@@ -35,9 +35,7 @@ def entry_view(e: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def timeline(
-    conn: asyncpg.Connection, caller: Principal, urn: str, now: datetime
-) -> dict[str, Any]:
+async def timeline(conn: asyncpg.Connection, caller: Principal, urn: str, now: datetime) -> dict[str, Any]:
     case = await case_for(conn, caller, urn)
     entries = []
     for e in await repo.entries(conn, urn):
@@ -58,9 +56,7 @@ async def _scope(conn: asyncpg.Connection, caller: Principal) -> tuple[str, str]
     return "idva", caller.sub
 
 
-async def caseload(
-    conn: asyncpg.Connection, caller: Principal, now: datetime
-) -> list[dict[str, Any]]:
+async def caseload(conn: asyncpg.Connection, caller: Principal, now: datetime) -> list[dict[str, Any]]:
     scope = await _scope(conn, caller)
     if scope is None:
         return []
@@ -100,9 +96,7 @@ async def obligations(
         now,
         overdue,
     )
-    return [
-        {**entry_view(dict(r)), "urn": r["urn"], "overdue": r["tell_victim_by"] < now} for r in rows
-    ]
+    return [{**entry_view(dict(r)), "urn": r["urn"], "overdue": r["tell_victim_by"] < now} for r in rows]
 
 
 async def case_view(conn: asyncpg.Connection, caller: Principal, urn: str) -> dict[str, Any]:

@@ -12,7 +12,6 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-
 from wja_cli.testing import eventually, free_port, publish, serve_app, token
 from wja_platform import auth
 from wja_platform.clock import FixedClock
@@ -56,9 +55,7 @@ class StubIntake:
         return app
 
     async def start(self) -> None:
-        self.server = uvicorn.Server(
-            uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="error")
-        )
+        self.server = uvicorn.Server(uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="error"))
         self.task = asyncio.create_task(self.server.serve())
         while not self.server.started:
             await asyncio.sleep(0.02)
@@ -96,12 +93,8 @@ class Support:
     async def referred(self, urn: str, **over) -> dict:
         """Report + referral; returns the case as its assigned IDVA sees it."""
         await self.send(
-            new_envelope(
-                example("wja.intake.crime.reported.v1", urn=urn, force_code=self.force, unit="SP")
-            ),
-            new_envelope(
-                example("wja.intake.victim.referred.v1", urn=urn, force_code=self.force, **over)
-            ),
+            new_envelope(example("wja.intake.crime.reported.v1", urn=urn, force_code=self.force, unit="SP")),
+            new_envelope(example("wja.intake.victim.referred.v1", urn=urn, force_code=self.force, **over)),
         )
 
         async def assigned():

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from wja_cli.testing import eventually
 from wja_schemas import new_envelope
 from wja_schemas.examples import example
@@ -78,9 +77,7 @@ async def test_deadlines_skip_weekends_and_bank_holidays(support):
     body = await support.timeline(urn, case["idva"], wait_for=lambda b: len(b["entries"]) >= 6)
     by_type = {e["event_type"]: e.get("tell_victim_by") for e in body["entries"]}
     assert by_type["wja.intake.suspect.arrested.v1"] == "2026-09-14T22:59:59Z"  # Monday 23:59 BST
-    assert (
-        by_type["wja.court.bail.decided.v1"] == "2026-12-29T23:59:59Z"
-    )  # skips 25, 28 (Boxing Day) Dec
+    assert by_type["wja.court.bail.decided.v1"] == "2026-12-29T23:59:59Z"  # skips 25, 28 (Boxing Day) Dec
     # 6 working days: 29, 30, 31 Dec, 4, 5, 6 Jan (25 and 28 Dec and 1 Jan are bank holidays)
     assert by_type["wja.court.verdict.recorded.v1"] == "2027-01-06T23:59:59Z"
 
@@ -88,9 +85,7 @@ async def test_deadlines_skip_weekends_and_bank_holidays(support):
 async def test_obligation_becomes_overdue_with_time_alone_and_contact_records_it(support):
     urn = support.urn()
     case = await support.referred(urn)
-    await support.send(
-        ev("wja.intake.suspect.arrested.v1", urn, arrested_at=datetime(2026, 9, 14, 9, tzinfo=UTC))
-    )
+    await support.send(ev("wja.intake.suspect.arrested.v1", urn, arrested_at=datetime(2026, 9, 14, 9, tzinfo=UTC)))
     h = support.h(sub=case["idva"])
     body = await support.timeline(urn, case["idva"], wait_for=lambda b: len(b["entries"]) >= 4)
     arrest = next(e for e in body["entries"] if e["event_type"] == "wja.intake.suspect.arrested.v1")
@@ -115,10 +110,7 @@ async def test_obligation_becomes_overdue_with_time_alone_and_contact_records_it
     assert r.status_code == 200 and r.json() == {"urn": urn, "told": 1, "on_time": 0, "late": 1}
     left = (await support.client.get("/v1/obligations?overdue=true", headers=h)).json()
     assert [o for o in left if o["urn"] == urn] == []
-    types = [
-        x["ce_type"]
-        for x in await support.pool.fetch("SELECT ce_type FROM outbox WHERE urn = $1", urn)
-    ]
+    types = [x["ce_type"] for x in await support.pool.fetch("SELECT ce_type FROM outbox WHERE urn = $1", urn)]
     assert "wja.support.victim.informed.v1" in types
 
 
@@ -128,54 +120,32 @@ async def test_assignment_balances_caseload_and_access_rules(support):
     assert {a["idva"], b["idva"]} == {"idva-a", "idva-b"}
     urn, mine, other = a["urn"], a["idva"], b["idva"]
     c = support.client
+    assert (await c.get(f"/v1/cases/{urn}/timeline", headers=support.h(sub=mine))).status_code == 200
+    assert (await c.get(f"/v1/cases/{urn}/timeline", headers=support.h(sub=other))).status_code == 403
     assert (
-        await c.get(f"/v1/cases/{urn}/timeline", headers=support.h(sub=mine))
+        await c.get(f"/v1/cases/{urn}/timeline", headers=support.h(role="manager", sub="m", team="north"))
     ).status_code == 200
     assert (
-        await c.get(f"/v1/cases/{urn}/timeline", headers=support.h(sub=other))
+        await c.get(f"/v1/cases/{urn}/timeline", headers=support.h(role="manager", sub="m", team="south"))
     ).status_code == 403
-    assert (
-        await c.get(
-            f"/v1/cases/{urn}/timeline", headers=support.h(role="manager", sub="m", team="north")
-        )
-    ).status_code == 200
-    assert (
-        await c.get(
-            f"/v1/cases/{urn}/timeline", headers=support.h(role="manager", sub="m", team="south")
-        )
-    ).status_code == 403
-    assert (
-        await c.get(f"/v1/cases/{urn}/timeline", headers=support.h("police", "officer"))
-    ).status_code == 403
-    assert (
-        await c.get(f"/v1/cases/{urn}/timeline", headers=support.h("court", "listing_officer"))
-    ).status_code == 403
+    assert (await c.get(f"/v1/cases/{urn}/timeline", headers=support.h("police", "officer"))).status_code == 403
+    assert (await c.get(f"/v1/cases/{urn}/timeline", headers=support.h("court", "listing_officer"))).status_code == 403
     assert (await c.get(f"/v1/cases/{urn}/timeline")).status_code == 401
     assert (await c.get("/v1/caseload", headers=support.h(sub="stranger"))).json() == []
-    assert (
-        await c.get(f"/v1/cases/{urn}/timeline", headers=support.h(sub="stranger"))
-    ).status_code == 403
+    assert (await c.get(f"/v1/cases/{urn}/timeline", headers=support.h(sub="stranger"))).status_code == 403
     assert (await c.get("/v1/caseload", headers=support.h("police", "officer"))).status_code == 403
-    team = (
-        await c.get("/v1/caseload", headers=support.h(role="manager", sub="m", team="north"))
-    ).json()
+    team = (await c.get("/v1/caseload", headers=support.h(role="manager", sub="m", team="north"))).json()
     assert {a["urn"], b["urn"]} <= {x["urn"] for x in team}
-    assert (
-        await c.get(f"/v1/cases/{support.urn()}/timeline", headers=support.h(sub=mine))
-    ).status_code == 404
+    assert (await c.get(f"/v1/cases/{support.urn()}/timeline", headers=support.h(sub=mine))).status_code == 404
     r = await c.post(
         f"/v1/cases/{urn}/assignment",
         json={"idva": other},
         headers=support.h(role="manager", team="north"),
     )
     assert r.status_code == 200
+    assert (await c.get(f"/v1/cases/{urn}/timeline", headers=support.h(sub=other))).status_code == 200
     assert (
-        await c.get(f"/v1/cases/{urn}/timeline", headers=support.h(sub=other))
-    ).status_code == 200
-    assert (
-        await c.post(
-            f"/v1/cases/{urn}/assignment", json={"idva": other}, headers=support.h(sub=mine)
-        )
+        await c.post(f"/v1/cases/{urn}/assignment", json={"idva": other}, headers=support.h(sub=mine))
     ).status_code == 403
 
 
@@ -194,9 +164,7 @@ async def test_claim_check_retries_until_intake_answers_then_stores_encrypted(su
     contact = (await support.client.get(f"/v1/cases/{urn}/contact", headers=h)).json()
     assert contact["phone"] == CONTACT["phone"]
     raw = await support.pool.fetchrow("SELECT * FROM contacts WHERE urn = $1", urn)
-    blob = b"".join(
-        bytes(v) if isinstance(v, bytes | bytearray) else str(v).encode() for v in raw.values()
-    )
+    blob = b"".join(bytes(v) if isinstance(v, bytes | bytearray) else str(v).encode() for v in raw.values())
     assert b"07700" not in blob and b"Harriet" not in blob and b"example.org" not in blob
     await support.send(ev("wja.intake.consent.withdrawn.v1", urn))
     await eventually(lambda: _is(status, "withdrawn"))
@@ -222,9 +190,7 @@ async def test_requests_wishes_and_closure_are_published(support):
             headers=h,
         )
     ).status_code == 200
-    assert (
-        await c.post(f"/v1/cases/{urn}/personal-statement", json={}, headers=h)
-    ).status_code == 200
+    assert (await c.post(f"/v1/cases/{urn}/personal-statement", json={}, headers=h)).status_code == 200
     assert (
         await c.post(f"/v1/cases/{urn}/special-measures", json={"measures": ["a moat"]}, headers=h)
     ).status_code == 422
@@ -232,14 +198,9 @@ async def test_requests_wishes_and_closure_are_published(support):
     await support.timeline(urn, case["idva"], wait_for=lambda b: b["stage"] == "post_trial")
     closed = await c.post(f"/v1/cases/{urn}/closure", json={"reason": "post_trial"}, headers=h)
     assert closed.json()["vcs_offered"] is True
-    assert (
-        await c.post(f"/v1/cases/{urn}/closure", json={"reason": "post_trial"}, headers=h)
-    ).status_code == 409
+    assert (await c.post(f"/v1/cases/{urn}/closure", json={"reason": "post_trial"}, headers=h)).status_code == 409
     types = [
-        x["ce_type"]
-        for x in await support.pool.fetch(
-            "SELECT ce_type FROM outbox WHERE urn = $1 ORDER BY id", urn
-        )
+        x["ce_type"] for x in await support.pool.fetch("SELECT ce_type FROM outbox WHERE urn = $1 ORDER BY id", urn)
     ]
     assert types[1:] == [
         "wja.support.special_measures.requested.v1",
@@ -250,9 +211,7 @@ async def test_requests_wishes_and_closure_are_published(support):
     ]
     manager = support.h(role="manager", team="north")
     assert (
-        await c.post(
-            f"/v1/cases/{urn}/wishes", json={"restraining_order_sought": False}, headers=manager
-        )
+        await c.post(f"/v1/cases/{urn}/wishes", json={"restraining_order_sought": False}, headers=manager)
     ).status_code == 403
 
 
@@ -260,9 +219,7 @@ async def test_roster_is_managed_by_managers(support):
     c = support.client
     body = {"sub": "aaa-new", "team": "north", "forces": [support.force]}
     assert (await c.post("/v1/idvas", json=body, headers=support.h())).status_code == 403
-    assert (
-        await c.post("/v1/idvas", json=body, headers=support.h(role="manager", team="north"))
-    ).status_code == 201
+    assert (await c.post("/v1/idvas", json=body, headers=support.h(role="manager", team="north"))).status_code == 201
     roster = (await c.get("/v1/idvas", headers=support.h(role="manager"))).json()
     assert "aaa-new" in {i["sub"] for i in roster}
     case = await support.referred(support.urn())

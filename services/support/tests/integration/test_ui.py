@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-
 from wja_cli.testing import eventually, free_port, token
 from wja_support.bootstrap import create_app
 
@@ -49,9 +48,7 @@ async def chromium(url: str, *args: str, tmp: Path) -> str:
     binary = shutil.which("chromium")
     assert binary, "chromium is not installed (scripts/test.sh installs Debian's chromium package)"
     cmd = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={tmp / 'profile'}", *args, url]
-    done = await asyncio.to_thread(
-        subprocess.run, cmd, capture_output=True, text=True, timeout=90, check=False
-    )
+    done = await asyncio.to_thread(subprocess.run, cmd, capture_output=True, text=True, timeout=90, check=False)
     return done.stdout
 
 
@@ -59,17 +56,13 @@ async def test_idva_signs_in_sees_caseload_and_timeline_in_a_real_browser(stack,
     case = await support.referred(support.urn())
     urn, idva = case["urn"], case["idva"]
     await support.timeline(urn, idva, wait_for=lambda b: len(b["entries"]) >= 3)
-    app = create_app(
-        support.settings, clock=support.clock
-    )  # the same service, served over real HTTP
+    app = create_app(support.settings, clock=support.clock)  # the same service, served over real HTTP
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     task = asyncio.create_task(server.serve())
     try:
         await eventually(lambda: asyncio.sleep(0, result=server.started))
-        jwt = token(support.settings.state_dir, "idva", "idva", sub=idva)["Authorization"].split()[
-            1
-        ]
+        jwt = token(support.settings.state_dir, "idva", "idva", sub=idva)["Authorization"].split()[1]
         signin = f"http://127.0.0.1:{port}/ui/signin?token={jwt}"
         dom = await chromium(signin, "--dump-dom", tmp=tmp_path)
         assert "Caseload" in dom and urn in dom and "Next deadline" in dom
@@ -82,9 +75,7 @@ async def test_idva_signs_in_sees_caseload_and_timeline_in_a_real_browser(stack,
         width, height, pixels = png_pixels(shot)
         assert (width, height) == (1280, 900)
         assert len(set(pixels[: width * 4 * 120])) > 8, "the page rendered blank"
-        denied = await chromium(
-            f"http://127.0.0.1:{port}/ui/", "--dump-dom", tmp=tmp_path / "fresh"
-        )
+        denied = await chromium(f"http://127.0.0.1:{port}/ui/", "--dump-dom", tmp=tmp_path / "fresh")
         assert "Sign in" in denied and urn not in denied
     finally:
         server.should_exit = True

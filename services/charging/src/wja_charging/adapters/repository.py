@@ -9,12 +9,8 @@ import asyncpg
 from wja_charging.domain.errors import FileNotFound
 
 
-async def find_file(
-    conn: asyncpg.Connection, urn: str, *, lock: bool = False
-) -> dict[str, Any] | None:
-    row = await conn.fetchrow(
-        f"SELECT * FROM files WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn
-    )
+async def find_file(conn: asyncpg.Connection, urn: str, *, lock: bool = False) -> dict[str, Any] | None:
+    row = await conn.fetchrow(f"SELECT * FROM files WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn)
     return dict(row) if row else None
 
 
@@ -39,9 +35,7 @@ async def insert_file(conn: asyncpg.Connection, file: dict[str, Any]) -> None:
     )
 
 
-async def insert_decision(
-    conn: asyncpg.Connection, urn: str, body: dict[str, Any], prosecutor: str, at: Any
-) -> None:
+async def insert_decision(conn: asyncpg.Connection, urn: str, body: dict[str, Any], prosecutor: str, at: Any) -> None:
     await conn.execute(
         "INSERT INTO decisions (urn, decision, test, basis, charges, due_date, bail_risk_justification, reason,"
         " prosecutor, decided_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",

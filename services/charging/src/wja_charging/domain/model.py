@@ -44,9 +44,7 @@ def validate_decision(body: dict, today: date) -> None:
     if decision != "charge" and body.get("charges"):
         raise Invalid("only a charge decision carries charges", field="charges")
     if decision == "no_further_action" and not body.get("basis"):
-        raise Invalid(
-            "no further action needs its basis: evidential or public_interest", field="basis"
-        )
+        raise Invalid("no further action needs its basis: evidential or public_interest", field="basis")
     if decision == "further_material_required":
         due = body.get("due_date")
         if due is None:

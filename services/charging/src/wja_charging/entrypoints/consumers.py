@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncpg
-
-from wja_charging.adapters import repository as repo
-from wja_charging.service_layer import handlers
 from wja_platform.consumer import NotReady
 from wja_schemas import Envelope, Event
 from wja_schemas import intake as it
+
+from wja_charging.adapters import repository as repo
+from wja_charging.service_layer import handlers
 
 
 async def handle(conn: asyncpg.Connection, envelope: Envelope[Event]) -> None:

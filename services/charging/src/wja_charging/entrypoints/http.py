@@ -7,12 +7,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
-from wja_charging import views
-from wja_charging.service_layer import handlers
 from wja_platform import auth, telemetry
 from wja_platform.auth import Principal
 from wja_schemas.types import URN_PATTERN, DiscontinuanceReason, OffenceCode
+
+from wja_charging import views
+from wja_charging.service_layer import handlers
 
 Cps = Annotated[Principal, Depends(auth.require("cps"))]
 Prosecutor = Annotated[Principal, Depends(auth.require("cps:prosecutor"))]
@@ -29,9 +29,7 @@ class ChargeIn(Body):
 
 
 class Decision(Body):
-    decision: Literal[
-        "charge", "no_further_action", "out_of_court_disposal", "further_material_required"
-    ]
+    decision: Literal["charge", "no_further_action", "out_of_court_disposal", "further_material_required"]
     test: Literal["full_code", "threshold"]
     charges: list[ChargeIn] = Field(default_factory=list, max_length=20)
     basis: Literal["evidential", "public_interest"] | None = None
@@ -67,9 +65,7 @@ def build_router() -> APIRouter:
     async def queue(
         d: Deps,
         _: Cps,
-        status: Literal["awaiting_decision", "further_material_required", "decided"] = Query(
-            "awaiting_decision"
-        ),
+        status: Literal["awaiting_decision", "further_material_required", "decided"] = Query("awaiting_decision"),
     ) -> list[dict[str, Any]]:
         """The decision queue: highest risk first, then the oldest."""
         async with d.pool.acquire() as conn:
@@ -88,14 +84,10 @@ def build_router() -> APIRouter:
         return await handlers.decide(d, caller.sub, urn, body.model_dump())
 
     @router.post("/cases/{urn}/reviews", status_code=201)
-    async def request_review(
-        urn: Urn, body: ReviewRequest, d: Deps, caller: Reviewer
-    ) -> dict[str, Any]:
+    async def request_review(urn: Urn, body: ReviewRequest, d: Deps, caller: Reviewer) -> dict[str, Any]:
         """Victims' Right to Review request (by the victim's IDVA or the CPS)."""
         telemetry.set_case_urn(urn)
-        return await handlers.request_review(
-            d, f"{caller.agency}:{caller.sub}", urn, body.requested_at
-        )
+        return await handlers.request_review(d, f"{caller.agency}:{caller.sub}", urn, body.requested_at)
 
     @router.post("/reviews/{review_id}/decision")
     async def decide_review(

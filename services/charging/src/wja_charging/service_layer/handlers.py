@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-
-from wja_charging.adapters import repository as repo
-from wja_charging.domain import model
-from wja_charging.domain.errors import FileNotFound, IllegalTransition
 from wja_platform import outbox, workdays
 from wja_platform.clock import Clock
 from wja_schemas import Event, new_envelope
 from wja_schemas import charging as ev
+
+from wja_charging.adapters import repository as repo
+from wja_charging.domain import model
+from wja_charging.domain.errors import FileNotFound, IllegalTransition
 
 
 @dataclass
@@ -61,9 +61,7 @@ async def material_returned(conn: asyncpg.Connection, event: Any) -> None:
     file = await repo.get_file(conn, event.urn, lock=True)
     if file["status"] == "further_material_required":
         evidence = sorted({*file["evidence"], *event.evidence})
-        await repo.update_file(
-            conn, event.urn, status="awaiting_decision", evidence=evidence, due_date=None
-        )
+        await repo.update_file(conn, event.urn, status="awaiting_decision", evidence=evidence, due_date=None)
 
 
 async def decide(deps: Deps, prosecutor: str, urn: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -84,11 +82,7 @@ async def decide(deps: Deps, prosecutor: str, urn: str, body: dict[str, Any]) ->
         await repo.insert_decision(conn, urn, {**body, "charges": charges}, prosecutor, now)
         final = decision != "further_material_required"
         days = (now.date() - file["received_at"].date()).days if final else None
-        review_by = (
-            (now + timedelta(days=deps.threshold_review_days)).date()
-            if body["test"] == "threshold"
-            else None
-        )
+        review_by = (now + timedelta(days=deps.threshold_review_days)).date() if body["test"] == "threshold" else None
         suggested = (
             model.suggested_outcome_code(body.get("basis"), file["victim_support"])
             if decision == "no_further_action"
@@ -160,25 +154,17 @@ def _qualifying(file: dict[str, Any]) -> str:
     raise IllegalTransition("a review needs a decision not to charge or a discontinuance")
 
 
-async def request_review(
-    deps: Deps, requester: str, urn: str, requested_at: datetime
-) -> dict[str, Any]:
+async def request_review(deps: Deps, requester: str, urn: str, requested_at: datetime) -> dict[str, Any]:
     async with deps.pool.acquire() as conn, conn.transaction():
         file = await repo.get_file(conn, urn, lock=True)
         kind = _qualifying(file)
-        decided = file["discontinued_at"] or datetime.fromisoformat(
-            file["last_decision"]["decided_at"]
-        )
+        decided = file["discontinued_at"] or datetime.fromisoformat(file["last_decision"]["decided_at"])
         model.review_window(decided, requested_at)
-        open_review = await conn.fetchval(
-            "SELECT 1 FROM reviews WHERE urn = $1 AND outcome IS NULL", urn
-        )
+        open_review = await conn.fetchval("SELECT 1 FROM reviews WHERE urn = $1 AND outcome IS NULL", urn)
         if open_review:
             raise IllegalTransition("a review of this decision is already under way")
         late = (
-            workdays.working_days_between(
-                workdays.london_date(decided), workdays.london_date(requested_at)
-            )
+            workdays.working_days_between(workdays.london_date(decided), workdays.london_date(requested_at))
             > model.VRR_LATE_AFTER_WORKING_DAYS
         )
         review_id = f"vrr-{uuid.uuid4().hex[:12]}"
@@ -208,9 +194,7 @@ async def request_review(
 async def decide_review(deps: Deps, review_id: str, outcome: str, reason: str) -> dict[str, Any]:
     now = deps.clock.now()
     async with deps.pool.acquire() as conn, conn.transaction():
-        review = await conn.fetchrow(
-            "SELECT * FROM reviews WHERE review_id = $1 FOR UPDATE", review_id
-        )
+        review = await conn.fetchrow("SELECT * FROM reviews WHERE review_id = $1 FOR UPDATE", review_id)
         if review is None:
             raise FileNotFound(f"no review {review_id}")
         if review["outcome"] is not None:
@@ -226,9 +210,7 @@ async def decide_review(deps: Deps, review_id: str, outcome: str, reason: str) -
         await repo.get_file(conn, urn, lock=True)
         if outcome == "overturned":
             await repo.update_file(conn, urn, status="awaiting_decision", discontinued_at=None)
-        await publish(
-            conn, ev.ReviewDecided(urn=urn, review_id=review_id, outcome=outcome, decided_at=now)
-        )
+        await publish(conn, ev.ReviewDecided(urn=urn, review_id=review_id, outcome=outcome, decided_at=now))
     return {"review_id": review_id, "urn": urn, "outcome": outcome}
 
 
@@ -237,11 +219,7 @@ async def discontinue(deps: Deps, urn: str, reason: str) -> dict[str, Any]:
     async with deps.pool.acquire() as conn, conn.transaction():
         file = await repo.get_file(conn, urn, lock=True)
         last = file["last_decision"] or {}
-        if (
-            file["status"] != "decided"
-            or last.get("decision") != "charge"
-            or file["discontinued_at"]
-        ):
+        if file["status"] != "decided" or last.get("decision") != "charge" or file["discontinued_at"]:
             raise IllegalTransition("only charged proceedings can be discontinued")
         await repo.update_file(conn, urn, discontinued_at=now)
         await publish(conn, ev.ProceedingsDiscontinued(urn=urn, reason=reason, discontinued_at=now))

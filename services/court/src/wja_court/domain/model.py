@@ -55,18 +55,14 @@ class ListingRules:
         default_factory=lambda: {"first_hearing": 1, "trial": 3, "sentencing": 1, "other": 1}
     )
 
-    def first_hearing_target(
-        self, charged_at: datetime, remanded: bool, anticipated_plea: str
-    ) -> datetime:
+    def first_hearing_target(self, charged_at: datetime, remanded: bool, anticipated_plea: str) -> datetime:
         """Remanded: the next sitting; guilty plea anticipated: 14 days; otherwise 28."""
         if remanded:
             return charged_at
         days = self.guilty_plea_days if anticipated_plea == "guilty" else self.not_guilty_days
         return charged_at + timedelta(days=days)
 
-    def after_result(
-        self, result: str, hearing_type: str, session_start: datetime
-    ) -> tuple[str, datetime] | None:
+    def after_result(self, result: str, hearing_type: str, session_start: datetime) -> tuple[str, datetime] | None:
         """The hearing a result leads to, with its target date (or None)."""
         if result == "guilty_plea":
             return "sentencing", session_start + timedelta(days=self.sentencing_after_plea_days)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncpg
-
-from wja_court.service_layer import handlers
 from wja_platform.consumer import NotReady
 from wja_schemas import Envelope, Event
 from wja_schemas import charging as ch
 from wja_schemas import support as sp
+
+from wja_court.service_layer import handlers
 
 
 def make_handler(deps_ref: dict):
@@ -19,11 +19,7 @@ def make_handler(deps_ref: dict):
             case ch.DecisionMade(decision="charge"):
                 await handlers.charged(conn, deps, event, envelope.id)
                 return
-            case (
-                ch.ProceedingsDiscontinued()
-                | sp.SpecialMeasuresRequested()
-                | sp.FamiliarisationRequested()
-            ):
+            case ch.ProceedingsDiscontinued() | sp.SpecialMeasuresRequested() | sp.FamiliarisationRequested():
                 pass
             case _:
                 return

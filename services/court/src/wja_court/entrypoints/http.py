@@ -7,9 +7,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
-from wja_court import views
-from wja_court.service_layer import handlers
 from wja_platform import auth, telemetry
 from wja_platform.auth import Principal
 from wja_schemas.types import (
@@ -21,10 +18,11 @@ from wja_schemas.types import (
     SpecialMeasure,
 )
 
+from wja_court import views
+from wja_court.service_layer import handlers
+
 Court = Annotated[Principal, Depends(auth.require("court"))]
-Listing = Annotated[
-    Principal, Depends(auth.require("court:listing_officer", "court:legal_adviser"))
-]
+Listing = Annotated[Principal, Depends(auth.require("court:listing_officer", "court:legal_adviser"))]
 Reader = Annotated[Principal, Depends(auth.require("court", "cps"))]
 Urn = Annotated[str, Field(pattern=URN_PATTERN)]
 Id = Annotated[str, Field(max_length=64)]
@@ -109,9 +107,7 @@ def build_router() -> APIRouter:
             return await views.session(conn, session_id)
 
     @router.patch("/sessions/{session_id}")
-    async def change_session(
-        session_id: Id, body: SessionChange, d: Deps, _: Listing
-    ) -> dict[str, Any]:
+    async def change_session(session_id: Id, body: SessionChange, d: Deps, _: Listing) -> dict[str, Any]:
         return await handlers.change_session(d, session_id, body.capacity)
 
     @router.post("/sessions/{session_id}/close")
@@ -150,9 +146,7 @@ def build_router() -> APIRouter:
         return await handlers.restraining_order(d, urn, body.model_dump())
 
     @router.post("/cases/{urn}/special-measures/{request_id}/decision")
-    async def measures(
-        urn: Urn, request_id: Id, body: MeasuresDecision, d: Deps, _: Listing
-    ) -> dict[str, Any]:
+    async def measures(urn: Urn, request_id: Id, body: MeasuresDecision, d: Deps, _: Listing) -> dict[str, Any]:
         telemetry.set_case_urn(urn)
         return await handlers.decide_special_measures(d, urn, request_id, body.model_dump())
 

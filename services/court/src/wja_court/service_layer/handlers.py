@@ -8,14 +8,14 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-
-from wja_court.domain import model
-from wja_court.domain.errors import IllegalTransition, Invalid, NotFound
-from wja_court.service_layer.listing import Listing
 from wja_platform import outbox
 from wja_platform.clock import Clock
 from wja_schemas import Event, new_envelope
 from wja_schemas import court as ev
+
+from wja_court.domain import model
+from wja_court.domain.errors import IllegalTransition, Invalid, NotFound
+from wja_court.service_layer.listing import Listing
 
 
 @dataclass
@@ -30,18 +30,14 @@ async def publish(conn: asyncpg.Connection, event: Event, causationid: str | Non
 
 
 async def get_case(conn: asyncpg.Connection, urn: str, *, lock: bool = True) -> dict[str, Any]:
-    row = await conn.fetchrow(
-        f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn
-    )
+    row = await conn.fetchrow(f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn)
     if row is None:
         raise NotFound(f"no court case {urn}")
     return dict(row)
 
 
 # ------------------------------------------------------------------ sessions
-async def create_session(
-    deps: Deps, court_code: str, starts_at: datetime, capacity: int
-) -> dict[str, Any]:
+async def create_session(deps: Deps, court_code: str, starts_at: datetime, capacity: int) -> dict[str, Any]:
     session_id = f"s-{uuid.uuid4().hex[:12]}"
     async with deps.pool.acquire() as conn, conn.transaction():
         await conn.execute(
@@ -55,28 +51,18 @@ async def create_session(
     return {"session_id": session_id, "listed_from_queue": listed}
 
 
-async def change_session(
-    deps: Deps, session_id: str, capacity: int | None, close: bool = False
-) -> dict[str, Any]:
+async def change_session(deps: Deps, session_id: str, capacity: int | None, close: bool = False) -> dict[str, Any]:
     async with deps.pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(
-            "SELECT * FROM sessions WHERE session_id = $1 FOR UPDATE", session_id
-        )
+        row = await conn.fetchrow("SELECT * FROM sessions WHERE session_id = $1 FOR UPDATE", session_id)
         if row is None:
             raise NotFound(f"no session {session_id}")
         if capacity is not None:
             if capacity < row["used"]:
                 raise IllegalTransition(f"{row['used']} places are already taken in this session")
-            await conn.execute(
-                "UPDATE sessions SET capacity = $2 WHERE session_id = $1", session_id, capacity
-            )
+            await conn.execute("UPDATE sessions SET capacity = $2 WHERE session_id = $1", session_id, capacity)
         if close:
-            await conn.execute(
-                "UPDATE sessions SET closed = true WHERE session_id = $1", session_id
-            )
-        listed = (
-            await deps.listing.list_waiting(conn, deps.clock.now()) if capacity is not None else 0
-        )
+            await conn.execute("UPDATE sessions SET closed = true WHERE session_id = $1", session_id)
+        listed = await deps.listing.list_waiting(conn, deps.clock.now()) if capacity is not None else 0
     return {"session_id": session_id, "listed_from_queue": listed}
 
 
@@ -99,12 +85,8 @@ async def charged(conn: asyncpg.Connection, deps: Deps, event: Any, causationid:
         " VALUES ($1,$2,$3,$4,$5,$6)",
         *case.values(),
     )
-    target = deps.listing.rules.first_hearing_target(
-        event.decided_at, event.remanded, event.anticipated_plea
-    )
-    await deps.listing.new_hearing(
-        conn, case, "first_hearing", target, deps.clock.now(), causationid
-    )
+    target = deps.listing.rules.first_hearing_target(event.decided_at, event.remanded, event.anticipated_plea)
+    await deps.listing.new_hearing(conn, case, "first_hearing", target, deps.clock.now(), causationid)
 
 
 async def discontinued(conn: asyncpg.Connection, deps: Deps, event: Any, causationid: str) -> None:
@@ -124,9 +106,7 @@ async def discontinued(conn: asyncpg.Connection, deps: Deps, event: Any, causati
                 h["session_id"],
                 h["weight"],
             )
-        await conn.execute(
-            "UPDATE hearings SET status = 'vacated' WHERE hearing_id = $1", h["hearing_id"]
-        )
+        await conn.execute("UPDATE hearings SET status = 'vacated' WHERE hearing_id = $1", h["hearing_id"])
         await publish(
             conn,
             ev.HearingVacated(
@@ -175,14 +155,10 @@ async def record_result(deps: Deps, hearing_id: str, body: dict[str, Any]) -> di
         if row is None:
             raise NotFound(f"no hearing {hearing_id}")
         if row["status"] != "listed":
-            raise IllegalTransition(
-                f"the hearing is {row['status']}: only a listed hearing can be resulted"
-            )
+            raise IllegalTransition(f"the hearing is {row['status']}: only a listed hearing can be resulted")
         case = await get_case(conn, row["urn"])
         result = body["result"]
-        if result in ("guilty_plea", "not_guilty_plea") and (
-            case["guilty_plea"] or case["not_guilty_plea"]
-        ):
+        if result in ("guilty_plea", "not_guilty_plea") and (case["guilty_plea"] or case["not_guilty_plea"]):
             raise IllegalTransition("a plea is already recorded")
         if result in ("effective", "cracked", "ineffective") and row["type"] != "trial":
             raise Invalid("effective, cracked and ineffective describe a trial", field="result")
@@ -197,9 +173,7 @@ async def record_result(deps: Deps, hearing_id: str, body: dict[str, Any]) -> di
         if result == "guilty_plea":
             await conn.execute("UPDATE cases SET guilty_plea = true WHERE urn = $1", case["urn"])
         elif result == "not_guilty_plea":
-            await conn.execute(
-                "UPDATE cases SET not_guilty_plea = true WHERE urn = $1", case["urn"]
-            )
+            await conn.execute("UPDATE cases SET not_guilty_plea = true WHERE urn = $1", case["urn"])
         await publish(
             conn,
             ev.HearingResulted(
@@ -250,9 +224,7 @@ async def verdict(deps: Deps, urn: str, value: str) -> dict[str, Any]:
     return {"urn": urn, "verdict": value}
 
 
-async def sentence(
-    deps: Deps, urn: str, disposal: str, custody_months: int | None
-) -> dict[str, Any]:
+async def sentence(deps: Deps, urn: str, disposal: str, custody_months: int | None) -> dict[str, Any]:
     now = deps.clock.now()
     async with deps.pool.acquire() as conn, conn.transaction():
         case = await get_case(conn, urn)
@@ -270,16 +242,13 @@ async def sentence(
         )
         for h in pending:  # sentenced: the sentencing hearing is resulted by this
             await conn.execute(
-                "UPDATE hearings SET status = 'resulted', result = 'effective', resulted_at = $2"
-                " WHERE hearing_id = $1",
+                "UPDATE hearings SET status = 'resulted', result = 'effective', resulted_at = $2 WHERE hearing_id = $1",
                 h["hearing_id"],
                 now,
             )
         await publish(
             conn,
-            ev.SentenceImposed(
-                urn=urn, disposal=disposal, custody_months=custody_months, imposed_at=now
-            ),
+            ev.SentenceImposed(urn=urn, disposal=disposal, custody_months=custody_months, imposed_at=now),
         )
     return {"urn": urn, "sentence": record}
 
@@ -310,9 +279,7 @@ async def restraining_order(deps: Deps, urn: str, body: dict[str, Any]) -> dict[
     return {"urn": urn, "basis": body["basis"], "until": body.get("until")}
 
 
-async def decide_special_measures(
-    deps: Deps, urn: str, request_id: str, body: dict[str, Any]
-) -> dict[str, Any]:
+async def decide_special_measures(deps: Deps, urn: str, request_id: str, body: dict[str, Any]) -> dict[str, Any]:
     if not body["granted"] and not (body.get("refusal_reason") or "").strip():
         raise Invalid(
             "DA complainants are eligible (YJCEA s17(4A)): a refusal needs its reason",

@@ -11,11 +11,11 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from wja_platform import outbox
+from wja_schemas import court as ev
+from wja_schemas import new_envelope
 
 from wja_court.domain import model
-from wja_platform import outbox
-from wja_schemas import new_envelope
-from wja_schemas import court as ev
 
 
 class Listing:
@@ -55,9 +55,7 @@ class Listing:
                 return None
         return None
 
-    async def _maybe_raced(
-        self, conn: asyncpg.Connection, start: datetime, weight: int, courts: Any
-    ) -> bool:
+    async def _maybe_raced(self, conn: asyncpg.Connection, start: datetime, weight: int, courts: Any) -> bool:
         """After losing a race the locked row may be filtered out: look once more with fresh eyes."""
         return bool(
             await conn.fetchval(
@@ -82,7 +80,8 @@ class Listing:
         weight = self.rules.weights.get(kind, 1)
         hearing_id = f"h-{uuid.uuid4().hex[:12]}"
         await conn.execute(
-            "INSERT INTO hearings (hearing_id, urn, type, status, weight, target_at) VALUES ($1,$2,$3,'unlisted',$4,$5)",
+            "INSERT INTO hearings (hearing_id, urn, type, status, weight, target_at)"
+            " VALUES ($1,$2,$3,'unlisted',$4,$5)",
             hearing_id,
             case["urn"],
             kind,
@@ -100,9 +99,7 @@ class Listing:
             await outbox.add(
                 conn,
                 new_envelope(
-                    ev.HearingUnlisted(
-                        urn=case["urn"], hearing_id=hearing_id, type=kind, target_date=target.date()
-                    ),
+                    ev.HearingUnlisted(urn=case["urn"], hearing_id=hearing_id, type=kind, target_date=target.date()),
                     causationid=causationid,
                 ),
             )
@@ -116,9 +113,7 @@ class Listing:
         now: datetime,
         causationid: str | None = None,
     ) -> bool:
-        session = await self.take_slot(
-            conn, case.get("force_code"), hearing["target_at"], hearing["weight"], now
-        )
+        session = await self.take_slot(conn, case.get("force_code"), hearing["target_at"], hearing["weight"], now)
         if session is None:
             return False
         await conn.execute(
@@ -149,9 +144,7 @@ class Listing:
             "SELECT h.*, c.force_code, c.remanded, c.risk_level FROM hearings h JOIN cases c USING (urn)"
             " WHERE h.status = 'unlisted' ORDER BY h.created_at, h.hearing_id FOR UPDATE OF h"
         )
-        ordered = sorted(
-            rows, key=lambda r: (*model.priority(r["remanded"], r["risk_level"]), r["created_at"])
-        )
+        ordered = sorted(rows, key=lambda r: (*model.priority(r["remanded"], r["risk_level"]), r["created_at"]))
         listed = 0
         for row in ordered:
             case = {"urn": row["urn"], "force_code": row["force_code"]}

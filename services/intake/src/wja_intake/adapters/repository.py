@@ -53,9 +53,7 @@ async def insert_case(conn: asyncpg.Connection, case: dict[str, Any]) -> None:
     )
 
 
-async def insert_victim(
-    conn: asyncpg.Connection, urn: str, key_id: str, wrapped: bytes, ciphertext: bytes
-) -> None:
+async def insert_victim(conn: asyncpg.Connection, urn: str, key_id: str, wrapped: bytes, ciphertext: bytes) -> None:
     await conn.execute(
         "INSERT INTO victims (urn, key_id, wrapped_key, ciphertext) VALUES ($1,$2,$3,$4)",
         urn,
@@ -66,20 +64,14 @@ async def insert_victim(
 
 
 async def get_case(conn: asyncpg.Connection, urn: str, *, lock: bool = False) -> dict[str, Any]:
-    row = await conn.fetchrow(
-        f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn
-    )
+    row = await conn.fetchrow(f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn)
     if row is None:
         raise CaseNotFound(f"no case {urn}")
     return dict(row)
 
 
-async def find_case(
-    conn: asyncpg.Connection, urn: str, *, lock: bool = False
-) -> dict[str, Any] | None:
-    row = await conn.fetchrow(
-        f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn
-    )
+async def find_case(conn: asyncpg.Connection, urn: str, *, lock: bool = False) -> dict[str, Any] | None:
+    row = await conn.fetchrow(f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn)
     return dict(row) if row else None
 
 
@@ -94,9 +86,7 @@ async def update_case(conn: asyncpg.Connection, urn: str, **changes: Any) -> Non
 
 
 async def get_victim(conn: asyncpg.Connection, urn: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT key_id, wrapped_key, ciphertext FROM victims WHERE urn = $1", urn
-    )
+    return await conn.fetchrow("SELECT key_id, wrapped_key, ciphertext FROM victims WHERE urn = $1", urn)
 
 
 async def audit(

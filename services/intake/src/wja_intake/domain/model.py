@@ -78,9 +78,7 @@ def bail_exceeds_authority(decided: date, until: date | None, extensions: int = 
 
 def s39a_limit(offences: list[dict], reported_at: datetime) -> date | None:
     """Common assault (DA): within 6 months of the victim's statement and within 2 years of the offence."""
-    times = [
-        datetime.fromisoformat(o["occurred_at"]) for o in offences if o["code"] == "common_assault"
-    ]
+    times = [datetime.fromisoformat(o["occurred_at"]) for o in offences if o["code"] == "common_assault"]
     if not times:
         return None
     return min(add_months(reported_at.date(), 6), add_months(min(times).date(), 24))
@@ -97,9 +95,7 @@ def check_closure(code: str, reason: str | None) -> None:
     if code not in OUTCOME_CODES:
         raise Invalid("not a Home Office outcome code", field="outcome_code")
     if code == "21" and not (reason and reason.strip()):
-        raise Invalid(
-            "outcome 21 is not normally used for domestic abuse: give the reason", field="reason"
-        )
+        raise Invalid("outcome 21 is not normally used for domestic abuse: give the reason", field="reason")
 
 
 def dvpo_deadline(issued_at: datetime) -> datetime:

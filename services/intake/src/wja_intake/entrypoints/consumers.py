@@ -21,9 +21,7 @@ AFTER_DECISION = {
 async def handle(conn: asyncpg.Connection, envelope: Envelope[Event]) -> None:
     """Apply one event in the consumer's transaction."""
     event = envelope.payload
-    if not isinstance(
-        event, ch.DecisionMade | ch.FileFinalised | ch.ProceedingsDiscontinued | sp.IdvaAssigned
-    ):
+    if not isinstance(event, ch.DecisionMade | ch.FileFinalised | ch.ProceedingsDiscontinued | sp.IdvaAssigned):
         return
     case = await repo.find_case(conn, event.urn, lock=True)
     if case is None:
@@ -49,14 +47,8 @@ async def handle(conn: asyncpg.Connection, envelope: Envelope[Event]) -> None:
             await repo.update_case(conn, event.urn, **changes)
         case ch.FileFinalised() | ch.ProceedingsDiscontinued():
             if case["status"] != "closed":
-                what = (
-                    "administratively finalised"
-                    if isinstance(event, ch.FileFinalised)
-                    else "discontinued"
-                )
+                what = "administratively finalised" if isinstance(event, ch.FileFinalised) else "discontinued"
                 decision = {**(case["cps_decision"] or {}), "ended": what}
-                await repo.update_case(
-                    conn, event.urn, status="awaiting_closure", cps_decision=decision
-                )
+                await repo.update_case(conn, event.urn, status="awaiting_closure", cps_decision=decision)
         case sp.IdvaAssigned():
             await repo.update_case(conn, event.urn, assigned_idva=event.idva_id)

@@ -172,16 +172,12 @@ def build_router() -> APIRouter:
         return await handlers.protective_order(d, caller, urn, body.model_dump())
 
     @router.post("/cases/{urn}/charging-requests")
-    async def charging_request(
-        urn: Urn, body: ChargingRequest, d: Deps, caller: Police
-    ) -> dict[str, Any]:
+    async def charging_request(urn: Urn, body: ChargingRequest, d: Deps, caller: Police) -> dict[str, Any]:
         telemetry.set_case_urn(urn)
         return await handlers.charging_request(d, caller, urn, body.model_dump())
 
     @router.post("/cases/{urn}/further-material")
-    async def further_material(
-        urn: Urn, body: FurtherMaterial, d: Deps, caller: Police
-    ) -> dict[str, Any]:
+    async def further_material(urn: Urn, body: FurtherMaterial, d: Deps, caller: Police) -> dict[str, Any]:
         telemetry.set_case_urn(urn)
         return await handlers.further_material(d, caller, urn, body.model_dump())
 

@@ -62,9 +62,7 @@ async def report(deps: Deps, caller: Principal, body: dict[str, Any]) -> dict[st
             "unit": unit,
             "status": "reported",
             "reported_at": reported_at,
-            "victim_ref": model.victim_ref(
-                deps.pseudonym_key, force, victim["name"], victim["date_of_birth"]
-            ),
+            "victim_ref": model.victim_ref(deps.pseudonym_key, force, victim["name"], victim["date_of_birth"]),
             "offences": [
                 {"code": o["code"], "occurred_at": o["occurred_at"].isoformat(), "da_flag": True}
                 for o in body["offences"]
@@ -137,15 +135,11 @@ async def bail(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) ->
         case = await _locked(conn, caller, urn)
         model.require_status(case["status"], OPEN[:-2], "decide bail")
         previous = case.get("bail") or {}
-        extensions = (
-            previous.get("extensions", -1) + 1 if previous.get("kind") == "pre_charge_bail" else 0
-        )
+        extensions = previous.get("extensions", -1) + 1 if previous.get("kind") == "pre_charge_bail" else 0
         until = body.get("until") if body["kind"] == "pre_charge_bail" else None
         if body["kind"] == "released_under_investigation" and body.get("conditions"):
             raise model.Invalid("release under investigation has no conditions", field="conditions")
-        flagged = body["kind"] == "pre_charge_bail" and model.bail_exceeds_authority(
-            now.date(), until, extensions
-        )
+        flagged = body["kind"] == "pre_charge_bail" and model.bail_exceeds_authority(now.date(), until, extensions)
         record = {
             "kind": body["kind"],
             "conditions": body.get("conditions", []),
@@ -170,9 +164,7 @@ async def bail(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) ->
     return {"urn": urn, "bail": record}
 
 
-async def protective_notice(
-    deps: Deps, caller: Principal, urn: str, body: dict[str, Any]
-) -> dict[str, Any]:
+async def protective_notice(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
     async with deps.pool.acquire() as conn, conn.transaction():
         case = await _locked(conn, caller, urn)
         model.require_status(case["status"], OPEN, "issue a protective notice")
@@ -199,9 +191,7 @@ async def protective_notice(
     return {"urn": urn, "notice": item}
 
 
-async def protective_order(
-    deps: Deps, caller: Principal, urn: str, body: dict[str, Any]
-) -> dict[str, Any]:
+async def protective_order(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
     notice_for = {"DVPO": "DVPN", "DAPO": "DAPN"}[body["kind"]]
     now = deps.clock.now()
     async with deps.pool.acquire() as conn, conn.transaction():
@@ -229,38 +219,28 @@ async def protective_order(
     return {"urn": urn, "order": notices[-1]["order"]}
 
 
-async def charging_request(
-    deps: Deps, caller: Principal, urn: str, body: dict[str, Any]
-) -> dict[str, Any]:
+async def charging_request(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
     now = deps.clock.now()
     async with deps.pool.acquire() as conn, conn.transaction():
         case = await _locked(conn, caller, urn)
-        model.require_status(
-            case["status"], ("reported", "under_investigation"), "request a charging decision"
-        )
+        model.require_status(case["status"], ("reported", "under_investigation"), "request a charging decision")
         await repo.update_case(conn, urn, status="awaiting_charging_decision")
         await pub.publish(conn, pub.charging_requested(case, body, now))
     return {"urn": urn, "status": "awaiting_charging_decision"}
 
 
-async def further_material(
-    deps: Deps, caller: Principal, urn: str, body: dict[str, Any]
-) -> dict[str, Any]:
+async def further_material(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
     now = deps.clock.now()
     async with deps.pool.acquire() as conn, conn.transaction():
         case = await _locked(conn, caller, urn)
-        model.require_status(
-            case["status"], ("further_material_required",), "submit further material"
-        )
+        model.require_status(case["status"], ("further_material_required",), "submit further material")
         plan = {
             **(case["action_plan"] or {}),
             "answered_at": now.isoformat(),
             "note": body.get("note"),
         }
         await repo.update_case(conn, urn, status="awaiting_charging_decision", action_plan=plan)
-        await pub.publish(
-            conn, ev.FurtherMaterialSubmitted(urn=urn, evidence=body["evidence"], submitted_at=now)
-        )
+        await pub.publish(conn, ev.FurtherMaterialSubmitted(urn=urn, evidence=body["evidence"], submitted_at=now))
     return {"urn": urn, "status": "awaiting_charging_decision"}
 
 
@@ -281,15 +261,11 @@ async def withdraw_consent(deps: Deps, caller: Principal, urn: str) -> dict[str,
         if case["referral_basis"] != "consent" or case["consent_withdrawn"]:
             raise IllegalTransition("there is no consent to withdraw")
         await repo.update_case(conn, urn, consent_withdrawn=True)
-        await pub.publish(
-            conn, ev.ConsentWithdrawn(urn=urn, victim_ref=case["victim_ref"], withdrawn_at=now)
-        )
+        await pub.publish(conn, ev.ConsentWithdrawn(urn=urn, victim_ref=case["victim_ref"], withdrawn_at=now))
     return {"urn": urn, "consent_withdrawn": True}
 
 
-async def close(
-    deps: Deps, caller: Principal, urn: str, code: str, reason: str | None
-) -> dict[str, Any]:
+async def close(deps: Deps, caller: Principal, urn: str, code: str, reason: str | None) -> dict[str, Any]:
     model.check_closure(code, reason)
     now = deps.clock.now()
     async with deps.pool.acquire() as conn, conn.transaction():
@@ -309,9 +285,7 @@ def may_read_referral(caller: Principal, case: dict[str, Any]) -> bool:
     """IDVA managers, the support service, or the IDVA assigned to the case."""
     if caller.agency != "idva":
         return False
-    return caller.role in ("manager", "service") or (
-        caller.role == "idva" and caller.sub == case["assigned_idva"]
-    )
+    return caller.role in ("manager", "service") or (caller.role == "idva" and caller.sub == case["assigned_idva"])
 
 
 async def read_referral(deps: Deps, caller: Principal, urn: str, purpose: str) -> dict[str, Any]:
@@ -320,22 +294,16 @@ async def read_referral(deps: Deps, caller: Principal, urn: str, purpose: str) -
     async with deps.pool.acquire() as conn, conn.transaction():
         case = await repo.get_case(conn, urn)
         if not may_read_referral(caller, case):
-            refusal = Forbidden(
-                "only the assigned IDVA, an IDVA manager or the support service may read this"
-            )
+            refusal = Forbidden("only the assigned IDVA, an IDVA manager or the support service may read this")
         elif case["referral_basis"] == "none" or case["consent_withdrawn"]:
-            refusal = Forbidden(
-                "there is no basis for this referral (none given, or consent withdrawn)"
-            )
+            refusal = Forbidden("there is no basis for this referral (none given, or consent withdrawn)")
         outcome = "read" if refusal is None else "refused"
         await repo.audit(conn, urn, caller.sub, caller.agency, caller.role, purpose, outcome)
         row = None if refusal else await repo.get_victim(conn, urn)
     if refusal is not None:  # the refusal is audited (committed) before it is raised
         raise refusal
     assert row is not None
-    contact = deps.keyring.open(
-        Sealed(row["key_id"], row["wrapped_key"], row["ciphertext"]), aad=urn
-    )
+    contact = deps.keyring.open(Sealed(row["key_id"], row["wrapped_key"], row["ciphertext"]), aad=urn)
     return {
         "urn": urn,
         "victim_ref": case["victim_ref"],

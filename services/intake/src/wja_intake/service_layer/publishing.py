@@ -10,9 +10,7 @@ from wja_schemas import Event, new_envelope
 from wja_schemas import intake as ev
 
 
-async def publish(
-    conn: asyncpg.Connection, event: Event, *, causationid: str | None = None
-) -> None:
+async def publish(conn: asyncpg.Connection, event: Event, *, causationid: str | None = None) -> None:
     """Write the event to the outbox in the caller's transaction."""
     await outbox.add(conn, new_envelope(event, causationid=causationid))
 

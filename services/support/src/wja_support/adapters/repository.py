@@ -12,17 +12,14 @@ from wja_support.domain.errors import NotFound
 async def ensure_case(conn: asyncpg.Connection, urn: str) -> dict[str, Any]:
     """The case row, created on first sight of any event (events may arrive in any order)."""
     row = await conn.fetchrow(
-        "INSERT INTO cases (urn) VALUES ($1) ON CONFLICT (urn) DO UPDATE SET urn = EXCLUDED.urn"
-        " RETURNING *",
+        "INSERT INTO cases (urn) VALUES ($1) ON CONFLICT (urn) DO UPDATE SET urn = EXCLUDED.urn RETURNING *",
         urn,
     )
     return dict(row)
 
 
 async def get_case(conn: asyncpg.Connection, urn: str, *, lock: bool = False) -> dict[str, Any]:
-    row = await conn.fetchrow(
-        f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn
-    )
+    row = await conn.fetchrow(f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn)
     if row is None:
         raise NotFound(f"no case {urn}")
     return dict(row)

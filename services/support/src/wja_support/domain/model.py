@@ -35,7 +35,7 @@ def summary(event_type: str, p: dict[str, Any]) -> str:
     """A plain-English line for the timeline: codes and dates only, never personal data."""
     s = {
         "wja.intake.crime.reported.v1": lambda: (
-            f"Crime reported to police ({', '.join(p.get('offence_codes', [])).replace('_', ' ')}); risk {p.get('risk_level')}"
+            f"Crime reported to police ({', '.join(p.get('offence_codes', [])).replace('_', ' ')}); risk {p.get('risk_level')}"  # noqa: E501
         ),
         "wja.intake.risk.assessed.v1": lambda: (
             f"Risk assessed with {p.get('tool')}: {p.get('risk_level')}"
@@ -44,7 +44,7 @@ def summary(event_type: str, p: dict[str, Any]) -> str:
         "wja.intake.suspect.arrested.v1": lambda: "Suspect arrested",
         "wja.intake.suspect.interviewed.v1": lambda: "Suspect interviewed under caution",
         "wja.intake.bail.decided.v1": lambda: {
-            "pre_charge_bail": f"Suspect released on bail until {p.get('until')} with {_conditions(p.get('conditions', []))}",
+            "pre_charge_bail": f"Suspect released on bail until {p.get('until')} with {_conditions(p.get('conditions', []))}",  # noqa: E501
             "released_under_investigation": "Suspect released under investigation (no conditions)",
             "remanded": "Suspect remanded in custody",
         }.get(p.get("kind", ""), "Bail decided"),
@@ -55,43 +55,31 @@ def summary(event_type: str, p: dict[str, Any]) -> str:
             f"{p.get('kind')} {'granted' if p.get('granted') else 'refused'} by magistrates"
         ),
         "wja.intake.charging.requested.v1": lambda: "Police asked the CPS for a charging decision",
-        "wja.intake.further_material.submitted.v1": lambda: (
-            "Police sent further material to the CPS"
-        ),
+        "wja.intake.further_material.submitted.v1": lambda: "Police sent further material to the CPS",
         "wja.intake.victim.referred.v1": lambda: "Victim referred to the IDVA service",
-        "wja.intake.victim_support.changed.v1": lambda: (
-            f"Victim's support for prosecution recorded: {p.get('status')}"
-        ),
+        "wja.intake.victim_support.changed.v1": lambda: f"Victim's support for prosecution recorded: {p.get('status')}",
         "wja.intake.consent.withdrawn.v1": lambda: "Victim withdrew consent to the referral",
-        "wja.intake.case.closed.v1": lambda: (
-            f"Police closed the crime (outcome {p.get('outcome_code')})"
-        ),
+        "wja.intake.case.closed.v1": lambda: f"Police closed the crime (outcome {p.get('outcome_code')})",
         "wja.charging.decision.made.v1": lambda: {
-            "charge": f"CPS decided to charge: {', '.join(c['offence_code'].replace('_', ' ') for c in p.get('charges', []))}",
+            "charge": f"CPS decided to charge: {', '.join(c['offence_code'].replace('_', ' ') for c in p.get('charges', []))}",  # noqa: E501
             "no_further_action": "CPS decided not to charge (no further action)",
             "out_of_court_disposal": "CPS decided on an out-of-court disposal",
             "further_material_required": f"CPS asked police for more material by {p.get('due_date')}",
         }.get(p.get("decision", ""), "CPS decision"),
-        "wja.charging.file.finalised.v1": lambda: (
-            "CPS file closed: further material was not provided in time"
-        ),
+        "wja.charging.file.finalised.v1": lambda: "CPS file closed: further material was not provided in time",
         "wja.charging.review.requested.v1": lambda: "Victims' Right to Review requested",
-        "wja.charging.review.decided.v1": lambda: (
-            f"Review decided: original decision {p.get('outcome')}"
-        ),
+        "wja.charging.review.decided.v1": lambda: f"Review decided: original decision {p.get('outcome')}",
         "wja.charging.proceedings.discontinued.v1": lambda: (
             f"CPS stopped the case ({str(p.get('reason', '')).replace('_', ' ')})"
         ),
         "wja.court.hearing.listed.v1": lambda: (
-            f"{str(p.get('type', '')).replace('_', ' ').capitalize()} listed for {p.get('starts_at')} at court {p.get('court_code')}"
+            f"{str(p.get('type', '')).replace('_', ' ').capitalize()} listed for {p.get('starts_at')} at court {p.get('court_code')}"  # noqa: E501
         ),
         "wja.court.hearing.unlisted.v1": lambda: (
             f"{str(p.get('type', '')).replace('_', ' ').capitalize()} waiting for a court date"
         ),
         "wja.court.hearing.vacated.v1": lambda: "A court hearing was cancelled",
-        "wja.court.hearing.resulted.v1": lambda: (
-            f"Hearing result: {str(p.get('result', '')).replace('_', ' ')}"
-        ),
+        "wja.court.hearing.resulted.v1": lambda: f"Hearing result: {str(p.get('result', '')).replace('_', ' ')}",
         "wja.court.bail.decided.v1": lambda: (
             f"Court bail decision: {str(p.get('kind', '')).replace('_', ' ')} ({_conditions(p.get('conditions', []))})"
         ),
@@ -109,17 +97,13 @@ def summary(event_type: str, p: dict[str, Any]) -> str:
         "wja.support.idva.assigned.v1": lambda: "An IDVA was assigned",
         "wja.support.victim.informed.v1": lambda: f"Victim told ({p.get('channel')})",
         "wja.support.special_measures.requested.v1": lambda: "IDVA asked for special measures",
-        "wja.support.familiarisation.requested.v1": lambda: (
-            "IDVA asked for a pre-trial court visit"
-        ),
+        "wja.support.familiarisation.requested.v1": lambda: "IDVA asked for a pre-trial court visit",
         "wja.support.wishes.recorded.v1": lambda: (
-            "Victim's wishes recorded"
-            + (" (restraining order sought)" if p.get("restraining_order_sought") else "")
+            "Victim's wishes recorded" + (" (restraining order sought)" if p.get("restraining_order_sought") else "")
         ),
         "wja.support.personal_statement.recorded.v1": lambda: "Victim Personal Statement made",
         "wja.support.support.closed.v1": lambda: (
-            "IDVA support closed"
-            + (" - Victim Contact Scheme offered" if p.get("vcs_offered") else "")
+            "IDVA support closed" + (" - Victim Contact Scheme offered" if p.get("vcs_offered") else "")
         ),
     }.get(event_type)
     return s() if s else event_type
@@ -134,18 +118,14 @@ def stage_after(current: str, event_type: str, p: dict[str, Any]) -> str:
         "wja.intake.protective_notice.issued.v1": "investigation",
         "wja.intake.charging.requested.v1": "charging",
         "wja.intake.further_material.submitted.v1": "charging",
-        "wja.charging.decision.made.v1": "pre_trial"
-        if p.get("decision") == "charge"
-        else "charging",
+        "wja.charging.decision.made.v1": "pre_trial" if p.get("decision") == "charge" else "charging",
         "wja.court.hearing.listed.v1": "pre_trial",
         "wja.court.hearing.resulted.v1": {
             "not_guilty_plea": "trial",
             "guilty_plea": "sentencing",
             "effective": "trial",
         }.get(p.get("result", ""), "pre_trial"),
-        "wja.court.verdict.recorded.v1": "sentencing"
-        if p.get("verdict") == "convicted"
-        else "post_trial",
+        "wja.court.verdict.recorded.v1": "sentencing" if p.get("verdict") == "convicted" else "post_trial",
         "wja.court.sentence.imposed.v1": "post_trial",
         "wja.charging.proceedings.discontinued.v1": "post_trial",
         "wja.intake.case.closed.v1": "closed",
@@ -156,14 +136,9 @@ def stage_after(current: str, event_type: str, p: dict[str, Any]) -> str:
     return target if STAGES.index(target) > STAGES.index(current) else current
 
 
-def obligation(
-    event_type: str, p: dict[str, Any], rules: dict[str, list]
-) -> tuple[str, int] | None:
+def obligation(event_type: str, p: dict[str, Any], rules: dict[str, list]) -> tuple[str, int] | None:
     """(duty holder, working days) when the victim must be told about this event."""
-    if (
-        event_type == "wja.charging.decision.made.v1"
-        and p.get("decision") == "further_material_required"
-    ):
+    if event_type == "wja.charging.decision.made.v1" and p.get("decision") == "further_material_required":
         return None
     rule = rules.get(event_type)
     return (str(rule[0]), int(rule[1])) if rule else None
@@ -172,10 +147,6 @@ def obligation(
 def event_time(payload: dict[str, Any], fallback: Any) -> Any:
     """When it happened: the payload's own ``*_at`` (domain time), else the envelope's time."""
     for key, value in payload.items():
-        if (
-            key.endswith("_at")
-            and key not in ("order_hearing_by", "starts_at")
-            and value is not None
-        ):
+        if key.endswith("_at") and key not in ("order_hearing_by", "starts_at") and value is not None:
             return value
     return fallback

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import asyncpg
-
 from wja_schemas import Envelope, Event
+
 from wja_support.service_layer import projection
 
 

@@ -6,10 +6,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
 from wja_platform import auth, telemetry
 from wja_platform.auth import Principal
 from wja_schemas.types import URN_PATTERN, Channel, ConditionCode, SpecialMeasure
+
 from wja_support import views
 from wja_support.adapters import repository as repo
 from wja_support.service_layer import handlers
@@ -75,9 +75,7 @@ def build_router() -> APIRouter:
             return await views.caseload(conn, caller, d.clock.now())
 
     @router.get("/obligations")
-    async def obligations(
-        d: Deps, caller: Idva, overdue: bool = Query(False)
-    ) -> list[dict[str, Any]]:
+    async def obligations(d: Deps, caller: Idva, overdue: bool = Query(False)) -> list[dict[str, Any]]:
         """What the victims of the caller's cases must still be told (only late ones with overdue=true)."""
         async with d.pool.acquire() as conn:
             return await views.obligations(conn, caller, d.clock.now(), overdue)

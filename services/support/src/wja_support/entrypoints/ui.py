@@ -13,9 +13,9 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-
 from wja_platform import auth
 from wja_platform.auth import Principal
+
 from wja_support import views
 from wja_support.service_layer import handlers
 
@@ -74,7 +74,7 @@ def build_router() -> APIRouter:
         return response
 
     @router.get("/signin")
-    async def signin_get(token: str = "", next: str = "/ui/") -> Response:  # noqa: A002
+    async def signin_get(token: str = "", next: str = "/ui/") -> Response:
         if token:
             target = next if next.startswith("/ui/") and "//" not in next else "/ui/"
             return signed_in(RedirectResponse(target, status_code=303), token)
@@ -105,7 +105,7 @@ def build_router() -> APIRouter:
         try:
             async with d.pool.acquire() as conn:
                 cases = await views.caseload(conn, who, d.clock.now())
-        except Exception as exc:  # noqa: BLE001  (a refusal renders as a page)
+        except Exception as exc:
             return page(
                 "Not allowed",
                 f"<div class=card>{html.escape(getattr(exc, 'message', 'Not allowed'))}</div>",
@@ -137,7 +137,7 @@ def build_router() -> APIRouter:
         try:
             async with d.pool.acquire() as conn:
                 tl = await views.timeline(conn, who, urn, d.clock.now())
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return page(
                 "Not allowed",
                 f"<div class=card>{html.escape(getattr(exc, 'message', 'Not allowed'))}</div>",
@@ -157,7 +157,7 @@ def build_router() -> APIRouter:
         if about:
             try:
                 await handlers.record_contact(d, who, urn, about, channel, d.clock.now())
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 return page(
                     "Not recorded",
                     f"<div class=card>{html.escape(getattr(exc, 'message', 'error'))}</div>",

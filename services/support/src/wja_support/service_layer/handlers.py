@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-
 from wja_platform import outbox
 from wja_platform.auth import Principal
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring, Sealed
 from wja_schemas import Event, new_envelope
 from wja_schemas import support as sp
+
 from wja_support.adapters import repository as repo
 from wja_support.domain.errors import Forbidden, IllegalTransition, Invalid, NotFound
 from wja_support.service_layer import referrals
@@ -52,9 +52,7 @@ async def case_for(
 ) -> dict[str, Any]:
     if caller.agency != "idva":
         raise Forbidden("only the IDVA service may see this")
-    row = await conn.fetchrow(
-        f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn
-    )
+    row = await conn.fetchrow(f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn)
     if row is None:
         raise NotFound(f"no case {urn}")
     case = dict(row)
@@ -82,9 +80,7 @@ async def record_contact(
         known = {r["id"]: r["tell_victim_by"] for r in rows}
         unknown = [i for i in about if i not in known]
         if unknown:
-            raise Invalid(
-                f"{len(unknown)} entry id(s) are not on this case's timeline", field="about"
-            )
+            raise Invalid(f"{len(unknown)} entry id(s) are not on this case's timeline", field="about")
         await conn.execute(
             "UPDATE entries SET told_at = $3, told_by = 'idva', channel = $4 WHERE urn = $1"
             " AND id = ANY($2::text[]) AND told_at IS NULL",
@@ -110,17 +106,13 @@ async def record_contact(
     return {"urn": urn, "told": len(about), "on_time": on_time, "late": late}
 
 
-async def request_measures(
-    deps: Deps, caller: Principal, urn: str, measures: list[str]
-) -> dict[str, Any]:
+async def request_measures(deps: Deps, caller: Principal, urn: str, measures: list[str]) -> dict[str, Any]:
     now, request_id = deps.clock.now(), f"sm-{uuid.uuid4().hex[:10]}"
     async with deps.pool.acquire() as conn, conn.transaction():
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
         await publish(
             conn,
-            sp.SpecialMeasuresRequested(
-                urn=urn, request_id=request_id, measures=measures, requested_at=now
-            ),
+            sp.SpecialMeasuresRequested(urn=urn, request_id=request_id, measures=measures, requested_at=now),
         )
     return {"request_id": request_id, "measures": measures}
 
@@ -129,38 +121,28 @@ async def request_visit(deps: Deps, caller: Principal, urn: str) -> dict[str, An
     now, request_id = deps.clock.now(), f"fv-{uuid.uuid4().hex[:10]}"
     async with deps.pool.acquire() as conn, conn.transaction():
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
-        await publish(
-            conn, sp.FamiliarisationRequested(urn=urn, request_id=request_id, requested_at=now)
-        )
+        await publish(conn, sp.FamiliarisationRequested(urn=urn, request_id=request_id, requested_at=now))
     return {"request_id": request_id}
 
 
-async def record_wishes(
-    deps: Deps, caller: Principal, urn: str, body: dict[str, Any]
-) -> dict[str, Any]:
+async def record_wishes(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
     async with deps.pool.acquire() as conn, conn.transaction():
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
         await publish(conn, sp.WishesRecorded(urn=urn, recorded_at=deps.clock.now(), **body))
     return {"urn": urn, **body}
 
 
-async def record_statement(
-    deps: Deps, caller: Principal, urn: str, read_in_court: bool | None
-) -> dict[str, Any]:
+async def record_statement(deps: Deps, caller: Principal, urn: str, read_in_court: bool | None) -> dict[str, Any]:
     async with deps.pool.acquire() as conn, conn.transaction():
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
         await publish(
             conn,
-            sp.PersonalStatementRecorded(
-                urn=urn, will_read_in_court=read_in_court, recorded_at=deps.clock.now()
-            ),
+            sp.PersonalStatementRecorded(urn=urn, will_read_in_court=read_in_court, recorded_at=deps.clock.now()),
         )
     return {"urn": urn, "recorded": True}
 
 
-async def close_support(
-    deps: Deps, caller: Principal, urn: str, reason: str, vcs_opt_in: bool
-) -> dict[str, Any]:
+async def close_support(deps: Deps, caller: Principal, urn: str, reason: str, vcs_opt_in: bool) -> dict[str, Any]:
     async with deps.pool.acquire() as conn, conn.transaction():
         case = await case_for(conn, caller, urn, lock=True, assigned_only=True)
         if case["support_closed"]:
@@ -187,9 +169,7 @@ async def reassign(deps: Deps, caller: Principal, urn: str, sub: str) -> dict[st
 async def contact_details(deps: Deps, caller: Principal, urn: str) -> dict[str, Any]:
     async with deps.pool.acquire() as conn:
         case = await case_for(conn, caller, urn, assigned_only=True)
-        row = await conn.fetchrow(
-            "SELECT key_id, wrapped_key, ciphertext FROM contacts WHERE urn = $1", urn
-        )
+        row = await conn.fetchrow("SELECT key_id, wrapped_key, ciphertext FROM contacts WHERE urn = $1", urn)
     if row is None:
         raise NotFound(f"no contact details held ({case['contact_status']})")
     return deps.keyring.open(Sealed(row["key_id"], row["wrapped_key"], row["ciphertext"]), aad=urn)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-
 from wja_platform import workdays
 from wja_schemas import Envelope, Event
 from wja_schemas import intake as it
 from wja_schemas import support as sp
+
 from wja_support.adapters import repository as repo
 from wja_support.domain import model
 from wja_support.service_layer import referrals

@@ -8,19 +8,17 @@ from typing import Any
 
 import asyncpg
 import httpx
-
 from wja_platform import outbox
 from wja_platform.crypto import Keyring
 from wja_schemas import new_envelope
 from wja_schemas import support as sp
+
 from wja_support.adapters import repository as repo
 
 log = logging.getLogger(__name__)
 
 
-def choose_idva(
-    roster: list[dict[str, Any]], loads: dict[str, int], force: str
-) -> dict[str, Any] | None:
+def choose_idva(roster: list[dict[str, Any]], loads: dict[str, int], force: str) -> dict[str, Any] | None:
     """The IDVA serving the force with the fewest open cases (ties: by id); anyone if none serves it."""
     serving = [i for i in roster if force in i["forces"]] or roster
     if not serving:
@@ -59,9 +57,7 @@ async def assign(
     await outbox.add(
         conn,
         new_envelope(
-            sp.IdvaAssigned(
-                urn=urn, idva_id=idva["sub"], team=idva["team"], force_code=force, assigned_at=at
-            ),
+            sp.IdvaAssigned(urn=urn, idva_id=idva["sub"], team=idva["team"], force_code=force, assigned_at=at),
             causationid=causationid,
         ),
     )
@@ -138,9 +134,7 @@ class ClaimCheck:
                 urn,
                 contact_status=status,
                 contact_attempts=attempts + 1,
-                next_contact_at=now + timedelta(seconds=backoff)
-                if status == "failed_retrying"
-                else None,
+                next_contact_at=now + timedelta(seconds=backoff) if status == "failed_retrying" else None,
             )
         return 1 if details is not None else 0
 
