@@ -1,0 +1,149 @@
+"""The outcome measures, computed from per-case facts (pure Python, order-insensitive).
+
+Definitions follow the CPS quarterly data summaries and ONS (domain.md section 6):
+charge rate = charged ÷ (charged + NFA + OOCD) by the final decision; conviction rate =
+convictions ÷ prosecutions completed; the victim-issue share of unsuccessful outcomes counts
+victim retraction, victim non-attendance and evidence of the victim not supporting the case.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+VICTIM_ISSUES = ("victim_retraction", "victim_non_attendance", "evidence_does_not_support")
+SUPPRESS_BELOW = 5
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime
+
+    def has(self, at: datetime | None) -> bool:
+        return at is not None and self.start <= at < self.end
+
+
+def quarter(text: str) -> tuple[date, date]:
+    """A quarter's [start, end) dates.
+
+    ``2026-27Q2`` is a financial-year quarter as the CPS publishes it (Q1 = April-June 2026,
+    so Q2 = July-September); ``2026Q3`` is a calendar quarter (July-September 2026).
+    """
+    msg = "a quarter looks like 2026-27Q2 (financial year) or 2026Q3 (calendar year)"
+    try:
+        year_part, q = text.upper().split("Q")
+        n, first = int(q), int(year_part[:4])
+    except ValueError:
+        raise ValueError(msg) from None
+    if not 1 <= n <= 4:
+        raise ValueError(msg)
+    if len(year_part) == 4:
+        starts = [(first, 1), (first, 4), (first, 7), (first, 10), (first + 1, 1)]
+    elif (
+        len(year_part) == 7
+        and year_part[4] == "-"
+        and year_part[5:].isdigit()
+        and int(year_part[5:]) == (first + 1) % 100
+    ):
+        starts = [(first, 4), (first, 7), (first, 10), (first + 1, 1), (first + 1, 4)]
+    else:
+        raise ValueError(msg)
+    (y0, m0), (y1, m1) = starts[n - 1], starts[n]
+    return date(y0, m0, 1), date(y1, m1, 1)
+
+
+def outcome(f: dict[str, Any]) -> tuple[str | None, datetime | None]:
+    """('convicted' | an unsuccessful reason | None, when): a guilty plea or verdict decides."""
+    if f.get("guilty_plea_at"):
+        return "convicted", f["guilty_plea_at"]
+    if f.get("verdict"):
+        return ("convicted" if f["verdict"] == "convicted" else f["verdict"]), f["verdict_at"]
+    if f.get("discontinued"):
+        return f["discontinued"], f["discontinued_at"]
+    return None, None
+
+
+def summary(
+    facts: list[dict[str, Any]],
+    orders: list[datetime],
+    notifications: list[dict[str, Any]],
+    period: Period,
+    *,
+    suppress: bool = False,
+) -> dict[str, Any]:
+    reports = sum(period.has(f.get("reported_at")) for f in facts)
+    arrests = sum(period.has(f.get("arrested_at")) for f in facts)
+    referrals = sum(period.has(f.get("requested_at")) for f in facts)
+    decided = [f for f in facts if period.has(f.get("decided_at")) and f.get("decision")]
+    decisions = Counter(f["decision"] for f in decided)
+    days = [f["days_to_decision"] for f in decided if f.get("days_to_decision") is not None]
+    completed = [(o, at) for o, at in map(outcome, facts) if o and period.has(at)]
+    convictions = sum(1 for o, _ in completed if o == "convicted")
+    unsuccessful = Counter(o for o, _ in completed if o != "convicted")
+    told = [n for n in notifications if period.has(n["told_at"])]
+    on_time, late = sum(n["on_time"] for n in told), sum(n["late"] for n in told)
+    charged = decisions["charge"]
+    charge_base = charged + decisions["no_further_action"] + decisions["out_of_court_disposal"]
+    victim_issue = sum(unsuccessful[r] for r in VICTIM_ISSUES)
+    counts: dict[str, Any] = {
+        "reports": reports,
+        "arrests": arrests,
+        "referrals_to_cps": referrals,
+        "charged": charged,
+        "no_further_action": decisions["no_further_action"],
+        "out_of_court_disposal": decisions["out_of_court_disposal"],
+        "administratively_finalised": sum(period.has(f.get("finalised_at")) for f in facts),
+        "prosecutions_completed": len(completed),
+        "convictions": convictions,
+        "unsuccessful": sum(unsuccessful.values()),
+        "restraining_orders": sum(period.has(at) for at in orders),
+    }
+    result: dict[str, Any] = {
+        **counts,
+        "arrests_per_100_crimes": round(100 * arrests / reports, 1) if reports else None,
+        "charge_rate": round(charged / charge_base, 4) if charge_base else None,
+        "days_request_to_decision": {
+            "mean": round(statistics.fmean(days), 2) if days else None,
+            "median": statistics.median(days) if days else None,
+        },
+        "conviction_rate": round(convictions / len(completed), 4) if completed else None,
+        "unsuccessful_by_reason": dict(sorted(unsuccessful.items())),
+        "victim_issue_share": round(victim_issue / sum(unsuccessful.values()), 4) if unsuccessful else None,
+        "closures_by_outcome_code": dict(
+            sorted(Counter(f["closure_code"] for f in facts if period.has(f.get("closed_at"))).items())
+        ),
+        "notifications": {
+            "told": on_time + late,
+            "within_deadline": on_time,
+            "share_within_deadline": round(on_time / (on_time + late), 4) if on_time + late else None,
+        },
+    }
+    if suppress:
+        result = _suppress(result)
+    return result
+
+
+def _suppress(result: dict[str, Any]) -> dict[str, Any]:
+    """Force-level counts under 5 are not published (and neither are rates built on them)."""
+    out: dict[str, Any] = {}
+    for key, value in result.items():
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value < SUPPRESS_BELOW:
+            out[key] = None
+        elif isinstance(value, dict) and key in ("unsuccessful_by_reason", "closures_by_outcome_code"):
+            out[key] = {k: (None if 0 < v < SUPPRESS_BELOW else v) for k, v in value.items()}
+        else:
+            out[key] = value
+    if out["reports"] is None:
+        out["arrests_per_100_crimes"] = None
+    if out["charged"] is None or out["no_further_action"] is None:
+        out["charge_rate"] = None
+    if out["prosecutions_completed"] is None or out["convictions"] is None:
+        out["conviction_rate"] = None
+    if out["unsuccessful"] is None:
+        out["victim_issue_share"] = None
+    out["suppressed_below"] = SUPPRESS_BELOW
+    return out

@@ -1,0 +1,63 @@
+"""The measures from hand-made facts: definitions, order-insensitivity, suppression, quarters."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from wja_insights.domain import measures
+
+Q = measures.Period(datetime(2026, 7, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC))
+IN = datetime(2026, 8, 3, tzinfo=UTC)
+OUT = datetime(2026, 11, 3, tzinfo=UTC)
+
+
+def fact(**kw):
+    return {"reported_at": IN, **kw}
+
+
+def test_financial_and_calendar_quarters():
+    assert measures.quarter("2026-27Q1") == (date(2026, 4, 1), date(2026, 7, 1))
+    assert measures.quarter("2026-27Q4") == (date(2027, 1, 1), date(2027, 4, 1))
+    assert measures.quarter("2026Q3") == (date(2026, 7, 1), date(2026, 10, 1))
+    for bad in ("2026-28Q1", "2026-27Q5", "Q2", "2026"):
+        with pytest.raises(ValueError, match="quarter"):
+            measures.quarter(bad)
+
+
+def test_charge_rate_conviction_rate_and_victim_issue_share():
+    facts = [
+        fact(arrested_at=IN, requested_at=IN, decision="charge", decided_at=IN, days_to_decision=2, guilty_plea_at=IN),
+        fact(requested_at=IN, decision="charge", decided_at=IN, days_to_decision=4, verdict="convicted", verdict_at=IN),
+        fact(requested_at=IN, decision="charge", decided_at=IN, days_to_decision=9, verdict="acquitted", verdict_at=IN),
+        fact(requested_at=IN, decision="charge", decided_at=IN, discontinued="victim_retraction", discontinued_at=IN),
+        fact(requested_at=IN, decision="no_further_action", decided_at=IN, closure_code="16", closed_at=IN),
+        fact(decision="out_of_court_disposal", decided_at=OUT),
+        fact(reported_at=OUT),
+    ]
+    s = measures.summary(facts, [IN, OUT], [{"told_at": IN, "on_time": 3, "late": 1}], Q)
+    assert s["reports"] == 6 and s["arrests"] == 1 and s["arrests_per_100_crimes"] == 16.7
+    assert (s["charged"], s["no_further_action"], s["out_of_court_disposal"]) == (4, 1, 0)
+    assert s["charge_rate"] == 0.8
+    assert s["days_request_to_decision"] == {"mean": 5.0, "median": 4}
+    assert (s["prosecutions_completed"], s["convictions"], s["conviction_rate"]) == (4, 2, 0.5)
+    assert s["unsuccessful_by_reason"] == {"acquitted": 1, "victim_retraction": 1}
+    assert s["victim_issue_share"] == 0.5
+    assert s["closures_by_outcome_code"] == {"16": 1}
+    assert s["restraining_orders"] == 1
+    assert s["notifications"] == {"told": 4, "within_deadline": 3, "share_within_deadline": 0.75}
+
+
+def test_a_guilty_plea_decides_whatever_arrives_later():
+    f = fact(guilty_plea_at=IN, verdict=None)
+    assert measures.outcome(f) == ("convicted", IN)
+    assert measures.outcome(fact(verdict="dismissed", verdict_at=IN)) == ("dismissed", IN)
+    assert measures.outcome(fact()) == (None, None)
+
+
+def test_force_level_counts_under_five_are_suppressed():
+    facts = [fact(requested_at=IN, decision="charge", decided_at=IN) for _ in range(3)] + [fact() for _ in range(6)]
+    s = measures.summary(facts, [], [], Q, suppress=True)
+    assert s["reports"] == 9
+    assert s["charged"] is None and s["referrals_to_cps"] is None and s["charge_rate"] is None
+    assert s["suppressed_below"] == 5
