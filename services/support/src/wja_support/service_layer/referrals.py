@@ -8,7 +8,9 @@ from typing import Any
 
 import asyncpg
 import httpx
-from wja_platform import outbox
+from opentelemetry import trace
+
+from wja_platform import outbox, telemetry
 from wja_platform.crypto import Keyring
 from wja_schemas import new_envelope
 from wja_schemas import support as sp
@@ -16,6 +18,7 @@ from wja_schemas import support as sp
 from wja_support.adapters import repository as repo
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("wja.support")
 
 
 def choose_idva(roster: list[dict[str, Any]], loads: dict[str, int], force: str) -> dict[str, Any] | None:
@@ -100,6 +103,14 @@ class ClaimCheck:
         return done
 
     async def _fetch(self, urn: str, attempts: int, now: datetime) -> int:
+        with tracer.start_as_current_span("support.claim_check", attributes={"wja.case.urn": urn}):
+            token = telemetry.set_case_urn(urn)
+            try:
+                return await self._fetch_traced(urn, attempts, now)
+            finally:
+                telemetry.reset_case_urn(token)
+
+    async def _fetch_traced(self, urn: str, attempts: int, now: datetime) -> int:
         status, details = "failed_retrying", None
         try:
             response = await self.client.get(
