@@ -7,7 +7,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from wja_cli import journeys, simulate
 from wja_platform import auth
 
@@ -27,10 +26,15 @@ def expected(plans: list[journeys.CasePlan]) -> dict:
     completed = [p for p in plans if p.outcome]
     unsuccessful = Counter(p.discontinuance_reason or p.outcome for p in completed if p.outcome != "convicted")
     return {
-        "reports": len(plans), "arrests": sum(p.arrested for p in plans), "referrals_to_cps": len(referred),
-        "charged": final["charge"], "no_further_action": final["no_further_action"],
-        "out_of_court_disposal": final["out_of_court_disposal"], "prosecutions_completed": len(completed),
-        "convictions": sum(p.convicted for p in completed), "unsuccessful": sum(unsuccessful.values()),
+        "reports": len(plans),
+        "arrests": sum(p.arrested for p in plans),
+        "referrals_to_cps": len(referred),
+        "charged": final["charge"],
+        "no_further_action": final["no_further_action"],
+        "out_of_court_disposal": final["out_of_court_disposal"],
+        "prosecutions_completed": len(completed),
+        "convictions": sum(p.convicted for p in completed),
+        "unsuccessful": sum(unsuccessful.values()),
         "restraining_orders": sum(p.restraining_order for p in plans),
         "unsuccessful_by_reason": dict(unsuccessful),
         "closures_by_outcome_code": dict(Counter(p.closure_code for p in referred if not p.charged)),
@@ -50,16 +54,34 @@ def test_simulated_journeys_give_exactly_the_hand_counted_measures(system):
 
     def measured():
         body = analyst.get(f"/v1/summary?from=2026-07-01&to={to}&force={FORCE}").json()
-        return body if body["reports"] == want["reports"] and body["restraining_orders"] == suppressed(
-            want["restraining_orders"]) and body["prosecutions_completed"] == suppressed(
-            want["prosecutions_completed"]) else None
+        return (
+            body
+            if body["reports"] == want["reports"]
+            and body["restraining_orders"] == suppressed(want["restraining_orders"])
+            and body["prosecutions_completed"] == suppressed(want["prosecutions_completed"])
+            else None
+        )
 
     got = until(measured, "insights to catch up", timeout=60)
-    for name in ("reports", "arrests", "referrals_to_cps", "charged", "no_further_action", "out_of_court_disposal",
-                 "prosecutions_completed", "convictions", "unsuccessful", "restraining_orders"):
+    for name in (
+        "reports",
+        "arrests",
+        "referrals_to_cps",
+        "charged",
+        "no_further_action",
+        "out_of_court_disposal",
+        "prosecutions_completed",
+        "convictions",
+        "unsuccessful",
+        "restraining_orders",
+    ):
         assert got[name] == suppressed(want[name]), name
-    assert got["unsuccessful_by_reason"] == {k: suppressed(v) for k, v in sorted(want["unsuccessful_by_reason"].items())}
-    assert got["closures_by_outcome_code"] == {k: suppressed(v) for k, v in sorted(want["closures_by_outcome_code"].items())}
+    assert got["unsuccessful_by_reason"] == {
+        k: suppressed(v) for k, v in sorted(want["unsuccessful_by_reason"].items())
+    }
+    assert got["closures_by_outcome_code"] == {
+        k: suppressed(v) for k, v in sorted(want["closures_by_outcome_code"].items())
+    }
     charge_base = want["charged"] + want["no_further_action"] + want["out_of_court_disposal"]
     if None not in (got["charged"], got["no_further_action"]):
         assert got["charge_rate"] == round(want["charged"] / charge_base, 4)

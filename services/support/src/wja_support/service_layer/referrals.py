@@ -9,7 +9,6 @@ from typing import Any
 import asyncpg
 import httpx
 from opentelemetry import trace
-
 from wja_platform import outbox, telemetry
 from wja_platform.crypto import Keyring
 from wja_schemas import new_envelope
