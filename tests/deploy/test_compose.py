@@ -33,11 +33,11 @@ def settings_class(service: str):
 def env_problems(compose: dict) -> list[str]:
     """Every variable a service container sets must be one its settings read (or OTel's)."""
     problems = []
-    for service in SERVICES:
+    for service, cls in SERVICES.items():
         readable = settings_class(service).env_names()
         for name in compose["services"][service]["environment"]:
             if not name.startswith("OTEL_") and name not in readable:
-                problems.append(f"{service}: {name} is not read by {SERVICES[service]}Settings")
+                problems.append(f"{service}: {name} is not read by {cls}Settings")
     return problems
 
 

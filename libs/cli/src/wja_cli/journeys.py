@@ -151,7 +151,8 @@ def plan(
             if p.plea == "guilty" or rng.random() < conviction_after_trial:
                 p.outcome = "convicted"
                 p.disposal = rng.choice(("custody", "suspended_sentence", "community_order", "fine"))
-                p.custody_months = rng.choice((3, 6, 12, 18, 24)) if p.disposal in ("custody", "suspended_sentence") else None
+                with_term = p.disposal in ("custody", "suspended_sentence")
+                p.custody_months = rng.choice((3, 6, 12, 18, 24)) if with_term else None
                 p.restraining_order = rng.random() < mix.restraining_order
             elif rng.random() < mix.victim_issue_share:
                 p.outcome = "discontinued"
