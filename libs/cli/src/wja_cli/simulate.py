@@ -73,7 +73,10 @@ async def wait_for(check: Callable[[], Awaitable[Any]], step: str, timeout: floa
     deadline = time.monotonic() + timeout
     delay = 0.02
     while time.monotonic() < deadline:
-        value = await check()
+        try:
+            value = await check()
+        except httpx.TransportError:  # a read: safe to ask again (e.g. the service is restarting)
+            value = None
         if value:
             return value
         await asyncio.sleep(delay)

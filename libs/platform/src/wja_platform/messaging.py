@@ -23,6 +23,7 @@ def make_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:
     return KafkaBroker(
         bootstrap_servers,
         client_id=client_id,
+        metadata_max_age_ms=5000,  # see topics recreated on a new (empty) broker within seconds
         middlewares=[KafkaTelemetryMiddleware()],
         logger=logging.getLogger(f"wja.{client_id}.kafka"),
     )

@@ -1,4 +1,4 @@
-"""The whole system for end-to-end tests: every service as its own process on the test stack.
+"""The whole system for end-to-end and fault tests: every service as its own process on the test stack.
 
 The services run with their real entry points (``python -m wja_<svc>``), against the
 session's broker and PostgreSQL (one database and role per service), on free ports, with
@@ -56,10 +56,8 @@ def system(stack: TestStack) -> Iterator[System]:
     )
     runner.services = available_services()
     runner.pg, runner.broker = stack.pg, stack.broker
-    runner.extra_env = {
-        "SUPPORT_IDVA_ROSTER": '[{"sub":"idva-a","team":"default","forces":["01"]},'
-        '{"sub":"idva-b","team":"default","forces":["01"]}]'
-    }
+    # short parking so the fault tests see unknown-case events dead-lettered within seconds
+    runner.extra_env = {f"{s.upper()}_PARKING_TIMEOUT_SECONDS": "8" for s in runner.services}
     try:
         for service in runner.services:
             runner.start_service(service)

@@ -1,0 +1,230 @@
+"""Faults on the embedded stack, each service its own process: nothing lost, nothing applied twice.
+
+The sizes are small in ``make test``; ``make faults`` runs the same cases bigger
+(``WJA_FAULT_CASES``, ``WJA_BROKER_OUTAGE_SECONDS``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+from wja_cli import journeys, simulate
+from wja_platform import auth
+from wja_schemas import new_envelope, to_record
+from wja_schemas.examples import example
+
+from ..e2e.helpers import ok, report_body, until
+from ..e2e.test_simulated_insights import expected, suppressed
+
+pytestmark = pytest.mark.e2e
+CASES = int(os.environ.get("WJA_FAULT_CASES", "40"))
+OUTAGE = float(os.environ.get("WJA_BROKER_OUTAGE_SECONDS", "5"))
+
+
+def fetch(system, service: str, sql: str, *args):
+    async def run():
+        conn = await asyncpg.connect(system.stack.pg.dsn(service))
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def kill9_and_restart(system, service: str) -> None:
+    proc = system.stack.procs[service]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    system.stack.start_service(service)
+    system.stack.wait_ready(service, timeout=60)
+
+
+def published_ids(system, urns: list[str]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {u: set() for u in urns}
+    for producer in ("intake", "charging", "court", "support"):
+        for row in fetch(
+            system,
+            producer,
+            "SELECT urn, ce_id FROM outbox WHERE urn = ANY($1::text[]) AND topic LIKE 'wja.%.case.v1'",
+            urns,
+        ):
+            out[row["urn"]].add(row["ce_id"])
+    return out
+
+
+def test_kill_9_consumers_mid_run_loses_nothing_and_applies_nothing_twice(system):
+    plans = journeys.plan(CASES, seed=23, forces=("08",))
+    key = auth.ensure_dev_key(system.stack.state_dir).read_text().strip()
+    urls = {s: system.url(s) for s in ("intake", "charging", "court", "support")}
+    result: dict = {}
+    runner = threading.Thread(
+        target=lambda: result.update(summary=asyncio.run(simulate.simulate(plans, urls, key, rate=20, sessions=False)))
+    )
+    runner.start()
+    rng = random.Random(5)
+    kills = Counter()
+    while runner.is_alive():
+        time.sleep(rng.uniform(0.5, 2.0))
+        victim = rng.choice(("support", "insights"))
+        kill9_and_restart(system, victim)
+        kills[victim] += 1
+    runner.join()
+    summary = result["summary"]
+    assert summary.failed == Counter() and summary.completed == CASES
+    assert sum(kills.values()) >= 1
+    urns = [p.urn for p in plans]
+    want = published_ids(system, urns)
+
+    def support_has_all():
+        rows = fetch(system, "support", "SELECT urn, id FROM entries WHERE urn = ANY($1::text[])", urns)
+        got: dict[str, set[str]] = {u: set() for u in urns}
+        for row in rows:
+            got[row["urn"]].add(row["id"])
+        return got if got == want else None
+
+    until(support_has_all, "every published event on the IDVA timelines exactly once", timeout=90)
+    analyst = system.client("insights", "cps", "analyst", "analyst-f")
+    to = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    hand = expected(plans)
+
+    def converged():
+        body = analyst.get(f"/v1/summary?from=2026-07-01&to={to}&force=08").json()
+        done = body["prosecutions_completed"] == suppressed(hand["prosecutions_completed"])
+        return body if done and body["restraining_orders"] == suppressed(hand["restraining_orders"]) else None
+
+    got = until(converged, "insights to converge after the kills", timeout=90)
+    for name in ("reports", "arrests", "referrals_to_cps", "charged", "convictions", "unsuccessful"):
+        assert got[name] == suppressed(hand[name]), name
+
+
+def test_broker_outage_reports_accepted_then_delivered_after_a_new_empty_broker(system):
+    police = system.client("intake", "police", "officer", "pc-9", force="01")
+    system.test_stack.broker.stop()
+    urns = [ok(police.post("/v1/reports", json=report_body()), 201)["urn"] for _ in range(5)]
+    time.sleep(OUTAGE)
+    ready = police.get("/readyz")
+    assert ready.status_code == 503
+    system.test_stack.restart_broker()  # the embedded broker keeps nothing: a new cluster, empty
+    for service in system.stack.services:
+        until(
+            lambda s=service: system.client(s, "police", "officer").get("/readyz").status_code == 200,
+            f"{service} ready again",
+            timeout=90,
+        )
+
+    def delivered():
+        rows = fetch(
+            system,
+            "support",
+            "SELECT DISTINCT urn FROM entries WHERE urn = ANY($1::text[])"
+            " AND event_type = 'wja.intake.crime.reported.v1'",
+            urns,
+        )
+        return len(rows) == len(urns)
+
+    until(delivered, "reports delivered after the outage", timeout=90)
+    counts = fetch(
+        system,
+        "support",
+        "SELECT urn, count(*) AS n FROM entries WHERE urn = ANY($1::text[])"
+        " AND event_type = 'wja.intake.crime.reported.v1' GROUP BY urn",
+        urns,
+    )
+    assert all(r["n"] == 1 for r in counts)  # republished in full, applied once
+
+
+def test_postgres_restart_is_reported_by_readiness_and_loses_nothing(system):
+    police = system.client("intake", "police", "officer", "pc-8", force="01")
+    pg = system.test_stack.pg
+    pg.stop()
+    try:
+        body = police.get("/readyz").json()
+        assert body["checks"]["database"].startswith("down")
+        refused = police.post("/v1/reports", json=report_body())
+        assert refused.status_code in (500, 503)
+        assert "Harriet" not in refused.text
+    finally:
+        pg.start()
+    until(lambda: police.get("/readyz").status_code == 200, "intake ready again", timeout=60)
+    urn = ok(police.post("/v1/reports", json=report_body()), 201)["urn"]
+    until(lambda: fetch(system, "support", "SELECT 1 FROM entries WHERE urn = $1", urn), "delivery after restart")
+
+
+def test_poison_is_dead_lettered_the_stream_goes_on_and_fixable_ones_replay(system):
+    bootstrap = system.test_stack.bootstrap
+    orphan = "09PZ0000126"
+    good = "09PZ0000226"
+
+    async def inject():
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+        await producer.start()
+        try:
+            base = [("ce_specversion", b"1.0"), ("ce_source", b"/wja/support")]
+            bad = [
+                (b'{"urn": "09PZ0000126", "broken', [("ce_id", b"p1"), ("ce_type", b"wja.support.wishes.recorded.v1")]),
+                (b'{"urn": "09PZ0000126"}', [("ce_id", b"p2"), ("ce_type", b"wja.support.wishes.recorded.v1")]),
+                (b'{"urn": "09PZ0000126"}', [("ce_id", b"p3"), ("ce_type", b"wja.support.unheard.of.v1")]),
+            ]
+            for value, headers in bad:
+                await producer.send_and_wait(
+                    "wja.support.case.v1",
+                    value,
+                    key=orphan.encode(),
+                    headers=base + headers + [("ce_subject", orphan.encode())],
+                )
+            for env in (
+                new_envelope(example("wja.support.special_measures.requested.v1", urn=orphan, request_id="sm-orphan")),
+                new_envelope(example("wja.charging.decision.made.v1", urn=good, force_code="09")),
+            ):
+                key, value, headers = to_record(env)
+                topic = f"wja.{env.payload.producer}.case.v1"
+                await producer.send_and_wait(topic, value, key=key, headers=headers)
+        finally:
+            await producer.stop()
+
+    asyncio.run(inject())
+    court = system.client("court", "court", "listing_officer", "lo-p")
+    until(lambda: court.get(f"/v1/cases/{good}/hearings").status_code == 200, "the stream going on")
+    operator = system.client("court", "court", "service", "ops")
+
+    def dead():
+        rows = [r for r in operator.get("/admin/dlq").json() if r["topic"] == "wja.support.case.v1"]
+        return rows if len(rows) >= 3 else None
+
+    rows = until(dead, "poison and the parked orphan dead-lettered", timeout=60)
+    reasons = " | ".join(r["reason"] for r in rows)
+    assert "undecodable" in reasons and "schema-invalid" in reasons and "parking timeout" in reasons
+    assert all(r["group_id"] == "wja-court" and r["attempts"] >= 1 and r["topic"] for r in rows)
+    ready = operator.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["dead_letters"] >= 3
+    asyncio.run(_charge(bootstrap, orphan))  # the orphan's case now exists at court
+    until(lambda: court.get(f"/v1/cases/{orphan}/hearings").status_code == 200, "the orphan's case at court")
+    parked = [r["id"] for r in rows if r["reason"].startswith("parking timeout")]
+    assert operator.post("/admin/dlq/replay", json={"ids": parked}).json()["replayed"] == len(parked)
+    until(
+        lambda: fetch(system, "court", "SELECT 1 FROM special_measures WHERE request_id = 'sm-orphan'"),
+        "the replayed request applied through the retry topic",
+    )
+
+
+async def _charge(bootstrap: str, urn: str) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        key, value, headers = to_record(
+            new_envelope(example("wja.charging.decision.made.v1", urn=urn, force_code="09"))
+        )
+        await producer.send_and_wait("wja.charging.case.v1", value, key=key, headers=headers)
+    finally:
+        await producer.stop()
