@@ -35,6 +35,7 @@ lint: install
 schemas: install
 	$(VENV)/bin/python -m wja_schemas.snapshot --write
 	$(VENV)/bin/python -m wja_schemas.catalogue > docs/events.md
+	$(VENV)/bin/python -m wja_cli.asyncapi > docs/asyncapi.json
 
 bench: install
 	$(VENV)/bin/python bench/run.py

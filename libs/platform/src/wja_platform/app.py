@@ -233,6 +233,11 @@ def _ops_router(service: str) -> APIRouter:
         except Exception as exc:
             checks["database"] = f"down ({type(exc).__name__})"
             dlq = None
+        try:
+            await asyncio.wait_for(runtime.relay.producer.client.fetch_all_metadata(), 2)
+            checks["broker"] = "ok"
+        except Exception as exc:
+            checks["broker"] = f"down ({type(exc).__name__})"
         checks["relay"] = "ok" if runtime.relay.running else f"down ({runtime.relay.last_error or 'starting'})"
         if runtime.consumer is not None:
             checks["subscribers"] = "ok" if runtime.subscribers_assigned() else "waiting for partitions"

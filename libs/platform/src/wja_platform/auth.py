@@ -164,13 +164,16 @@ Caller = Annotated[Principal, Depends(principal)]
 def require(*allowed: str) -> Callable[..., Principal]:
     """Dependency factory: allow ``agency`` or ``agency:role`` entries; 403 for everyone else.
 
-    ``require("police", "idva:manager")`` lets any police role and IDVA managers in.
+    ``require("police", "idva:manager")`` lets police staff and systems in (every police role but
+    ``analyst``, which is for insights only and must be named) and IDVA managers.
     """
     rules = [a.split(":", 1) for a in allowed]
 
     def check(caller: Caller) -> Principal:
         for rule in rules:
-            if caller.agency == rule[0] and (len(rule) == 1 or caller.role == rule[1]):
+            if caller.agency != rule[0]:
+                continue
+            if (len(rule) == 1 and caller.role != "analyst") or (len(rule) == 2 and caller.role == rule[1]):
                 return caller
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="not allowed for your agency or role")
 
