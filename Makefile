@@ -38,10 +38,12 @@ schemas: install
 	$(VENV)/bin/python -m wja_cli.asyncapi > docs/asyncapi.json
 
 bench: install
+	$(VENV)/bin/python bench/consume_ratio.py
 	$(VENV)/bin/python bench/run.py
 
+# The fault suite at full size (minutes; a small version of each case runs in `make test`).
 faults: install
-	$(VENV)/bin/pytest -m faults tests/faults
+	WJA_FAULT_CASES=2000 WJA_BROKER_OUTAGE_SECONDS=60 $(VENV)/bin/pytest -q tests/faults tests/security
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .wja/test

@@ -108,6 +108,64 @@ def test_kill_9_consumers_mid_run_loses_nothing_and_applies_nothing_twice(system
         assert got[name] == suppressed(hand[name]), name
 
 
+def test_poison_is_dead_lettered_the_stream_goes_on_and_fixable_ones_replay(system):
+    bootstrap = system.test_stack.bootstrap
+    orphan = "09PZ0000126"
+    good = "09PZ0000226"
+
+    async def inject():
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+        await producer.start()
+        try:
+            base = [("ce_specversion", b"1.0"), ("ce_source", b"/wja/support")]
+            bad = [
+                (b'{"urn": "09PZ0000126", "broken', [("ce_id", b"p1"), ("ce_type", b"wja.support.wishes.recorded.v1")]),
+                (b'{"urn": "09PZ0000126"}', [("ce_id", b"p2"), ("ce_type", b"wja.support.wishes.recorded.v1")]),
+                (b'{"urn": "09PZ0000126"}', [("ce_id", b"p3"), ("ce_type", b"wja.support.unheard.of.v1")]),
+            ]
+            for value, headers in bad:
+                await producer.send_and_wait(
+                    "wja.support.case.v1",
+                    value,
+                    key=orphan.encode(),
+                    headers=base + headers + [("ce_subject", orphan.encode())],
+                )
+            for env in (
+                new_envelope(example("wja.support.special_measures.requested.v1", urn=orphan, request_id="sm-orphan")),
+                new_envelope(example("wja.charging.decision.made.v1", urn=good, force_code="09")),
+            ):
+                key, value, headers = to_record(env)
+                topic = f"wja.{env.payload.producer}.case.v1"
+                await producer.send_and_wait(topic, value, key=key, headers=headers)
+        finally:
+            await producer.stop()
+
+    asyncio.run(inject())
+    court = system.client("court", "court", "listing_officer", "lo-p")
+    until(lambda: court.get(f"/v1/cases/{good}/hearings").status_code == 200, "the stream going on")
+    operator = system.client("court", "court", "service", "ops")
+
+    def dead():
+        rows = [r for r in operator.get("/admin/dlq").json() if r["topic"] == "wja.support.case.v1"]
+        orphan_parked = any(r["urn"] == orphan and r["reason"].startswith("parking timeout") for r in rows)
+        return rows if orphan_parked and len(rows) >= 3 else None
+
+    rows = until(dead, "poison and the parked orphan dead-lettered", timeout=60)
+    reasons = " | ".join(r["reason"] for r in rows)
+    assert "undecodable" in reasons and "schema-invalid" in reasons and "parking timeout" in reasons
+    assert all(r["group_id"] == "wja-court" and r["attempts"] >= 1 and r["topic"] for r in rows)
+    ready = operator.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["dead_letters"] >= 3
+    asyncio.run(_charge(bootstrap, orphan))  # the orphan's case now exists at court
+    until(lambda: court.get(f"/v1/cases/{orphan}/hearings").status_code == 200, "the orphan's case at court")
+    parked = [r["id"] for r in rows if r["urn"] == orphan and r["reason"].startswith("parking timeout")]
+    assert operator.post("/admin/dlq/replay", json={"ids": parked}).json()["replayed"] == len(parked)
+    until(
+        lambda: fetch(system, "court", "SELECT 1 FROM special_measures WHERE request_id = 'sm-orphan'"),
+        "the replayed request applied through the retry topic",
+    )
+
+
 def test_broker_outage_reports_accepted_then_delivered_after_a_new_empty_broker(system):
     police = system.client("intake", "police", "officer", "pc-9", force="01")
     system.test_stack.broker.stop()
@@ -161,63 +219,6 @@ def test_postgres_restart_is_reported_by_readiness_and_loses_nothing(system):
     until(lambda: police.get("/readyz").status_code == 200, "intake ready again", timeout=60)
     urn = ok(police.post("/v1/reports", json=report_body()), 201)["urn"]
     until(lambda: fetch(system, "support", "SELECT 1 FROM entries WHERE urn = $1", urn), "delivery after restart")
-
-
-def test_poison_is_dead_lettered_the_stream_goes_on_and_fixable_ones_replay(system):
-    bootstrap = system.test_stack.bootstrap
-    orphan = "09PZ0000126"
-    good = "09PZ0000226"
-
-    async def inject():
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-        await producer.start()
-        try:
-            base = [("ce_specversion", b"1.0"), ("ce_source", b"/wja/support")]
-            bad = [
-                (b'{"urn": "09PZ0000126", "broken', [("ce_id", b"p1"), ("ce_type", b"wja.support.wishes.recorded.v1")]),
-                (b'{"urn": "09PZ0000126"}', [("ce_id", b"p2"), ("ce_type", b"wja.support.wishes.recorded.v1")]),
-                (b'{"urn": "09PZ0000126"}', [("ce_id", b"p3"), ("ce_type", b"wja.support.unheard.of.v1")]),
-            ]
-            for value, headers in bad:
-                await producer.send_and_wait(
-                    "wja.support.case.v1",
-                    value,
-                    key=orphan.encode(),
-                    headers=base + headers + [("ce_subject", orphan.encode())],
-                )
-            for env in (
-                new_envelope(example("wja.support.special_measures.requested.v1", urn=orphan, request_id="sm-orphan")),
-                new_envelope(example("wja.charging.decision.made.v1", urn=good, force_code="09")),
-            ):
-                key, value, headers = to_record(env)
-                topic = f"wja.{env.payload.producer}.case.v1"
-                await producer.send_and_wait(topic, value, key=key, headers=headers)
-        finally:
-            await producer.stop()
-
-    asyncio.run(inject())
-    court = system.client("court", "court", "listing_officer", "lo-p")
-    until(lambda: court.get(f"/v1/cases/{good}/hearings").status_code == 200, "the stream going on")
-    operator = system.client("court", "court", "service", "ops")
-
-    def dead():
-        rows = [r for r in operator.get("/admin/dlq").json() if r["topic"] == "wja.support.case.v1"]
-        return rows if len(rows) >= 3 else None
-
-    rows = until(dead, "poison and the parked orphan dead-lettered", timeout=60)
-    reasons = " | ".join(r["reason"] for r in rows)
-    assert "undecodable" in reasons and "schema-invalid" in reasons and "parking timeout" in reasons
-    assert all(r["group_id"] == "wja-court" and r["attempts"] >= 1 and r["topic"] for r in rows)
-    ready = operator.get("/readyz").json()
-    assert ready["status"] == "ready" and ready["dead_letters"] >= 3
-    asyncio.run(_charge(bootstrap, orphan))  # the orphan's case now exists at court
-    until(lambda: court.get(f"/v1/cases/{orphan}/hearings").status_code == 200, "the orphan's case at court")
-    parked = [r["id"] for r in rows if r["reason"].startswith("parking timeout")]
-    assert operator.post("/admin/dlq/replay", json={"ids": parked}).json()["replayed"] == len(parked)
-    until(
-        lambda: fetch(system, "court", "SELECT 1 FROM special_measures WHERE request_id = 'sm-orphan'"),
-        "the replayed request applied through the retry topic",
-    )
 
 
 async def _charge(bootstrap: str, urn: str) -> None:

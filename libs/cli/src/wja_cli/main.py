@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from datetime import datetime
 from typing import Annotated
@@ -17,6 +18,8 @@ warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 app = typer.Typer(help="Whole Justice: run the embedded stack and operate it.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters of a consuming service.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+insights_app = typer.Typer(help="The insights projection.", no_args_is_help=True)
+app.add_typer(insights_app, name="insights")
 console = Console()
 err = Console(stderr=True)
 
@@ -135,6 +138,54 @@ def replay(
         raise typer.Exit(2)
     body = {"since": since.isoformat() if since else None}
     console.print(_admin(producer, "POST", "/admin/replay", body))
+
+
+@app.command()
+def report(
+    quarter: Annotated[str, typer.Option(help="2026-27Q2 (financial, as the CPS publishes) or 2026Q3")],
+    force: Annotated[str | None, typer.Option(help="two-digit force code")] = None,
+) -> None:
+    """Print the outcome measures of a quarter (from the insights service)."""
+    from wja_cli import tokens
+
+    params = {"quarter": quarter} | ({"force": force} if force else {})
+    headers = {"Authorization": f"Bearer {tokens.mint('cps', 'analyst', 'wja-cli', ttl='5m')}"}
+    try:
+        r = httpx.get(config.service_url("insights") + "/v1/summary", params=params, headers=headers, timeout=30)
+    except httpx.HTTPError:
+        err.print("error: cannot reach wja-insights; is it running?")
+        raise typer.Exit(1) from None
+    if r.status_code != 200:
+        err.print(f"error: {r.status_code} {r.text}")
+        raise typer.Exit(1)
+    for key, value in r.json().items():
+        console.print(f"{key:<32} {value}")
+
+
+@insights_app.command("rebuild")
+def insights_rebuild() -> None:
+    """Empty the insights projection and rebuild it by replaying every producer's outbox."""
+    from rich.progress import Progress
+
+    _admin("insights", "POST", "/admin/rebuild")
+    total = 0
+    for producer in PRODUCERS:
+        result = _admin(producer, "POST", "/admin/replay", {"since": None})
+        assert isinstance(result, dict)
+        total += int(result["republished"])
+    from wja_cli import tokens
+
+    headers = {"Authorization": f"Bearer {tokens.mint('cps', 'analyst', 'wja-cli', ttl='1h')}"}
+    with Progress(console=console) as progress:
+        task = progress.add_task("replaying into insights", total=total)
+        stable, last = 0, -1
+        while stable < 5:
+            applied = httpx.get(config.service_url("insights") + "/v1/status", headers=headers, timeout=10).json()
+            progress.update(task, completed=min(applied["events_applied"], total))
+            stable = stable + 1 if applied["events_applied"] == last else 0
+            last = applied["events_applied"]
+            time.sleep(0.5)
+    console.print(f"rebuilt from {total} events: {last} applied")
 
 
 @app.command()
