@@ -155,7 +155,7 @@ def main(quick: bool) -> None:
         watcher.start()
         asyncio.run(
             simulate.create_sessions(
-                simulate.Agencies(key, {"court": f"http://127.0.0.1:{stack.ports['court']}"}), days=260, capacity=2000
+                simulate.Agencies(key, {"court": f"http://127.0.0.1:{stack.ports['court']}"}), days=260, capacity=1000
             )
         )
         secs = 5 if quick else 20
@@ -199,8 +199,9 @@ def write_doc(r: dict) -> None:
         f"| report → IDVA timeline at 50 cases/s | p50 {r['latency_50']['p50_ms']} ms, "
         f"p95 {r['latency_50']['p95_ms']} ms, p99 {r['latency_50']['p99_ms']} ms | p99 ≤ 100 ms |",
         f"| backlog at 200 cases/s | {'grows' if r['latency_200']['backlog_grows'] else 'does not grow'} "
-        f"(sent in {r['latency_200']['send_seconds']} s, drained by {r['latency_200']['drain_seconds']} s; "
-        f"p99 {r['latency_200']['p99_ms']} ms) | does not grow |",
+        f"(intake accepted {round(r['latency_200']['sent'] / r['latency_200']['send_seconds'])} reports/s of the 200 "
+        f"offered; drained {r['latency_200']['drain_seconds']} s after the first; p99 {r['latency_200']['p99_ms']} ms)"
+        " | does not grow |",
     ]
     for run in r["journeys"]:
         lines.append(f"| {run['cases']} full journeys (≈12 events each) | {run['seconds']} s | |")
