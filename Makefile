@@ -40,6 +40,7 @@ schemas: install
 bench: install
 	$(VENV)/bin/python bench/consume_ratio.py
 	$(VENV)/bin/python bench/run.py
+	$(VENV)/bin/python bench/court_listing.py
 
 # The fault suite at full size (minutes; a small version of each case runs in `make test`).
 faults: install
