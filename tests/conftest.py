@@ -29,7 +29,9 @@ class System:
 
     def client(self, service: str, agency: str, role: str, sub: str = "tester", **claims: str) -> httpx.Client:
         headers = token(self.stack.state_dir, agency, role, sub=sub, **claims)
-        return httpx.Client(base_url=self.url(service), headers=headers, timeout=30)
+        return httpx.Client(
+            base_url=self.url(service), headers=headers, timeout=30, limits=httpx.Limits(keepalive_expiry=2.0)
+        )
 
 
 def create_sessions(system: System, days: int = 120) -> None:

@@ -42,7 +42,7 @@ class Agencies:
                 base_url=self.urls[service],
                 headers={"Authorization": f"Bearer {token}"},
                 timeout=30,
-                limits=httpx.Limits(max_connections=50),
+                limits=httpx.Limits(max_connections=50, keepalive_expiry=2.0),
             )
         return self.clients[name]
 

@@ -292,4 +292,12 @@ def serve(create_app: Callable[[], FastAPI], settings: ServiceSettings) -> None:
         except OSError:
             sys.stderr.write(f"wja-{settings.service}: port {settings.port} is already in use\n")
             raise SystemExit(2) from None
-    uvicorn.run(create_app(), host=settings.http_host, port=settings.port, log_level="warning", access_log=False)
+    # Keep idle connections longer than clients do, so a client never reuses one the server closed.
+    uvicorn.run(
+        create_app(),
+        host=settings.http_host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=75,
+    )

@@ -55,3 +55,18 @@ async def migrate(pool: asyncpg.Pool, directories: Sequence[Path]) -> list[str]:
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
     return applied
+
+
+async def update_row(conn: asyncpg.Connection, table: str, key: str, value: object, changes: dict[str, object]) -> None:
+    """``UPDATE table SET col = value, … WHERE key = value``; table and column names are the caller's
+    constants, values are always bound parameters."""
+    cols = list(changes)
+    sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(cols, start=2))
+    await conn.execute(f"UPDATE {table} SET {sets} WHERE {key} = $1", value, *[changes[c] for c in cols])
+
+
+async def insert_row(conn: asyncpg.Connection, table: str, row: dict[str, object]) -> None:
+    """``INSERT INTO table (cols…) VALUES (…)`` with bound values."""
+    cols = list(row)
+    marks = ", ".join(f"${i}" for i in range(1, len(cols) + 1))
+    await conn.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", *[row[c] for c in cols])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+from wja_platform import db
 
 from wja_charging.domain.errors import FileNotFound
 
@@ -22,17 +23,11 @@ async def get_file(conn: asyncpg.Connection, urn: str, *, lock: bool = False) ->
 
 
 async def update_file(conn: asyncpg.Connection, urn: str, **changes: Any) -> None:
-    cols = list(changes)
-    sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(cols, start=2))
-    await conn.execute(f"UPDATE files SET {sets} WHERE urn = $1", urn, *[changes[c] for c in cols])
+    await db.update_row(conn, "files", "urn", urn, changes)
 
 
 async def insert_file(conn: asyncpg.Connection, file: dict[str, Any]) -> None:
-    cols = list(file)
-    await conn.execute(
-        f"INSERT INTO files ({', '.join(cols)}) VALUES ({', '.join(f'${i}' for i in range(1, len(cols) + 1))})",
-        *[file[c] for c in cols],
-    )
+    await db.insert_row(conn, "files", file)
 
 
 async def insert_decision(conn: asyncpg.Connection, urn: str, body: dict[str, Any], prosecutor: str, at: Any) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from wja_platform import db
 
 from wja_intake.domain.errors import CaseNotFound
 
@@ -46,11 +48,7 @@ async def next_sequence(conn: asyncpg.Connection, force: str, unit: str, year: i
 
 
 async def insert_case(conn: asyncpg.Connection, case: dict[str, Any]) -> None:
-    cols = [c for c in COLUMNS if c in case]
-    await conn.execute(
-        f"INSERT INTO cases ({', '.join(cols)}) VALUES ({', '.join(f'${i}' for i in range(1, len(cols) + 1))})",
-        *[case[c] for c in cols],
-    )
+    await db.insert_row(conn, "cases", {c: case[c] for c in COLUMNS if c in case})
 
 
 async def insert_victim(conn: asyncpg.Connection, urn: str, key_id: str, wrapped: bytes, ciphertext: bytes) -> None:
@@ -76,13 +74,7 @@ async def find_case(conn: asyncpg.Connection, urn: str, *, lock: bool = False) -
 
 
 async def update_case(conn: asyncpg.Connection, urn: str, **changes: Any) -> None:
-    cols = list(changes)
-    sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(cols, start=2))
-    await conn.execute(
-        f"UPDATE cases SET {sets}, updated_at = now() WHERE urn = $1",
-        urn,
-        *[changes[c] for c in cols],
-    )
+    await db.update_row(conn, "cases", "urn", urn, {**changes, "updated_at": datetime.now(UTC)})
 
 
 async def get_victim(conn: asyncpg.Connection, urn: str) -> asyncpg.Record | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+from wja_platform import db
 
 from wja_support.domain.errors import NotFound
 
@@ -26,9 +27,7 @@ async def get_case(conn: asyncpg.Connection, urn: str, *, lock: bool = False) ->
 
 
 async def update_case(conn: asyncpg.Connection, urn: str, **changes: Any) -> None:
-    cols = list(changes)
-    sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(cols, start=2))
-    await conn.execute(f"UPDATE cases SET {sets} WHERE urn = $1", urn, *[changes[c] for c in cols])
+    await db.update_row(conn, "cases", "urn", urn, changes)
 
 
 async def add_entry(conn: asyncpg.Connection, entry: dict[str, Any]) -> None:
