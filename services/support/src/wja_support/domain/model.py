@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
 
 STAGES = (
     "reported",
@@ -25,6 +29,15 @@ _WORDS = {
     "reporting": "reporting to police",
     "electronic_monitoring": "electronic monitoring",
 }
+
+
+def _when(value: object) -> str:
+    """An RFC 3339 time as '7 Dec 2026 10:00' in London time (as people read court dates)."""
+    try:
+        at = datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(LONDON)
+    except ValueError:
+        return str(value)
+    return f"{at.day} {at:%b %Y %H:%M}"
 
 
 def _conditions(codes: list[str]) -> str:
@@ -73,7 +86,7 @@ def summary(event_type: str, p: dict[str, Any]) -> str:
             f"CPS stopped the case ({str(p.get('reason', '')).replace('_', ' ')})"
         ),
         "wja.court.hearing.listed.v1": lambda: (
-            f"{str(p.get('type', '')).replace('_', ' ').capitalize()} listed for {p.get('starts_at')} at court {p.get('court_code')}"  # noqa: E501
+            f"{str(p.get('type', '')).replace('_', ' ').capitalize()} listed for {_when(p.get('starts_at'))} at court {p.get('court_code')}"  # noqa: E501
         ),
         "wja.court.hearing.unlisted.v1": lambda: (
             f"{str(p.get('type', '')).replace('_', ' ').capitalize()} waiting for a court date"

@@ -7,9 +7,10 @@ the same rules as the API.
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,6 +21,7 @@ from wja_support import views
 from wja_support.service_layer import handlers
 
 COOKIE = "wja_token"
+LONDON = ZoneInfo("Europe/London")  # deadlines are 23:59 London time: show them so
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f6f7f9;color:#1b1f24}
 header{background:#2b3a55;color:#fff;padding:14px 28px;display:flex;justify-content:space-between;align-items:center}
@@ -63,7 +65,7 @@ def when(value: str | None) -> str:
     if not value:
         return ""
     at = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return at.astimezone(UTC).strftime("%d %b %Y %H:%M")
+    return at.astimezone(LONDON).strftime("%d %b %Y %H:%M")
 
 
 def build_router() -> APIRouter:
