@@ -1,0 +1,110 @@
+"""Create the secrets docker-compose.yml needs, under deploy/secrets/ (never committed).
+
+    python3 deploy/make_secrets.py                           # create what is missing
+    python3 deploy/make_secrets.py --rotate intake_data_key  # new data key first, old ones kept
+
+Standard library only (run it with any Python 3.11+). An existing file is never overwritten:
+losing a data key loses every row it sealed. See deploy/secrets/README.md and docs/runbook.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import secrets
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+SECRETS_DIR = Path(__file__).resolve().parent / "secrets"
+SERVICES = ("intake", "charging", "court", "support", "insights")
+DATA_KEYS = ("intake_data_key", "support_data_key")
+"""Key-encryption keyrings of the services that hold victim contact details."""
+ENV_FILE = "compose.env"
+
+
+def _token(nbytes: int) -> str:
+    """URL-safe (A-Z a-z 0-9 - _): usable in a database URL and an env file as is."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def new_data_key() -> str:
+    """One keyring entry, ``<id>:<base64url 32-byte key>``; the id names the key in each row."""
+    kid = f"k{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(3)}"  # dated, and unique within a day
+    return f"{kid}:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}"
+
+
+def compose_env() -> str:
+    """Variables docker-compose.yml interpolates: database passwords and the pseudonym key."""
+    lines = [
+        "# docker compose --env-file deploy/secrets/compose.env ...  (generated; never commit)",
+        f"POSTGRES_PASSWORD={_token(24)}",
+        *(f"WJA_{s.upper()}_DB_PASSWORD={_token(24)}" for s in SERVICES),
+        f"WJA_PSEUDONYM_KEY={_token(32)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _write(path: Path, text: str, mode: int) -> None:
+    path.write_text(text)
+    path.chmod(mode)
+
+
+def create(directory: Path) -> list[str]:
+    """Create the missing secret files in ``directory``; return the names created.
+
+    The files mounted into containers are 0444: the services run as uid 10001, which must read
+    them, and the directory itself is 0700 so that no other user of the host can reach them.
+    compose.env is read by the docker CLI only: 0600.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    directory.chmod(0o700)
+    wanted = {
+        "jwt_secret": (lambda: _token(48) + "\n", 0o444),
+        **{name: (lambda: new_data_key() + "\n", 0o444) for name in DATA_KEYS},
+        ENV_FILE: (compose_env, 0o600),
+    }
+    created = []
+    for name, (make, mode) in wanted.items():
+        path = directory / name
+        if not path.exists():
+            _write(path, make(), mode)
+            created.append(name)
+    return created
+
+
+def rotate(directory: Path, name: str) -> str:
+    """Rotate one secret; return what the operator must do next.
+
+    A data key: a new key goes first (it seals from now on) and the old ones stay (they still
+    open the rows they sealed). The JWT secret: replaced (the services accept one key).
+    """
+    path = directory / name
+    if name in DATA_KEYS:
+        old = path.read_text().strip()
+        _write(path, f"{new_data_key()},{old}\n", 0o444)
+        return f"restart the {name.removesuffix('_data_key')} service: it seals with the new key, opens with all"
+    if name == "jwt_secret":
+        _write(path, _token(48) + "\n", 0o444)
+        return "restart every service; tokens signed with the old secret are refused from then on"
+    msg = f"cannot rotate {name}: one of jwt_secret, {', '.join(DATA_KEYS)}"
+    raise SystemExit(msg)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, default=SECRETS_DIR, help="default: deploy/secrets")
+    parser.add_argument("--rotate", choices=("jwt_secret", *DATA_KEYS), help="rotate this secret")
+    args = parser.parse_args(argv)
+    if args.rotate:
+        sys.stdout.write(rotate(args.dir, args.rotate) + "\n")
+        return 0
+    created = create(args.dir)
+    sys.stdout.write(f"created in {args.dir}: {', '.join(created)}\n" if created else f"{args.dir}: nothing missing\n")
+    return 0
+
+
+if __name__ == "__main__":
+    os.umask(0o077)
+    sys.exit(main())
