@@ -238,7 +238,8 @@ def _ops_router(service: str) -> APIRouter:
             checks["broker"] = "ok"
         except Exception as exc:
             checks["broker"] = f"down ({type(exc).__name__})"
-        checks["relay"] = "ok" if runtime.relay.running else f"down ({runtime.relay.last_error or 'starting'})"
+        relay = runtime.relay
+        checks["relay"] = "ok" if relay.running or relay.standby else f"down ({relay.last_error or 'starting'})"
         if runtime.consumer is not None:
             checks["subscribers"] = "ok" if runtime.subscribers_assigned() else "waiting for partitions"
         ready = all(v == "ok" for v in checks.values())

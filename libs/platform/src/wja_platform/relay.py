@@ -55,6 +55,8 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.running = False
+        self.standby = False
+        """True while another replica holds the relay lock (this one is healthy, just waiting)."""
         self.last_error: str | None = None
         self._wake = asyncio.Event()
 
@@ -171,7 +173,9 @@ class OutboxRelay:
         conn: asyncpg.Connection = await self.pool.acquire()
         try:
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
+                self.standby = True
                 await asyncio.sleep(self.poll_seconds)
+            self.standby = False
             await conn.add_listener(NOTIFY_CHANNEL, self.wake)
             await self.check_cluster()
             self.running = True
