@@ -1,4 +1,4 @@
-"""Every event type maps to a CloudEvents binary-mode record and back, losslessly."""
+"""Every event type maps to a CloudEvents binary-mode record and back, losslessly (journey.md section 2)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ import json
 
 import jsonschema
 import pytest
-from cloudevents.v1.kafka import KafkaMessage, from_binary
-from wja_schemas import EVENT_TYPES, from_record, new_envelope, to_record
-from wja_schemas.examples import all_examples
+from cloudevents.core.bindings import kafka as core_kafka
+from cloudevents.v1 import kafka as v1_kafka
+from wja_schemas import EVENT_TYPES, Event, from_record, new_envelope, to_record
+from wja_schemas.examples import all_examples, example, full_example
 from wja_schemas.snapshot import snapshot_path
 
 EXAMPLES = all_examples()
-REQUIRED_HEADERS = {
+FULL_EXAMPLES = [full_example(t) for t in sorted(EVENT_TYPES)]
+ATTRIBUTE_HEADERS = {
     "ce_id",
     "ce_source",
     "ce_type",
@@ -24,41 +26,109 @@ REQUIRED_HEADERS = {
     "ce_correlationid",
     "content-type",
 }
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+def committed(ce_type: str) -> dict:
+    return json.loads(snapshot_path(ce_type).read_text())
+
+
+def validate(value: bytes, ce_type: str) -> None:
+    schema = committed(ce_type)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    validator.validate(json.loads(value))
 
 
 @pytest.mark.parametrize("payload", EXAMPLES, ids=lambda p: p.ce_type)
-def test_record_roundtrip_is_lossless(payload):
-    env = new_envelope(payload, causationid="cause-1", correlationid="corr-1").with_trace(
-        {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
-    )
+def test_record_roundtrip_is_lossless(payload: Event):
+    env = new_envelope(payload, causationid="cause-1", correlationid="corr-1").with_trace({"traceparent": TRACEPARENT})
+    key, value, headers = to_record(env)
+    assert sorted(k for k, _ in headers) == sorted(ATTRIBUTE_HEADERS | {"ce_causationid", "traceparent"})
+    assert from_record(key, value, headers) == env
+
+
+@pytest.mark.parametrize("payload", EXAMPLES, ids=lambda p: p.ce_type)
+def test_headers_key_and_value_are_the_journey_set(payload: Event):
+    env = new_envelope(payload)
     key, value, headers = to_record(env)
     names = [k for k, _ in headers]
-    assert set(names) == REQUIRED_HEADERS | {"ce_causationid", "traceparent"}
+    assert len(names) == len(set(names))
+    assert set(names) == ATTRIBUTE_HEADERS  # no ce_causationid when none is set, no trace headers when none
     h = {k: v.decode() for k, v in headers}
-    assert key == payload.urn.encode() == h["ce_partitionkey"].encode() == h["ce_subject"].encode()
-    assert h["ce_source"] == f"/wja/{payload.producer}" and h["ce_specversion"] == "1.0"
-    assert h["ce_time"].endswith("Z") and h["ce_dataschema"] == payload.ce_type
-    assert json.loads(value) == json.loads(payload.model_dump_json())  # the value is the payload, unwrapped
-    back = from_record(key, value, headers)
-    assert back.payload == payload
-    assert (back.id, back.source, back.type, back.subject) == (env.id, env.source, env.type, env.subject)
-    assert (back.correlationid, back.causationid) == ("corr-1", "cause-1")
-    assert back.time == env.time.replace(microsecond=back.time.microsecond)
-    assert back.trace["traceparent"] == env.trace["traceparent"]
+    assert key == payload.urn.encode()
+    assert h["ce_subject"] == h["ce_partitionkey"] == payload.urn
+    assert h["ce_id"] == env.id
+    assert h["ce_source"] == f"/wja/{payload.producer}"
+    assert h["ce_type"] == payload.ce_type
+    assert h["ce_specversion"] == "1.0"
+    assert h["ce_time"].endswith("Z") and "+" not in h["ce_time"]
+    assert h["ce_dataschema"] == committed(payload.ce_type)["$id"] == payload.ce_type
+    assert h["ce_correlationid"] == payload.urn  # the default correlation id
+    assert h["content-type"] == "application/json"
+    data = json.loads(value)
+    assert data == json.loads(payload.model_dump_json())  # the value is exactly the payload, unwrapped
+    assert data["urn"] == payload.urn and not {"data", "data_base64", "specversion"} & set(data)
 
 
-@pytest.mark.parametrize("payload", EXAMPLES, ids=lambda p: p.ce_type)
-def test_cloudevents_sdk_parses_the_record_and_the_value_fits_the_committed_schema(payload):
-    key, value, headers = to_record(new_envelope(payload))
-    event = from_binary(KafkaMessage(headers=dict(headers), key=key, value=value))
-    assert event["type"] == payload.ce_type
-    assert event["source"] == f"/wja/{payload.producer}"
-    assert event["subject"] == payload.urn
-    assert event["datacontenttype"] == "application/json"
-    schema = json.loads(snapshot_path(payload.ce_type).read_text())
-    assert schema["$id"] == payload.ce_type
-    jsonschema.validate(json.loads(value), schema)
+@pytest.mark.parametrize("payload", EXAMPLES + FULL_EXAMPLES, ids=lambda p: p.ce_type)
+def test_every_record_parses_with_both_cloudevents_kafka_bindings(payload: Event):
+    env = new_envelope(payload, causationid="cause-1", correlationid="corr-1").with_trace({"traceparent": TRACEPARENT})
+    key, value, headers = to_record(env)
+    expected = {
+        "id": env.id,
+        "source": f"/wja/{payload.producer}",
+        "type": payload.ce_type,
+        "specversion": "1.0",
+        "subject": payload.urn,
+        "dataschema": payload.ce_type,
+        "datacontenttype": "application/json",
+        "correlationid": "corr-1",
+        "causationid": "cause-1",
+    }
+
+    core = core_kafka.from_binary_event(core_kafka.KafkaMessage(headers=dict(headers), key=key, value=value))
+    attributes = core.get_attributes()
+    assert {k: attributes[k] for k in expected} == expected
+    assert attributes["partitionkey"] == payload.urn
+    assert attributes["time"] == env.time
+    assert core.get_data() == json.loads(value)
+
+    legacy = v1_kafka.from_binary(v1_kafka.KafkaMessage(headers=dict(headers), key=key, value=value))
+    assert {k: legacy[k] for k in expected} == expected
+    assert legacy["time"].endswith("Z")
+    assert legacy.data == json.loads(value)
 
 
-def test_every_registered_type_has_an_example():
+@pytest.mark.parametrize("payload", EXAMPLES + FULL_EXAMPLES, ids=lambda p: p.ce_type)
+def test_every_value_validates_against_its_committed_schema(payload: Event):
+    _, value, _ = to_record(new_envelope(payload))
+    validate(value, payload.ce_type)
+
+
+def test_every_registered_type_has_an_example_that_exercises_every_field():
     assert {p.ce_type for p in EXAMPLES} == set(EVENT_TYPES)
+
+    def unset(model: Event, path: str = "") -> set[str]:
+        missing = {f"{path}{name}" for name in set(type(model).model_fields) - model.model_fields_set}
+        for name in model.model_fields_set:
+            values = getattr(model, name)
+            for value in values if isinstance(values, list | tuple) else [values]:
+                if hasattr(value, "model_fields_set"):
+                    missing |= unset(value, f"{path}{name}.")
+        return missing
+
+    for ce_type in EVENT_TYPES:
+        never_set = unset(example(ce_type)) & unset(full_example(ce_type))
+        assert not never_set, f"{ce_type}: no example sets {sorted(never_set)}"
+
+
+def test_times_are_normalised_to_utc_and_naive_times_are_refused():
+    from datetime import datetime, timedelta, timezone
+
+    from pydantic import ValidationError
+
+    summer = datetime(2026, 7, 1, 9, 0, tzinfo=timezone(timedelta(hours=1)))
+    event = example("wja.intake.suspect.arrested.v1", arrested_at=summer)
+    assert json.loads(event.model_dump_json())["arrested_at"] == "2026-07-01T08:00:00Z"
+    with pytest.raises(ValidationError):
+        example("wja.intake.suspect.arrested.v1", arrested_at=datetime(2026, 7, 1, 9, 0))

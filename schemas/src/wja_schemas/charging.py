@@ -2,7 +2,8 @@
 
 Key: the case URN. Consumers: intake (decisions: action plans, closure suggestions), court
 (charges and discontinuances), support and insights (everything). Add fields; never rename
-or remove; a breaking change is a new ``.v2`` type published alongside.
+or remove; a breaking change is a new ``.v2`` type published alongside. The prosecutor's
+reasons (free text) stay in the CPS database: only codes travel.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from wja_schemas.types import (
     DiscontinuanceReason,
     ForceCode,
     OffenceCode,
+    OpaqueId,
+    OutcomeCode,
     RiskLevel,
     UtcDatetime,
 )
@@ -38,7 +41,9 @@ class Charge(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     offence_code: OffenceCode
-    statute: str = Field(default="", max_length=80)
+    statute: str = Field(
+        default="", max_length=80, description="The statutory provision, e.g. OAPA 1861 s47 (from the offence code)."
+    )
     mode_of_trial: Literal["summary", "either_way", "indictable"] | None = None
 
 
@@ -47,25 +52,31 @@ class DecisionMade(ChargingEvent):
     """Emitted when a prosecutor makes a charging decision on a file.
 
     Self-contained: court lists the first hearing from a charge (remand, anticipated plea,
-    force, risk), intake records the action plan or the suggested closure code. The
-    prosecutor's reasons stay in the CPS database.
-    Consumers: intake, court (charge), support (victim told), insights (charge rate, days to decide).
+    force, risk) without calling back; intake records the action plan (``due_date``) or the
+    suggested closure code (no further action). The prosecutor's reasons stay in the CPS database.
+
+    Key: the case URN. Consumers: intake (action plan, closure), court (charge: lists the first
+    hearing), support (victim told within 1 working day), insights (charge rate, days to decide).
     """
 
     ce_type: ClassVar[str] = "wja.charging.decision.made.v1"
 
     decision: DecisionKind
     test: ChargingTest
-    charges: list[Charge] = Field(default_factory=list)
-    basis: DecisionBasis | None = None
-    due_date: date | None = None
-    review_by: date | None = None
-    suggested_outcome_code: str | None = Field(default=None, pattern=r"^([1-9]|1[0-9]|2[0-2]|1A)$")
+    charges: list[Charge] = Field(default_factory=list, description="The charges (decision ``charge``).")
+    basis: DecisionBasis | None = Field(default=None, description="Which test a no-charge decision failed.")
+    due_date: date | None = Field(default=None, description="When further material is due (action plan).")
+    review_by: date | None = Field(default=None, description="When a threshold-test charge must be reviewed.")
+    suggested_outcome_code: OutcomeCode | None = Field(
+        default=None, description="Home Office outcome code police should close with (no further action)."
+    )
     force_code: ForceCode | None = None
     risk_level: RiskLevel | None = None
-    remanded: bool = False
+    remanded: bool = Field(default=False, description="Whether the suspect is remanded (first hearing next sitting).")
     anticipated_plea: AnticipatedPlea = "unknown"
-    days_to_decision: int | None = Field(default=None, ge=0)
+    days_to_decision: int | None = Field(
+        default=None, ge=0, description="Days from the charging request to this decision."
+    )
     decided_at: UtcDatetime
 
 
@@ -73,7 +84,7 @@ class DecisionMade(ChargingEvent):
 class FileFinalised(ChargingEvent):
     """Emitted when a file is administratively finalised (further material not returned by its due date).
 
-    Consumers: intake, support, insights (administratively finalised).
+    Key: the case URN. Consumers: intake (file closed), support (timeline), insights (administratively finalised).
     """
 
     ce_type: ClassVar[str] = "wja.charging.file.finalised.v1"
@@ -86,27 +97,29 @@ class FileFinalised(ChargingEvent):
 class ReviewRequested(ChargingEvent):
     """Emitted when a Victims' Right to Review request against an NFA or discontinuance is accepted.
 
-    ``late`` is true when made after 10 working days. Consumers: support, insights.
+    ``late`` is true when made after 10 working days (accepted, flagged).
+
+    Key: the case URN. Consumers: support (timeline), insights.
     """
 
     ce_type: ClassVar[str] = "wja.charging.review.requested.v1"
 
-    review_id: str = Field(max_length=64)
+    review_id: OpaqueId = Field(description="The review's id, minted by charging.")
     decision_type: Literal["no_further_action", "discontinuance"]
     requested_at: UtcDatetime
-    late: bool = False
+    late: bool = Field(default=False, description="Requested after the 10 working days the VRR scheme allows.")
 
 
 @register
 class ReviewDecided(ChargingEvent):
-    """Emitted when a VRR is decided; overturned reopens the file for a new decision.
+    """Emitted when a Victims' Right to Review is decided; overturned reopens the file for a new decision.
 
-    Consumers: support (victim told), insights.
+    Key: the case URN. Consumers: support (victim told), insights.
     """
 
     ce_type: ClassVar[str] = "wja.charging.review.decided.v1"
 
-    review_id: str = Field(max_length=64)
+    review_id: OpaqueId = Field(description="The review's id, minted by charging.")
     outcome: Literal["upheld", "overturned"]
     decided_at: UtcDatetime
 
@@ -115,8 +128,8 @@ class ReviewDecided(ChargingEvent):
 class ProceedingsDiscontinued(ChargingEvent):
     """Emitted when the CPS discontinues proceedings (POA 1985 s23) with a reason category.
 
-    Consumers: court (vacates future hearings), intake, support (victim told), insights
-    (unsuccessful outcomes, victim-issue share).
+    Key: the case URN. Consumers: court (vacates future hearings), intake (closure), support
+    (victim told within 1 working day), insights (unsuccessful outcomes, victim-issue share).
     """
 
     ce_type: ClassVar[str] = "wja.charging.proceedings.discontinued.v1"

@@ -1,8 +1,8 @@
 """Events produced by the court (SDAC listing) service on topic ``wja.court.case.v1``.
 
 Key: the case URN. Consumers: support (timeline, what the victim must be told), insights
-(prosecutions, convictions, restraining orders), intake (court bail, outcome). Add fields;
-never rename or remove; a breaking change is a new ``.v2`` type published alongside.
+(prosecutions, convictions, restraining orders). Add fields; never rename or remove; a
+breaking change is a new ``.v2`` type published alongside. Conditions travel as codes only.
 """
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ from wja_schemas.types import (
     Disposal,
     HearingResult,
     HearingType,
+    OpaqueId,
     SpecialMeasure,
     UtcDatetime,
     Verdict,
 )
 
-HearingId = str
+HearingId = OpaqueId
+"""A hearing's id, minted by court."""
 
 
 class CourtEvent(Event):
@@ -38,15 +40,15 @@ class CourtEvent(Event):
 class HearingListed(CourtEvent):
     """Emitted when a hearing is listed into an SDAC session (first hearing, trial, sentencing).
 
-    Consumers: support (victim told the date within 1 working day), insights.
+    Key: the case URN. Consumers: support (victim told the date within 1 working day), insights.
     """
 
     ce_type: ClassVar[str] = "wja.court.hearing.listed.v1"
 
-    hearing_id: HearingId = Field(max_length=64)
+    hearing_id: HearingId = Field(description="The hearing's id, minted by court.")
     type: HearingType
-    session_id: str = Field(max_length=64)
-    court_code: Code
+    session_id: OpaqueId = Field(description="The session the hearing is listed in.")
+    court_code: Code = Field(description="The court sitting the session.")
     starts_at: UtcDatetime
     listed_at: UtcDatetime
 
@@ -55,29 +57,29 @@ class HearingListed(CourtEvent):
 class HearingUnlisted(CourtEvent):
     """Emitted when a hearing is needed but no session has capacity: it waits in the unlisted queue.
 
-    Consumers: support, insights.
+    Key: the case URN. Consumers: support (timeline), insights.
     """
 
     ce_type: ClassVar[str] = "wja.court.hearing.unlisted.v1"
 
-    hearing_id: HearingId = Field(max_length=64)
+    hearing_id: HearingId = Field(description="The hearing's id, minted by court.")
     type: HearingType
-    court_code: Code | None = None
-    reason: Code = "no_capacity"
-    target_date: date | None = None
+    court_code: Code | None = Field(default=None, description="The court that will list it, when one serves the force.")
+    reason: Code = Field(default="no_capacity", description="Why it is unlisted, as a code (e.g. no_capacity).")
+    target_date: date | None = Field(default=None, description="The earliest day it should be listed on.")
 
 
 @register
 class HearingVacated(CourtEvent):
     """Emitted when a listed hearing is taken out of its session (e.g. after discontinuance).
 
-    Consumers: support (victim told), insights.
+    Key: the case URN. Consumers: support (victim told), insights.
     """
 
     ce_type: ClassVar[str] = "wja.court.hearing.vacated.v1"
 
-    hearing_id: HearingId = Field(max_length=64)
-    reason: Code
+    hearing_id: HearingId = Field(description="The hearing's id, minted by court.")
+    reason: Code = Field(description="Why, as a code (e.g. discontinued).")
     vacated_at: UtcDatetime
 
 
@@ -85,15 +87,17 @@ class HearingVacated(CourtEvent):
 class HearingResulted(CourtEvent):
     """Emitted when a hearing's result is recorded (plea, adjournment, trial effectiveness).
 
-    Consumers: support, insights (guilty pleas count as convictions).
+    Key: the case URN. Consumers: support (victim told), insights (guilty pleas count as convictions).
     """
 
     ce_type: ClassVar[str] = "wja.court.hearing.resulted.v1"
 
-    hearing_id: HearingId = Field(max_length=64)
+    hearing_id: HearingId = Field(description="The hearing's id, minted by court.")
     type: HearingType
     result: HearingResult
-    reason_code: Code | None = None
+    reason_code: Code | None = Field(
+        default=None, description="Why (e.g. of a cracked or ineffective trial), as a code."
+    )
     resulted_at: UtcDatetime
 
 
@@ -101,14 +105,14 @@ class HearingResulted(CourtEvent):
 class CourtBailDecided(CourtEvent):
     """Emitted when the court remands or bails the defendant (conditions as codes).
 
-    Consumers: support (victim told), intake, insights.
+    Key: the case URN. Consumers: support (victim told within 1 working day), insights.
     """
 
     ce_type: ClassVar[str] = "wja.court.bail.decided.v1"
 
-    hearing_id: HearingId | None = Field(default=None, max_length=64)
+    hearing_id: HearingId | None = Field(default=None, description="The hearing at which bail was decided.")
     kind: CourtBailKind
-    conditions: list[ConditionCode] = Field(default_factory=list)
+    conditions: list[ConditionCode] = Field(default_factory=list, description="Bail conditions, as codes.")
     decided_at: UtcDatetime
 
 
@@ -116,21 +120,24 @@ class CourtBailDecided(CourtEvent):
 class SpecialMeasuresDecided(CourtEvent):
     """Emitted when the court decides a special-measures application (DA complainants are eligible).
 
-    Consumers: support (victim told), insights.
+    Key: the case URN. Consumers: support (victim told), insights.
     """
 
     ce_type: ClassVar[str] = "wja.court.special_measures.decided.v1"
 
-    request_id: str | None = Field(default=None, max_length=64)
-    measures: list[SpecialMeasure] = Field(default_factory=list)
+    request_id: OpaqueId | None = Field(default=None, description="The support request this answers.")
+    measures: list[SpecialMeasure] = Field(default_factory=list, description="The measures decided.")
     granted: bool
-    refusal_reason_code: Code | None = None
+    refusal_reason_code: Code | None = Field(default=None, description="Why refused, as a code.")
     decided_at: UtcDatetime
 
 
 @register
 class VerdictRecorded(CourtEvent):
-    """Emitted when a verdict is recorded after trial. Consumers: support, insights (convictions)."""
+    """Emitted when a verdict is recorded after a not-guilty plea and trial.
+
+    Key: the case URN. Consumers: support (victim told), insights (convictions).
+    """
 
     ce_type: ClassVar[str] = "wja.court.verdict.recorded.v1"
 
@@ -140,15 +147,16 @@ class VerdictRecorded(CourtEvent):
 
 @register
 class SentenceImposed(CourtEvent):
-    """Emitted when a sentence is imposed after conviction.
+    """Emitted when a sentence is imposed after conviction (guilty plea or verdict).
 
-    Consumers: support (VCS offered when custody ≥ 12 months), insights.
+    Key: the case URN. Consumers: support (victim told; Victim Contact Scheme when custody is 12
+    months or more), insights.
     """
 
     ce_type: ClassVar[str] = "wja.court.sentence.imposed.v1"
 
     disposal: Disposal
-    custody_months: int | None = Field(default=None, ge=0, le=600)
+    custody_months: int | None = Field(default=None, ge=0, le=600, description="Length of a custodial sentence.")
     imposed_at: UtcDatetime
 
 
@@ -156,12 +164,14 @@ class SentenceImposed(CourtEvent):
 class RestrainingOrderMade(CourtEvent):
     """Emitted when a restraining order is made on conviction (SA 2020 s360) or acquittal (PHA 1997 s5A).
 
-    ``until`` null means until further order. Consumers: support, intake, insights.
+    ``until`` null means until further order.
+
+    Key: the case URN. Consumers: support (victim told), insights (restraining orders).
     """
 
     ce_type: ClassVar[str] = "wja.court.restraining_order.made.v1"
 
     basis: Literal["conviction", "acquittal"]
-    until: date | None = None
-    conditions: list[ConditionCode] = Field(default_factory=list)
+    until: date | None = Field(default=None, description="Last day of the order; null: until further order.")
+    conditions: list[ConditionCode] = Field(default_factory=list, description="Prohibitions, as codes.")
     made_at: UtcDatetime

@@ -33,6 +33,7 @@ class PoisonEventError(ValueError):
     """
 
     def __init__(self, reason: str) -> None:
+        """Keep ``reason``: a redacted description (field names and error kinds only)."""
         super().__init__(reason)
         self.reason = reason
 
@@ -41,6 +42,7 @@ class UnknownEventTypeError(LookupError):
     """A well-formed record of a type this reader does not know: skip and count it."""
 
     def __init__(self, ce_type: str) -> None:
+        """Keep the unknown ``ce_type`` (for counting skipped records by type)."""
         super().__init__(ce_type)
         self.ce_type = ce_type
 

@@ -1,4 +1,9 @@
-"""One valid example payload per event type, for tests and documentation."""
+"""Valid example payloads of every event type, for tests (this package's and the services') and docs.
+
+:func:`example` gives the typical payload of a type (fields may be overridden);
+:func:`full_example` also sets every optional field, nested ones included, so tests can check
+that a fully populated payload still fits the committed schema.
+"""
 
 from __future__ import annotations
 
@@ -150,11 +155,55 @@ _FIELDS: dict[str, dict[str, Any]] = {
 }
 
 
+_OPTIONAL: dict[str, dict[str, Any]] = {
+    "wja.intake.crime.reported.v1": {
+        "offences_occurred_at": [datetime(2026, 9, 13, 22, 15, tzinfo=UTC)],
+        "da_flag": True,
+        "suspect": {"name": "Marcus Test", "date_of_birth": date(1990, 2, 3), "pnc_id": "26/123456A"},
+    },
+    "wja.intake.bail.decided.v1": {"authorised_period_exceeded": False},
+    "wja.intake.charging.requested.v1": {
+        "remanded": False,
+        "victim_support": "supports",
+        "suspect": {"name": "Marcus Test", "date_of_birth": date(1990, 2, 3), "pnc_id": "26/123456A"},
+    },
+    "wja.intake.case.closed.v1": {"reason_code": "victim_withdrew_support"},
+    "wja.charging.decision.made.v1": {
+        "decision": "no_further_action",
+        "charges": [],
+        "basis": "evidential",
+        "due_date": date(2026, 10, 12),
+        "review_by": date(2026, 10, 12),
+        "suggested_outcome_code": "15",
+        "remanded": False,
+    },
+    "wja.charging.file.finalised.v1": {"reason": "further_material_not_returned"},
+    "wja.charging.review.requested.v1": {"late": True},
+    "wja.court.hearing.unlisted.v1": {"reason": "no_capacity"},
+    "wja.court.hearing.resulted.v1": {"result": "cracked", "reason_code": "late_guilty_plea"},
+    "wja.court.special_measures.decided.v1": {"granted": False, "refusal_reason_code": "not_necessary"},
+    "wja.support.victim.informed.v1": {"told_by": "wcu", "late": 0},
+    "wja.support.familiarisation.requested.v1": {"hearing_id": "h-2"},
+    "wja.support.wishes.recorded.v1": {"wishes_to_pursue": True},
+}
+
+
 def example(ce_type: str, urn: str = URN, **overrides: Any) -> Event:
-    """A valid payload of ``ce_type`` (fields may be overridden)."""
+    """Return a valid payload of ``ce_type``.
+
+    Args:
+        ce_type: a registered event type.
+        urn: the case URN.
+        **overrides: fields to set instead of the example's.
+    """
     return EVENT_TYPES[ce_type].model_validate({"urn": urn, **_FIELDS[ce_type], **overrides})
 
 
+def full_example(ce_type: str, urn: str = URN) -> Event:
+    """Return a valid payload of ``ce_type`` with every optional field set too."""
+    return example(ce_type, urn, **_OPTIONAL.get(ce_type, {}))
+
+
 def all_examples(urn: str = URN) -> list[Event]:
-    """One example of every registered event type."""
+    """Return one example of every registered event type."""
     return [example(t, urn) for t in sorted(EVENT_TYPES)]

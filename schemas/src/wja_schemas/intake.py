@@ -1,8 +1,9 @@
 """Events produced by the intake (police) service on topic ``wja.intake.case.v1``.
 
-Key: the case URN. Consumers: charging (charging requests, further material), support
-(everything, for the timeline), insights (everything). Rules: add optional fields; never
-rename or remove one; a breaking change is a new ``.v2`` type published alongside.
+Key: the case URN. Consumers: charging (charging requests, further material, the victim's
+support), support (everything, for the timeline), insights (everything). Rules: add optional
+fields; never rename or remove one; a breaking change is a new ``.v2`` type published alongside.
+The victim appears only as ``victim_ref``: contact details stay in intake's claim check.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from wja_schemas.types import (
     EvidenceCode,
     ForceCode,
     OffenceCode,
+    OutcomeCode,
     ReferralBasis,
     RiskLevel,
     RiskTool,
@@ -43,44 +45,56 @@ class CrimeReported(IntakeEvent):
     """Emitted when police record a domestic abuse crime report and mint its URN.
 
     Carries references and codes only: the victim is ``victim_ref``, never a name.
-    Consumers: support (opens the timeline), insights (reports).
+
+    Key: the case URN. Consumers: support (opens the timeline), insights (reports, repeat victims).
     """
 
     ce_type: ClassVar[str] = "wja.intake.crime.reported.v1"
 
     force_code: ForceCode
-    unit: str = Field(pattern=r"^[A-Z0-9]{2}$")
+    unit: str = Field(pattern=r"^[A-Z0-9]{2}$", description="The two-character police unit of the URN.")
     victim_ref: VictimRef
     reported_at: UtcDatetime
-    offence_codes: list[OffenceCode] = Field(min_length=1)
-    offences_occurred_at: list[UtcDatetime] = Field(default_factory=list)
-    da_flag: bool = True
+    offence_codes: list[OffenceCode] = Field(min_length=1, description="The offences reported, as codes.")
+    offences_occurred_at: list[UtcDatetime] = Field(
+        default_factory=list, description="When each offence occurred, in the order of ``offence_codes``."
+    )
+    da_flag: bool = Field(default=True, description="Home Office domestic abuse flag.")
     risk_level: RiskLevel
     suspect: Suspect
-    relationship: Code | None = None
-    referral_basis: ReferralBasis
+    relationship: Code | None = Field(
+        default=None, description="The suspect's relationship to the victim, as a code (e.g. partner, ex_partner)."
+    )
+    referral_basis: ReferralBasis = Field(
+        description="Basis for referring the victim to the IDVA service (``none``: no referral)."
+    )
 
 
 @register
 class RiskAssessed(IntakeEvent):
     """Emitted when a DASH or DARA risk assessment is recorded (at report or on review).
 
-    Consumers: support (risk on the timeline), insights.
+    The answers stay with police: only the instrument, the score and the band travel.
+
+    Key: the case URN. Consumers: support (risk on the timeline), insights.
     """
 
     ce_type: ClassVar[str] = "wja.intake.risk.assessed.v1"
 
     tool: RiskTool
-    tool_version: Code | None = None
-    score: int | None = Field(default=None, ge=0, le=30)
+    tool_version: Code | None = Field(default=None, description="Version of the instrument, e.g. 2009.")
+    score: int | None = Field(default=None, ge=0, le=30, description="Count of yes answers, when the tool has one.")
     risk_level: RiskLevel
-    marac_referral: bool = False
+    marac_referral: bool = Field(default=False, description="Whether the case is referred to a MARAC.")
     assessed_at: UtcDatetime
 
 
 @register
 class SuspectArrested(IntakeEvent):
-    """Emitted when the suspect is arrested. Consumers: support (victim told in 1 working day), insights."""
+    """Emitted when the suspect is arrested.
+
+    Key: the case URN. Consumers: support (victim told within 1 working day), insights.
+    """
 
     ce_type: ClassVar[str] = "wja.intake.suspect.arrested.v1"
 
@@ -89,7 +103,10 @@ class SuspectArrested(IntakeEvent):
 
 @register
 class SuspectInterviewed(IntakeEvent):
-    """Emitted when the suspect is interviewed under caution. Consumers: support, insights."""
+    """Emitted when the suspect is interviewed under caution.
+
+    Key: the case URN. Consumers: support (timeline), insights.
+    """
 
     ce_type: ClassVar[str] = "wja.intake.suspect.interviewed.v1"
 
@@ -101,16 +118,19 @@ class BailDecided(IntakeEvent):
     """Emitted when police bail, release under investigation or remand the suspect before charge.
 
     Conditions are codes (an exclusion zone is a code, never a street). ``authorised_period_exceeded``
-    flags an ``until`` beyond the period the rank may authorise (3, 6, 9 months).
-    Consumers: support (victim told), charging (remand), insights.
+    flags an ``until`` beyond the period the rank may authorise (3, 6, 9 months): accepted, not refused.
+
+    Key: the case URN. Consumers: support (victim told within 1 working day), insights.
     """
 
     ce_type: ClassVar[str] = "wja.intake.bail.decided.v1"
 
     kind: BailKind
-    conditions: list[ConditionCode] = Field(default_factory=list)
-    until: date | None = None
-    authorised_period_exceeded: bool = False
+    conditions: list[ConditionCode] = Field(default_factory=list, description="Bail conditions, as codes.")
+    until: date | None = Field(default=None, description="Last day of bail (none for RUI or remand).")
+    authorised_period_exceeded: bool = Field(
+        default=False, description="True when ``until`` is past the authorised bail period."
+    )
     decided_at: UtcDatetime
 
 
@@ -118,27 +138,32 @@ class BailDecided(IntakeEvent):
 class ProtectiveNoticeIssued(IntakeEvent):
     """Emitted when police issue a DVPN (or DAPN in pilot areas); the order hearing is due within 48 hours.
 
-    Consumers: support, insights.
+    Key: the case URN. Consumers: support (victim told), insights.
     """
 
     ce_type: ClassVar[str] = "wja.intake.protective_notice.issued.v1"
 
     kind: Literal["DVPN", "DAPN"]
-    conditions: list[ConditionCode] = Field(default_factory=list)
+    conditions: list[ConditionCode] = Field(default_factory=list, description="Prohibitions, as codes.")
     issued_at: UtcDatetime
-    order_hearing_by: UtcDatetime | None = None
+    order_hearing_by: UtcDatetime | None = Field(
+        default=None, description="Latest time for the magistrates' order hearing (48 hours after service)."
+    )
 
 
 @register
 class ProtectiveOrderDecided(IntakeEvent):
-    """Emitted when magistrates decide a DVPO (or DAPO) applied for by police. Consumers: support, insights."""
+    """Emitted when magistrates decide a DVPO (or DAPO) applied for by police.
+
+    Key: the case URN. Consumers: support (victim told), insights.
+    """
 
     ce_type: ClassVar[str] = "wja.intake.protective_order.decided.v1"
 
     kind: Literal["DVPO", "DAPO"]
     granted: bool
-    conditions: list[ConditionCode] = Field(default_factory=list)
-    until: date | None = None
+    conditions: list[ConditionCode] = Field(default_factory=list, description="Prohibitions, as codes.")
+    until: date | None = Field(default=None, description="Last day of the order (a DVPO lasts 14-28 days).")
     decided_at: UtcDatetime
 
 
@@ -146,34 +171,38 @@ class ProtectiveOrderDecided(IntakeEvent):
 class ChargingRequested(IntakeEvent):
     """Emitted when police send the case file to the CPS for a charging decision (MG3).
 
-    Self-contained so the CPS can open the file without calling back. Consumers: charging
-    (opens the file), support, insights (referrals to the CPS).
+    Self-contained so the CPS opens the file without calling back: suspect, offences, evidence
+    codes, risk, remand and the anticipated plea (which sets the first hearing's target date).
+
+    Key: the case URN. Consumers: charging (opens the file), support (timeline), insights (referrals to the CPS).
     """
 
     ce_type: ClassVar[str] = "wja.intake.charging.requested.v1"
 
     force_code: ForceCode
     suspect: Suspect
-    offence_codes: list[OffenceCode] = Field(min_length=1)
-    evidence: list[EvidenceCode] = Field(default_factory=list)
+    offence_codes: list[OffenceCode] = Field(min_length=1, description="The offences the file concerns.")
+    evidence: list[EvidenceCode] = Field(default_factory=list, description="Kinds of evidence in the file.")
     requested_test: ChargingTest
     anticipated_plea: AnticipatedPlea = "unknown"
     risk_level: RiskLevel
-    remanded: bool = False
-    victim_support: SupportStatus = "unknown"
+    remanded: bool = Field(default=False, description="Whether the suspect is in police custody (remanded).")
+    victim_support: SupportStatus = Field(default="unknown", description="Whether the victim supports a prosecution.")
     requested_at: UtcDatetime
 
 
 @register
 class FurtherMaterialSubmitted(IntakeEvent):
-    """Emitted when police answer a CPS action plan with further material (evidence codes only).
+    """Emitted when police answer a CPS action plan with further material.
 
-    Consumers: charging (file back to awaiting decision), support, insights.
+    Evidence codes only: the officer's covering note stays with police (it could hold victim data).
+
+    Key: the case URN. Consumers: charging (file back to awaiting decision), support (timeline), insights.
     """
 
     ce_type: ClassVar[str] = "wja.intake.further_material.submitted.v1"
 
-    evidence: list[EvidenceCode] = Field(default_factory=list)
+    evidence: list[EvidenceCode] = Field(default_factory=list, description="Kinds of evidence submitted.")
     submitted_at: UtcDatetime
 
 
@@ -182,7 +211,8 @@ class VictimReferred(IntakeEvent):
     """Emitted when the victim is referred to the IDVA service (consent, MARAC or safeguarding basis).
 
     The contact details are never on the bus: support fetches them from intake's claim check.
-    Consumers: support (assigns an IDVA), insights.
+
+    Key: the case URN. Consumers: support (assigns an IDVA), insights.
     """
 
     ce_type: ClassVar[str] = "wja.intake.victim.referred.v1"
@@ -196,7 +226,10 @@ class VictimReferred(IntakeEvent):
 
 @register
 class VictimSupportChanged(IntakeEvent):
-    """Emitted when the victim's support for a prosecution changes. Consumers: charging, support, insights."""
+    """Emitted when the victim's support for a prosecution changes.
+
+    Key: the case URN. Consumers: charging (victim-unsupported files), support (timeline), insights.
+    """
 
     ce_type: ClassVar[str] = "wja.intake.victim_support.changed.v1"
 
@@ -206,9 +239,11 @@ class VictimSupportChanged(IntakeEvent):
 
 @register
 class ConsentWithdrawn(IntakeEvent):
-    """Emitted when the victim withdraws consent to the referral: support purges its copy of the contact details.
+    """Emitted when the victim withdraws consent to the referral.
 
-    Consumers: support, insights.
+    Support purges its copy of the contact details.
+
+    Key: the case URN. Consumers: support (purge), insights.
     """
 
     ce_type: ClassVar[str] = "wja.intake.consent.withdrawn.v1"
@@ -221,11 +256,11 @@ class ConsentWithdrawn(IntakeEvent):
 class CaseClosed(IntakeEvent):
     """Emitted when police close the crime with a Home Office outcome code (e.g. 1, 15, 16, 17, 21).
 
-    Consumers: support (stage closed), insights (closures by outcome code).
+    Key: the case URN. Consumers: support (stage closed), insights (closures by outcome code).
     """
 
     ce_type: ClassVar[str] = "wja.intake.case.closed.v1"
 
-    outcome_code: str = Field(pattern=r"^([1-9]|1[0-9]|2[0-2]|1A)$")
-    reason_code: Code | None = None
+    outcome_code: OutcomeCode
+    reason_code: Code | None = Field(default=None, description="Why, as a code (the officer's text stays with police).")
     closed_at: UtcDatetime

@@ -1,10 +1,14 @@
 """Committed JSON Schemas of every event type, and the backward-compatibility check.
 
 ``python -m wja_schemas.snapshot --write`` writes ``schemas/<producer>/<ce_type>.json``;
-``--check`` exits non-zero listing every change that is not backward compatible with the
-committed files. Compatible means additive: new optional properties, new enum values, looser
-constraints. Breaking: a property removed, a type changed or narrowed, an enum value removed,
-a new required property, ``additionalProperties`` closed.
+``python -m wja_schemas.snapshot --check`` exits non-zero listing every change that is not
+backward compatible with the committed files (and every committed file that is out of date).
+
+Compatible means additive: new optional properties, new enum values, looser constraints, new
+descriptions. Breaking: a property removed, a type changed or narrowed (an enum value removed,
+an enum where there was none, a format or pattern added or changed, a limit tightened), a new
+required property, an optional property made required, ``additionalProperties`` closed, or a
+committed event type with no model any more. ``$ref``/``$defs`` are followed.
 """
 
 from __future__ import annotations
@@ -20,117 +24,196 @@ from wja_schemas import EVENT_TYPES
 ROOT = Path(__file__).resolve().parents[2]
 """The ``schemas/`` directory of the repository (where snapshots are committed)."""
 
+Schema = dict[str, Any]
+
+_UPPER_LIMITS = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
+_LOWER_LIMITS = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")
+_JSON_KIND = {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string"}
+
 
 def snapshot_path(ce_type: str, root: Path = ROOT) -> Path:
-    """Where the committed schema of ``ce_type`` lives."""
+    """Return where the committed schema of ``ce_type`` lives: ``<root>/<producer>/<ce_type>.json``."""
     producer = ce_type.split(".")[1]
     return root / producer / f"{ce_type}.json"
 
 
-def render(schema: dict[str, Any]) -> str:
-    """The canonical text of a schema file."""
+def render(schema: Schema) -> str:
+    """Return the canonical text of a schema file: sorted keys, 2-space indent, trailing newline."""
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
-def current() -> dict[str, dict[str, Any]]:
-    """The schema of every registered event type, as the code defines it now."""
+def current() -> dict[str, Schema]:
+    """Return the schema of every registered event type, as the code defines it now."""
     return {ce_type: model.json_schema() for ce_type, model in sorted(EVENT_TYPES.items())}
 
 
-def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        name = node["$ref"].split("/")[-1]
-        node = {**root.get("$defs", {}).get(name, {}), **{k: v for k, v in node.items() if k != "$ref"}}
+def committed(root: Path = ROOT) -> dict[Path, Schema]:
+    """Return every committed schema file under ``root`` (``<producer>/wja.*.json``), by path."""
+    return {path: json.loads(path.read_text()) for path in sorted(root.glob("*/wja.*.json"))}
+
+
+def _resolve(node: Schema, root: Schema) -> Schema:
+    """Follow ``$ref`` into ``root['$defs']``; sibling keywords of the reference win."""
+    seen: set[str] = set()
+    while "$ref" in node and node["$ref"] not in seen:
+        seen.add(node["$ref"])
+        target = root.get("$defs", {}).get(node["$ref"].split("/")[-1], {})
+        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
     return node
 
 
-def _types(node: dict[str, Any], root: dict[str, Any]) -> set[str]:
+def _branches(node: Schema, root: Schema) -> list[Schema]:
+    """Split a schema into alternatives, one JSON type each (``anyOf``/``oneOf``/type lists)."""
     node = _resolve(node, root)
-    if "anyOf" in node:
-        return set().union(*(_types(n, root) for n in node["anyOf"]))
-    if "enum" in node:
-        return {f"enum:{json.dumps(v)}" for v in node["enum"]}
-    if "const" in node:
-        return {f"enum:{json.dumps(node['const'])}"}
-    kind = node.get("type", "any")
-    kinds = set(kind) if isinstance(kind, list) else {kind}
-    if "format" in node:
-        kinds = {f"{k}:{node['format']}" for k in kinds}
-    return kinds
+    for key in ("anyOf", "oneOf"):
+        if key in node:
+            return [b for sub in node[key] for b in _branches(sub, root)]
+    kind = node.get("type")
+    if isinstance(kind, list):
+        return [{**node, "type": k} for k in kind]
+    return [node]
 
 
-_LIMITS_MAX = ("maxLength", "maximum", "maxItems")
-_LIMITS_MIN = ("minLength", "minimum", "minItems")
+def _kind(branch: Schema) -> str:
+    """Return the JSON type a branch accepts (``any`` when it does not say)."""
+    if "type" in branch:
+        return str(branch["type"])
+    values = branch["enum"] if "enum" in branch else [branch["const"]] if "const" in branch else None
+    if values:
+        kinds = {_JSON_KIND.get(type(v), "object") for v in values}
+        return kinds.pop() if len(kinds) == 1 else "any"
+    if "properties" in branch:
+        return "object"
+    return "any"
 
 
-def _compare(
-    old: dict[str, Any],
-    new: dict[str, Any],
-    old_root: dict[str, Any],
-    new_root: dict[str, Any],
-    path: str,
-    out: list[str],
-) -> None:
-    old, new = _resolve(old, old_root), _resolve(new, new_root)
-    old_types, new_types = _types(old, old_root), _types(new, new_root)
-    if "any" not in new_types:
-        lost = old_types - new_types
-        if lost and not (
-            {t.split(":")[0] for t in lost} <= {t.split(":")[0] for t in new_types}
-            and not any(t.startswith("enum:") for t in lost)
-        ):
-            out.append(f"{path}: type narrowed (lost {sorted(lost)})")
-        elif any(t.startswith("enum:") for t in lost):
-            out.append(f"{path}: enum values removed {sorted(t[5:] for t in lost if t.startswith('enum:'))}")
-    for key in _LIMITS_MAX:
-        if key in new and (key not in old or new[key] < old[key]):
-            out.append(f"{path}: {key} tightened")
-    for key in _LIMITS_MIN:
-        if key in new and (key not in old or new[key] > old[key]):
-            out.append(f"{path}: {key} tightened")
-    if new.get("pattern") != old.get("pattern") and "pattern" in new:
-        out.append(f"{path}: pattern changed")
-    if old.get("additionalProperties", True) is not False and new.get("additionalProperties") is False:
-        out.append(f"{path}: additionalProperties closed")
-    old_props, new_props = old.get("properties", {}), new.get("properties", {})
-    for name, sub in old_props.items():
-        if name not in new_props:
-            out.append(f"{path}.{name}: removed")
-        else:
-            _compare(sub, new_props[name], old_root, new_root, f"{path}.{name}", out)
-    for name in set(new.get("required", [])) - set(old.get("required", [])):
-        out.append(f"{path}.{name}: " + ("became required" if name in old_props else "new required property"))
-    if "items" in old and "items" in new:
-        _compare(old["items"], new["items"], old_root, new_root, f"{path}[]", out)
-    if "anyOf" in old and "anyOf" in new:
-        new_by_kind = {str(_resolve(b, new_root).get("type", "object")): b for b in new["anyOf"]}
-        for branch in old["anyOf"]:
-            kind = str(_resolve(branch, old_root).get("type", "object"))
-            if kind in new_by_kind and kind != "null":
-                _compare(branch, new_by_kind[kind], old_root, new_root, path, out)
+def _accepts(new_kind: str, old_kind: str) -> bool:
+    """Whether a ``new_kind`` branch accepts every value of an ``old_kind`` branch's type."""
+    return new_kind in (old_kind, "any") or (new_kind, old_kind) == ("number", "integer")
 
 
-def incompatibilities(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """Every change from the committed ``old`` schema to ``new`` that could break a reader."""
-    out: list[str] = []
-    _compare(old, new, old, new, old.get("$id", "$"), out)
-    return out
+def _values(branch: Schema) -> list[Any] | None:
+    if "enum" in branch:
+        return list(branch["enum"])
+    if "const" in branch:
+        return [branch["const"]]
+    return None
+
+
+class _Comparison:
+    """One walk over an old and a new schema, collecting breaking changes."""
+
+    def __init__(self, old_root: Schema, new_root: Schema) -> None:
+        self.old_root, self.new_root = old_root, new_root
+        self.out: list[str] = []
+
+    def node(self, old: Schema, new: Schema, path: str) -> None:
+        new_branches = _branches(new, self.new_root)
+        for old_branch in _branches(old, self.old_root):
+            kind = _kind(old_branch)
+            matches = [b for b in new_branches if _accepts(_kind(b), kind)]
+            if not matches:
+                self.out.append(f"{path}: type narrowed ({kind} no longer accepted)")
+                continue
+            # Compare with the alternative that fits best: same type first, then the least constrained.
+            matches.sort(key=lambda b: (_kind(b) != kind, len(b)))
+            self.branch(old_branch, matches[0], path)
+
+    def branch(self, old: Schema, new: Schema, path: str) -> None:
+        self._values(old, new, path)
+        for key in ("format", "pattern"):
+            if key in new and new[key] != old.get(key):
+                self.out.append(f"{path}: {key} {'changed' if key in old else 'added'} ({new[key]})")
+        for key in _UPPER_LIMITS:
+            if key in new and (key not in old or new[key] < old[key]):
+                self.out.append(f"{path}: {key} tightened")
+        for key in _LOWER_LIMITS:
+            if key in new and (key not in old or new[key] > old[key]):
+                self.out.append(f"{path}: {key} tightened")
+        if new.get("uniqueItems") and not old.get("uniqueItems"):
+            self.out.append(f"{path}: uniqueItems added")
+        self._object(old, new, path)
+        if "items" in new:
+            self.node(old.get("items", {}), new["items"], f"{path}[]")
+
+    def _values(self, old: Schema, new: Schema, path: str) -> None:
+        old_values, new_values = _values(old), _values(new)
+        if new_values is None:
+            return
+        if old_values is None:
+            self.out.append(f"{path}: restricted to enum values {new_values}")
+            return
+        removed = [v for v in old_values if v not in new_values]
+        if removed:
+            self.out.append(f"{path}: enum values removed {removed}")
+
+    def _object(self, old: Schema, new: Schema, path: str) -> None:
+        if old.get("additionalProperties", True) is not False and new.get("additionalProperties", True) is False:
+            self.out.append(f"{path}: additionalProperties closed")
+        elif old.get("additionalProperties", True) is True and isinstance(new.get("additionalProperties"), dict):
+            self.out.append(f"{path}: additionalProperties restricted")
+        old_props, new_props = old.get("properties", {}), new.get("properties", {})
+        for name, sub in old_props.items():
+            if name not in new_props:
+                self.out.append(f"{path}.{name}: removed")
+            else:
+                self.node(sub, new_props[name], f"{path}.{name}")
+        old_required = set(old.get("required", []))
+        for name in sorted(set(new.get("required", [])) - old_required):
+            self.out.append(f"{path}.{name}: " + ("became required" if name in old_props else "new required property"))
+
+
+def incompatibilities(old: Schema, new: Schema) -> list[str]:
+    """List every change from the committed ``old`` schema to ``new`` that could break a reader.
+
+    Args:
+        old: the committed schema (what readers were written against).
+        new: the schema the code defines now.
+
+    Returns:
+        One line per breaking change, naming the JSON path; empty when ``new`` is backward compatible.
+    """
+    comparison = _Comparison(old, new)
+    comparison.node(old, new, old.get("$id", "$"))
+    return comparison.out
 
 
 def check(root: Path = ROOT) -> list[str]:
-    """Problems of the current code against the committed files (missing files count)."""
-    problems: list[str] = []
-    for ce_type, schema in current().items():
-        path = snapshot_path(ce_type, root)
-        if not path.exists():
+    """List what is not backward compatible between the code and the committed files under ``root``.
+
+    A registered type with no committed file counts, and so does a committed file that no
+    registered type owns (an event type removed, or a file in the wrong producer's directory).
+    """
+    now, before = current(), committed(root)
+    expected = {snapshot_path(ce_type, root): ce_type for ce_type in now}
+    problems = [
+        f"{path.stem}: event type removed or misplaced ({path.relative_to(root)}); publish alongside, never remove"
+        for path in before
+        if path not in expected
+    ]
+    for path, ce_type in expected.items():
+        if path not in before:
             problems.append(f"{ce_type}: no committed schema (run make schemas)")
-            continue
-        problems += incompatibilities(json.loads(path.read_text()), schema)
+        else:
+            problems += incompatibilities(before[path], now[ce_type])
     return problems
 
 
+def stale(root: Path = ROOT) -> list[str]:
+    """List the committed files that differ from the code's schemas (compatible or not)."""
+    return [
+        f"{ce_type}: committed schema out of date (run make schemas)"
+        for ce_type, schema in current().items()
+        if snapshot_path(ce_type, root).exists() and snapshot_path(ce_type, root).read_text() != render(schema)
+    ]
+
+
 def write(root: Path = ROOT) -> list[Path]:
-    """Write every schema file; refuses when a change is not backward compatible."""
+    """Write every schema file under ``root``; refuse when a change is not backward compatible.
+
+    Raises:
+        SystemExit: a change is breaking (publish a ``.v2`` type instead).
+    """
     problems = [p for p in check(root) if "no committed schema" not in p]
     if problems:
         msg = "not backward compatible (publish a .v2 type instead):\n" + "\n".join(problems)
@@ -144,19 +227,24 @@ def write(root: Path = ROOT) -> list[Path]:
     return written
 
 
-def main() -> None:
-    """Command line: ``--write`` or ``--check``."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--write", action="store_true")
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``--write`` the schema files, or ``--check`` them (the default).
+
+    Returns:
+        The exit status: 0 when the committed files are compatible and up to date.
+    """
+    parser = argparse.ArgumentParser(prog="python -m wja_schemas.snapshot", description=__doc__.splitlines()[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="write schemas/<producer>/<ce_type>.json")
+    mode.add_argument("--check", action="store_true", help="list incompatible or out-of-date files")
+    args = parser.parse_args(argv)
     if args.write:
         print(f"wrote {len(write())} schema files")  # noqa: T201
-    problems = check()
+    problems = check() + stale()
     for problem in problems:
         print(problem, file=sys.stderr)  # noqa: T201
-    raise SystemExit(1 if problems else 0)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
