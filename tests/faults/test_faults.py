@@ -27,7 +27,8 @@ from ..e2e.helpers import ok, report_body, until
 from ..e2e.test_simulated_insights import expected, suppressed
 
 pytestmark = pytest.mark.e2e
-CASES = int(os.environ.get("WJA_FAULT_CASES", "40"))
+CASES = int(os.environ.get("WJA_FAULT_CASES", "80"))
+RATE = float(os.environ.get("WJA_FAULT_RATE", "2"))  # cases started a second while services are killed
 OUTAGE = float(os.environ.get("WJA_BROKER_OUTAGE_SECONDS", "5"))
 
 
@@ -42,12 +43,13 @@ def fetch(system, service: str, sql: str, *args):
     return asyncio.run(run())
 
 
-def kill9_and_restart(system, service: str) -> None:
+def kill9_and_restart(system, service: str, *, wait: bool = True) -> None:
     proc = system.stack.procs[service]
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
     system.stack.start_service(service)
-    system.stack.wait_ready(service, timeout=60)
+    if wait:
+        system.stack.wait_ready(service, timeout=60)
 
 
 def published_ids(system, urns: list[str]) -> dict[str, set[str]]:
@@ -63,26 +65,84 @@ def published_ids(system, urns: list[str]) -> dict[str, set[str]]:
     return out
 
 
-def test_kill_9_consumers_mid_run_loses_nothing_and_applies_nothing_twice(system):
-    plans = journeys.plan(CASES, seed=23, forces=("08",))
+SERVICES = ("intake", "charging", "court", "support", "insights")
+
+
+def run(system, plans, *, kill: bool, rate: float, sessions: bool = False) -> tuple[simulate.Summary, Counter]:
+    """Simulate ``plans``; with ``kill``, kill -9 and restart a random service every few seconds meanwhile."""
     key = auth.ensure_dev_key(system.stack.state_dir).read_text().strip()
     urls = {s: system.url(s) for s in ("intake", "charging", "court", "support")}
     result: dict = {}
     runner = threading.Thread(
-        target=lambda: result.update(summary=asyncio.run(simulate.simulate(plans, urls, key, rate=20, sessions=False)))
+        target=lambda: result.update(
+            summary=asyncio.run(simulate.simulate(plans, urls, key, rate=rate, sessions=sessions))
+        )
     )
     runner.start()
     rng = random.Random(5)
-    kills = Counter()
+    kills: Counter = Counter()
+    order: list[str] = []
     while runner.is_alive():
-        time.sleep(rng.uniform(0.5, 2.0))
-        victim = rng.choice(("support", "insights"))
-        kill9_and_restart(system, victim)
-        kills[victim] += 1
+        time.sleep(rng.uniform(0.3, 1.2))
+        if kill and runner.is_alive():
+            order = order or rng.sample(SERVICES, len(SERVICES))  # each service in turn, in a random order
+            victim = order.pop()
+            began = time.monotonic()
+            kill9_and_restart(system, victim)
+            kills[victim] += 1
+            print(f"killed {victim}: ready again after {time.monotonic() - began:.1f} s")
     runner.join()
-    summary = result["summary"]
+    return result["summary"], kills
+
+
+def case_states(system, plans) -> list[tuple]:
+    """What each case ended as, in every service: events published (type and count) and final states."""
+    urns = [p.urn for p in plans]
+    events: dict[str, Counter] = {u: Counter() for u in urns}
+    for producer in ("intake", "charging", "court", "support"):
+        for row in fetch(
+            system,
+            producer,
+            "SELECT urn, ce_type, count(*) AS n FROM outbox WHERE urn = ANY($1::text[])"
+            " AND topic LIKE 'wja.%.case.v1' GROUP BY urn, ce_type",
+            urns,
+        ):
+            events[row["urn"]][row["ce_type"]] = row["n"]
+    police = {
+        r["urn"]: r["status"]
+        for r in fetch(system, "intake", "SELECT urn, status FROM cases WHERE urn = ANY($1)", urns)
+    }
+    cps = {
+        r["urn"]: r["status"]
+        for r in fetch(system, "charging", "SELECT urn, status FROM files WHERE urn = ANY($1)", urns)
+    }
+    court: dict[str, list] = {u: [] for u in urns}
+    for r in fetch(
+        system,
+        "court",
+        "SELECT urn, type, status, result FROM hearings WHERE urn = ANY($1) ORDER BY urn, type, status",
+        urns,
+    ):
+        court[r["urn"]].append((r["type"], r["status"], r["result"]))
+    verdicts = {
+        r["urn"]: (r["verdict"], r["sentence"] is not None, r["discontinued"])
+        for r in fetch(
+            system, "court", "SELECT urn, verdict, sentence, discontinued FROM cases WHERE urn = ANY($1)", urns
+        )
+    }
+    return [(sorted(events[u].items()), police.get(u), cps.get(u), court[u], verdicts.get(u)) for u in urns]
+
+
+def test_kill_9_any_service_mid_run_ends_every_case_as_an_undisturbed_run(system):
+    calm_plans = journeys.plan(CASES, seed=23, forces=("31",))
+    summary, _ = run(system, calm_plans, kill=False, rate=20, sessions=CASES > 100)
     assert summary.failed == Counter() and summary.completed == CASES
-    assert sum(kills.values()) >= 1
+    plans = journeys.plan(CASES, seed=23, forces=("32",))
+    summary, kills = run(system, plans, kill=True, rate=RATE)
+    assert summary.failed == Counter() and summary.completed == CASES, summary
+    assert set(kills) == set(SERVICES), kills  # every service was killed at least once
+    reports = fetch(system, "intake", "SELECT count(*) AS n FROM cases WHERE force_code = '32'")[0]["n"]
+    assert reports == CASES  # retried reports minted no second case
     urns = [p.urn for p in plans]
     want = published_ids(system, urns)
 
@@ -93,19 +153,23 @@ def test_kill_9_consumers_mid_run_loses_nothing_and_applies_nothing_twice(system
             got[row["urn"]].add(row["id"])
         return got if got == want else None
 
-    until(support_has_all, "every published event on the IDVA timelines exactly once", timeout=90)
+    until(support_has_all, "every published event on the IDVA timelines exactly once", timeout=120)
+    calm, shaken = case_states(system, calm_plans), case_states(system, plans)
+    differing = [i for i, (a, b) in enumerate(zip(calm, shaken, strict=True)) if a != b]
+    assert not differing, (differing[:5], [(calm[i], shaken[i]) for i in differing[:2]])
     analyst = system.client("insights", "cps", "analyst", "analyst-f")
     to = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     hand = expected(plans)
 
     def converged():
-        body = analyst.get(f"/v1/summary?from=2026-07-01&to={to}&force=08").json()
+        body = analyst.get(f"/v1/summary?from=2026-07-01&to={to}&force=32").json()
         done = body["prosecutions_completed"] == suppressed(hand["prosecutions_completed"])
         return body if done and body["restraining_orders"] == suppressed(hand["restraining_orders"]) else None
 
-    got = until(converged, "insights to converge after the kills", timeout=90)
+    got = until(converged, "insights to converge after the kills", timeout=120)
     for name in ("reports", "arrests", "referrals_to_cps", "charged", "convictions", "unsuccessful"):
         assert got[name] == suppressed(hand[name]), name
+    print(f"\nkill -9 run: {CASES} cases, kills {dict(kills)}, POST retries {summary.retries}, differing cases 0")
 
 
 def test_poison_is_dead_lettered_the_stream_goes_on_and_fixable_ones_replay(system):

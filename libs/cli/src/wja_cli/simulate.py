@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,28 +27,74 @@ class StepFailed(Exception):
     """A step of a journey got an unexpected answer."""
 
 
+RETRY_SECONDS = 120.0
+"""How long a POST is retried (same Idempotency-Key) while its service restarts or its database is away."""
+
+
+class Client:
+    """A staff member's HTTP client: every POST carries an ``Idempotency-Key`` and is retried with it
+    when no answer came (connection refused or reset, timeout, 503), so a restart never loses or
+    doubles a step."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+        self.retries = 0
+
+    async def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return await self.http.get(url, **kwargs)
+
+    async def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Idempotency-Key": str(uuid.uuid4())}
+        deadline = time.monotonic() + RETRY_SECONDS
+        delay = 0.1
+        while True:
+            try:
+                response = await self.http.post(url, headers=headers, **kwargs)
+                if response.status_code != 503:
+                    return response
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+            else:
+                if time.monotonic() > deadline:
+                    return response
+            self.retries += 1
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
 @dataclass
 class Agencies:
     """One HTTP client per agency role, against the services' URLs."""
 
     key: str
     urls: dict[str, str]
-    clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
+    clients: dict[str, Client] = field(default_factory=dict)
 
-    def client(self, service: str, agency: str, role: str, sub: str, **claims: str) -> httpx.AsyncClient:
+    def client(self, service: str, agency: str, role: str, sub: str, **claims: str) -> Client:
         name = f"{service}:{agency}:{role}:{sub}:{claims}"
         if name not in self.clients:
             token = auth.mint(self.key, sub=sub, agency=agency, role=role, ttl_seconds=24 * 3600, **claims)
-            self.clients[name] = httpx.AsyncClient(
-                base_url=self.urls[service],
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=30,
-                limits=httpx.Limits(max_connections=50, keepalive_expiry=2.0),
+            self.clients[name] = Client(
+                httpx.AsyncClient(
+                    base_url=self.urls[service],
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=30,
+                    limits=httpx.Limits(max_connections=50, keepalive_expiry=2.0),
+                )
             )
         return self.clients[name]
 
     async def close(self) -> None:
         await asyncio.gather(*(c.aclose() for c in self.clients.values()))
+
+    @property
+    def retries(self) -> int:
+        """POSTs sent again (same key) because no answer came."""
+        return sum(c.retries for c in self.clients.values())
 
 
 @dataclass
@@ -58,6 +105,7 @@ class Summary:
     completed: int = 0
     failed: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[str] = field(default_factory=Counter)
+    retries: int = 0
     seconds: float = 0.0
 
 
@@ -202,7 +250,7 @@ async def run_case(p: CasePlan, a: Agencies) -> str:
     return await _court(p, urn, court, cps, police)
 
 
-async def _decide(cps: httpx.AsyncClient, urn: str, decision: str, p: CasePlan) -> None:
+async def _decide(cps: Client, urn: str, decision: str, p: CasePlan) -> None:
     body: dict[str, Any] = {"decision": decision, "test": "full_code", "charges": [], "reason": "simulated decision"}
     if decision == "charge":
         body["charges"] = [{"offence_code": p.offence}]
@@ -211,7 +259,7 @@ async def _decide(cps: httpx.AsyncClient, urn: str, decision: str, p: CasePlan) 
     await _ok(cps.post(f"/v1/cases/{urn}/decisions", json=body), f"decision {decision}")
 
 
-async def _close(police: httpx.AsyncClient, urn: str, code: str, ready: tuple[str, ...]) -> None:
+async def _close(police: Client, urn: str, code: str, ready: tuple[str, ...]) -> None:
     async def status_ready() -> Any:
         r = await police.get(f"/v1/cases/{urn}")
         return r.status_code == 200 and r.json().get("status") in ready
@@ -220,7 +268,7 @@ async def _close(police: httpx.AsyncClient, urn: str, code: str, ready: tuple[st
     await _ok(police.post(f"/v1/cases/{urn}/closure", json={"outcome_code": code, "reason": "simulated"}), "closure")
 
 
-async def _hearing(court: httpx.AsyncClient, urn: str, kind: str) -> dict[str, Any]:
+async def _hearing(court: Client, urn: str, kind: str) -> dict[str, Any]:
     async def listed() -> Any:
         r = await court.get(f"/v1/cases/{urn}/hearings")
         if r.status_code != 200:
@@ -230,9 +278,7 @@ async def _hearing(court: httpx.AsyncClient, urn: str, kind: str) -> dict[str, A
     return await wait_for(listed, f"{kind} listed")  # type: ignore[no-any-return]
 
 
-async def _court(
-    p: CasePlan, urn: str, court: httpx.AsyncClient, cps: httpx.AsyncClient, police: httpx.AsyncClient
-) -> str:
+async def _court(p: CasePlan, urn: str, court: Client, cps: Client, police: Client) -> str:
     first = await _hearing(court, urn, "first_hearing")
     result = "guilty_plea" if p.plea == "guilty" else "not_guilty_plea"
     await _ok(court.post(f"/v1/hearings/{first['hearing_id']}/result", json={"result": result}), "plea")
@@ -303,6 +349,7 @@ async def simulate(
             tasks.append(asyncio.create_task(one(p)))
         await asyncio.gather(*tasks)
     finally:
+        summary.retries = agencies.retries
         await agencies.close()
     summary.seconds = time.monotonic() - started
     return summary

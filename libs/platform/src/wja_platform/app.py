@@ -29,7 +29,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from wja_schemas.topics import case_topic, retry_topic
 
-from wja_platform import auth, db, deadletters, errors, messaging, metrics, telemetry
+from wja_platform import auth, db, deadletters, errors, idempotency, messaging, metrics, telemetry
 from wja_platform.consumer import EventConsumer, Handler
 from wja_platform.relay import OutboxRelay
 from wja_platform.settings import ServiceSettings
@@ -169,6 +169,7 @@ def make_app(spec: ServiceSpec) -> FastAPI:
         runtime.tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
         if consumer is not None:
             runtime.tasks.append(asyncio.create_task(consumer.run_parking(), name="parking"))
+        runtime.tasks.append(asyncio.create_task(_prune_idempotency(runtime), name="idempotency-prune"))
         runtime.tasks += [
             asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job")) for job in spec.background
         ]
@@ -190,13 +191,32 @@ def make_app(spec: ServiceSpec) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(idempotency.IdempotencyMiddleware)  # outermost: it sees the answers errors.install shapes
     app.include_router(_ops_router(settings.service))
     for router in spec.routers:
         app.include_router(router)
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    plain_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = idempotency.openapi_header(plain_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+async def _prune_idempotency(runtime: Runtime) -> None:
+    """Every hour, drop the stored answers of idempotency keys past their retention."""
+    while True:
+        try:
+            await idempotency.prune(runtime.pool, runtime.settings.idempotency_retention_hours)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("idempotency prune skipped: %s", type(exc).__name__)
+        await asyncio.sleep(3600)
 
 
 class ReplayRequest(BaseModel):

@@ -7,8 +7,10 @@ dead letters) are applied first, then the service's.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 
 import asyncpg
@@ -27,6 +29,41 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
     return await asyncpg.create_pool(
         dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=60
     )
+
+
+_ambient: ContextVar[asyncpg.Connection | None] = ContextVar("wja_ambient_connection", default=None)
+
+
+@contextlib.contextmanager
+def ambient(conn: asyncpg.Connection) -> Iterator[None]:
+    """Make ``conn`` (in a transaction) the one :func:`transaction` and :func:`connection` use.
+
+    The idempotency middleware runs a whole request in one transaction this way, so the record
+    of the request's answer commits with its effect, or neither does.
+    """
+    token = _ambient.set(conn)
+    try:
+        yield
+    finally:
+        _ambient.reset(token)
+
+
+@contextlib.asynccontextmanager
+async def connection(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection from ``pool``, or the ambient one when a request runs in a transaction."""
+    conn = _ambient.get()
+    if conn is not None:
+        yield conn
+        return
+    async with pool.acquire() as conn:
+        yield conn
+
+
+@contextlib.asynccontextmanager
+async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A transaction on a connection from ``pool`` (a savepoint inside an ambient transaction)."""
+    async with connection(pool) as conn, conn.transaction():
+        yield conn
 
 
 async def migrate(pool: asyncpg.Pool, directories: Sequence[Path]) -> list[str]:

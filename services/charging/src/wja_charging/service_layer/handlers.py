@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-from wja_platform import outbox, workdays
+from wja_platform import db, outbox, workdays
 from wja_platform.clock import Clock
 from wja_schemas import Event, new_envelope
 from wja_schemas import charging as ev
@@ -67,7 +67,7 @@ async def material_returned(conn: asyncpg.Connection, event: Any) -> None:
 async def decide(deps: Deps, prosecutor: str, urn: str, body: dict[str, Any]) -> dict[str, Any]:
     now = deps.clock.now()
     model.validate_decision(body, now.date())
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         file = await repo.get_file(conn, urn, lock=True)
         model.require_status(file["status"], ("awaiting_decision",), "decide")
         decision = body["decision"]
@@ -137,7 +137,7 @@ async def decide(deps: Deps, prosecutor: str, urn: str, body: dict[str, Any]) ->
 async def finalise_overdue(deps: Deps) -> list[str]:
     """Files whose further material was not returned by the due date are administratively finalised."""
     now = deps.clock.now()
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         urns = await repo.overdue_action_plans(conn, now.date())
         for urn in urns:
             await repo.update_file(conn, urn, status="finalised")
@@ -155,7 +155,7 @@ def _qualifying(file: dict[str, Any]) -> str:
 
 
 async def request_review(deps: Deps, requester: str, urn: str, requested_at: datetime) -> dict[str, Any]:
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         file = await repo.get_file(conn, urn, lock=True)
         kind = _qualifying(file)
         decided = file["discontinued_at"] or datetime.fromisoformat(file["last_decision"]["decided_at"])
@@ -193,7 +193,7 @@ async def request_review(deps: Deps, requester: str, urn: str, requested_at: dat
 
 async def decide_review(deps: Deps, review_id: str, outcome: str, reason: str) -> dict[str, Any]:
     now = deps.clock.now()
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         review = await conn.fetchrow("SELECT * FROM reviews WHERE review_id = $1 FOR UPDATE", review_id)
         if review is None:
             raise FileNotFound(f"no review {review_id}")
@@ -216,7 +216,7 @@ async def decide_review(deps: Deps, review_id: str, outcome: str, reason: str) -
 
 async def discontinue(deps: Deps, urn: str, reason: str) -> dict[str, Any]:
     now = deps.clock.now()
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         file = await repo.get_file(conn, urn, lock=True)
         last = file["last_decision"] or {}
         if file["status"] != "decided" or last.get("decision") != "charge" or file["discontinued_at"]:

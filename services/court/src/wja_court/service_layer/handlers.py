@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from wja_platform import outbox
+from wja_platform import db, outbox
 from wja_platform.clock import Clock
 from wja_schemas import Event, new_envelope
 from wja_schemas import court as ev
@@ -39,7 +39,7 @@ async def get_case(conn: asyncpg.Connection, urn: str, *, lock: bool = True) -> 
 # ------------------------------------------------------------------ sessions
 async def create_session(deps: Deps, court_code: str, starts_at: datetime, capacity: int) -> dict[str, Any]:
     session_id = f"s-{uuid.uuid4().hex[:12]}"
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         await conn.execute(
             "INSERT INTO sessions (session_id, court_code, starts_at, capacity) VALUES ($1,$2,$3,$4)",
             session_id,
@@ -52,7 +52,7 @@ async def create_session(deps: Deps, court_code: str, starts_at: datetime, capac
 
 
 async def change_session(deps: Deps, session_id: str, capacity: int | None, close: bool = False) -> dict[str, Any]:
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         row = await conn.fetchrow("SELECT * FROM sessions WHERE session_id = $1 FOR UPDATE", session_id)
         if row is None:
             raise NotFound(f"no session {session_id}")
@@ -146,7 +146,7 @@ async def familiarisation_requested(conn: asyncpg.Connection, event: Any) -> Non
 async def record_result(deps: Deps, hearing_id: str, body: dict[str, Any]) -> dict[str, Any]:
     model.check_result(body["result"], body.get("reason_code"))
     now = deps.clock.now()
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         row = await conn.fetchrow(
             "SELECT h.*, s.starts_at FROM hearings h LEFT JOIN sessions s USING (session_id)"
             " WHERE hearing_id = $1 FOR UPDATE OF h",
@@ -216,7 +216,7 @@ async def record_result(deps: Deps, hearing_id: str, body: dict[str, Any]) -> di
 
 async def verdict(deps: Deps, urn: str, value: str) -> dict[str, Any]:
     now = deps.clock.now()
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         case = await get_case(conn, urn)
         model.check_verdict(case)
         await conn.execute("UPDATE cases SET verdict = $2 WHERE urn = $1", urn, value)
@@ -226,7 +226,7 @@ async def verdict(deps: Deps, urn: str, value: str) -> dict[str, Any]:
 
 async def sentence(deps: Deps, urn: str, disposal: str, custody_months: int | None) -> dict[str, Any]:
     now = deps.clock.now()
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         case = await get_case(conn, urn)
         model.check_sentence(case, disposal, custody_months)
         record = {
@@ -255,7 +255,7 @@ async def sentence(deps: Deps, urn: str, disposal: str, custody_months: int | No
 
 async def restraining_order(deps: Deps, urn: str, body: dict[str, Any]) -> dict[str, Any]:
     now = deps.clock.now()
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         case = await get_case(conn, urn)
         model.check_restraining_order(case, body["basis"])
         await conn.execute(
@@ -286,7 +286,7 @@ async def decide_special_measures(deps: Deps, urn: str, request_id: str, body: d
             field="refusal_reason",
         )
     now = deps.clock.now()
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         await get_case(conn, urn)
         row = await conn.fetchrow(
             "SELECT * FROM special_measures WHERE request_id = $1 AND urn = $2 FOR UPDATE",

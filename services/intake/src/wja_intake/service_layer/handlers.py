@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from wja_platform import db
 from wja_platform.auth import Principal
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring, Sealed
@@ -53,7 +54,7 @@ async def report(deps: Deps, caller: Principal, body: dict[str, Any]) -> dict[st
     force = body["force_code"]
     unit = body.get("unit") or deps.default_units.get(force, "YE")
     reported_at: datetime = body["reported_at"]
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         seq = await repo.next_sequence(conn, force, unit, reported_at.year)
         urn = model.format_urn(force, unit, seq, reported_at.year)
         case = {
@@ -110,7 +111,7 @@ OPEN = (
 
 
 async def arrest(deps: Deps, caller: Principal, urn: str, at: datetime) -> dict[str, Any]:
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
         model.require_status(case["status"], OPEN[:-1], "record an arrest")
         status = "under_investigation" if case["status"] == "reported" else case["status"]
@@ -120,7 +121,7 @@ async def arrest(deps: Deps, caller: Principal, urn: str, at: datetime) -> dict[
 
 
 async def interview(deps: Deps, caller: Principal, urn: str, at: datetime) -> dict[str, Any]:
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
         model.require_status(case["status"], OPEN[:-1], "record an interview")
         status = "under_investigation" if case["status"] == "reported" else case["status"]
@@ -131,7 +132,7 @@ async def interview(deps: Deps, caller: Principal, urn: str, at: datetime) -> di
 
 async def bail(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
     now = deps.clock.now()
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
         model.require_status(case["status"], OPEN[:-2], "decide bail")
         previous = case.get("bail") or {}
@@ -165,7 +166,7 @@ async def bail(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) ->
 
 
 async def protective_notice(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
         model.require_status(case["status"], OPEN, "issue a protective notice")
         issued: datetime = body["issued_at"]
@@ -194,7 +195,7 @@ async def protective_notice(deps: Deps, caller: Principal, urn: str, body: dict[
 async def protective_order(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
     notice_for = {"DVPO": "DVPN", "DAPO": "DAPN"}[body["kind"]]
     now = deps.clock.now()
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
         notices = [n for n in case["protective"] if n["kind"] == notice_for and n["order"] is None]
         if not notices:
@@ -221,7 +222,7 @@ async def protective_order(deps: Deps, caller: Principal, urn: str, body: dict[s
 
 async def charging_request(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
     now = deps.clock.now()
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
         model.require_status(case["status"], ("reported", "under_investigation"), "request a charging decision")
         await repo.update_case(conn, urn, status="awaiting_charging_decision")
@@ -231,7 +232,7 @@ async def charging_request(deps: Deps, caller: Principal, urn: str, body: dict[s
 
 async def further_material(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
     now = deps.clock.now()
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
         model.require_status(case["status"], ("further_material_required",), "submit further material")
         plan = {
@@ -246,7 +247,7 @@ async def further_material(deps: Deps, caller: Principal, urn: str, body: dict[s
 
 async def victim_support(deps: Deps, caller: Principal, urn: str, status: str) -> dict[str, Any]:
     now = deps.clock.now()
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
         model.require_status(case["status"], OPEN, "record the victim's support")
         await repo.update_case(conn, urn, victim_support=status)
@@ -256,7 +257,7 @@ async def victim_support(deps: Deps, caller: Principal, urn: str, status: str) -
 
 async def withdraw_consent(deps: Deps, caller: Principal, urn: str) -> dict[str, Any]:
     now = deps.clock.now()
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
         if case["referral_basis"] != "consent" or case["consent_withdrawn"]:
             raise IllegalTransition("there is no consent to withdraw")
@@ -268,7 +269,7 @@ async def withdraw_consent(deps: Deps, caller: Principal, urn: str) -> dict[str,
 async def close(deps: Deps, caller: Principal, urn: str, code: str, reason: str | None) -> dict[str, Any]:
     model.check_closure(code, reason)
     now = deps.clock.now()
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
         model.require_status(case["status"], OPEN, "close the case")
         await repo.update_case(
@@ -291,7 +292,7 @@ def may_read_referral(caller: Principal, case: dict[str, Any]) -> bool:
 async def read_referral(deps: Deps, caller: Principal, urn: str, purpose: str) -> dict[str, Any]:
     """The claim check: contact details for the IDVA, only with a referral basis; every read audited."""
     refusal: Forbidden | None = None
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         case = await repo.get_case(conn, urn)
         if not may_read_referral(caller, case):
             refusal = Forbidden("only the assigned IDVA, an IDVA manager or the support service may read this")
@@ -314,7 +315,7 @@ async def read_referral(deps: Deps, caller: Principal, urn: str, purpose: str) -
 
 async def purge_closed(deps: Deps, retention_days: int) -> int:
     """Erase contact details of cases closed longer ago than the retention period."""
-    async with deps.pool.acquire() as conn:
+    async with db.connection(deps.pool) as conn:
         rows = await conn.fetch(
             "DELETE FROM victims v USING cases c WHERE v.urn = c.urn AND c.status = 'closed'"
             " AND (c.closure->>'closed_at')::timestamptz < $1::timestamptz - make_interval(days => $2)"

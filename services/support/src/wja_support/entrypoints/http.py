@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from wja_platform import auth, telemetry
+from wja_platform import auth, db, telemetry
 from wja_platform.auth import Principal
 from wja_schemas.types import URN_PATTERN, Channel, ConditionCode, SpecialMeasure
 
@@ -143,7 +143,7 @@ def build_router() -> APIRouter:
     @router.post("/idvas", status_code=201)
     async def add_idva(body: IdvaIn, d: Deps, _: Manager) -> dict[str, Any]:
         """Add an IDVA to the roster (or change their team and forces)."""
-        async with d.pool.acquire() as conn:
+        async with db.connection(d.pool) as conn:
             await repo.upsert_idva(conn, body.sub, body.team, body.forces)
         return body.model_dump()
 

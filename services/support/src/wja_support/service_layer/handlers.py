@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from wja_platform import outbox
+from wja_platform import db, outbox
 from wja_platform.auth import Principal
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring, Sealed
@@ -70,7 +70,7 @@ async def publish(conn: asyncpg.Connection, event: Event) -> None:
 async def record_contact(
     deps: Deps, caller: Principal, urn: str, about: list[str], channel: str, at: datetime
 ) -> dict[str, Any]:
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
         rows = await conn.fetch(
             "SELECT id, tell_victim_by FROM entries WHERE urn = $1 AND id = ANY($2::text[])",
@@ -108,7 +108,7 @@ async def record_contact(
 
 async def request_measures(deps: Deps, caller: Principal, urn: str, measures: list[str]) -> dict[str, Any]:
     now, request_id = deps.clock.now(), f"sm-{uuid.uuid4().hex[:10]}"
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
         await publish(
             conn,
@@ -119,21 +119,21 @@ async def request_measures(deps: Deps, caller: Principal, urn: str, measures: li
 
 async def request_visit(deps: Deps, caller: Principal, urn: str) -> dict[str, Any]:
     now, request_id = deps.clock.now(), f"fv-{uuid.uuid4().hex[:10]}"
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
         await publish(conn, sp.FamiliarisationRequested(urn=urn, request_id=request_id, requested_at=now))
     return {"request_id": request_id}
 
 
 async def record_wishes(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
         await publish(conn, sp.WishesRecorded(urn=urn, recorded_at=deps.clock.now(), **body))
     return {"urn": urn, **body}
 
 
 async def record_statement(deps: Deps, caller: Principal, urn: str, read_in_court: bool | None) -> dict[str, Any]:
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
         await publish(
             conn,
@@ -143,7 +143,7 @@ async def record_statement(deps: Deps, caller: Principal, urn: str, read_in_cour
 
 
 async def close_support(deps: Deps, caller: Principal, urn: str, reason: str, vcs_opt_in: bool) -> dict[str, Any]:
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         case = await case_for(conn, caller, urn, lock=True, assigned_only=True)
         if case["support_closed"]:
             raise IllegalTransition("support is already closed")
@@ -157,7 +157,7 @@ async def close_support(deps: Deps, caller: Principal, urn: str, reason: str, vc
 
 
 async def reassign(deps: Deps, caller: Principal, urn: str, sub: str) -> dict[str, Any]:
-    async with deps.pool.acquire() as conn, conn.transaction():
+    async with db.transaction(deps.pool) as conn:
         case = await case_for(conn, caller, urn, lock=True)
         idva = await repo.on_roster(conn, sub)
         if idva is None:
@@ -167,7 +167,7 @@ async def reassign(deps: Deps, caller: Principal, urn: str, sub: str) -> dict[st
 
 
 async def contact_details(deps: Deps, caller: Principal, urn: str) -> dict[str, Any]:
-    async with deps.pool.acquire() as conn:
+    async with db.connection(deps.pool) as conn:
         case = await case_for(conn, caller, urn, assigned_only=True)
         row = await conn.fetchrow("SELECT key_id, wrapped_key, ciphertext FROM contacts WHERE urn = $1", urn)
     if row is None:

@@ -1,0 +1,223 @@
+"""Idempotency keys: a POST retried with the same ``Idempotency-Key`` has its effect once.
+
+A client that did not get an answer (timeout, connection reset, the service killed mid-request)
+sends the same request again with the same key. The middleware runs the first request in one
+database transaction and writes its answer into ``idempotency_keys`` in that transaction: the
+state change, its outbox events and the stored answer commit together, or none of them does.
+A retry then gets the stored answer (header ``Idempotent-Replayed: true``) and changes nothing.
+
+- Keys are per caller (agency and subject of the verified token): nobody replays another's answer.
+- A key reused with a different request (method, path, query or body) is refused with 422.
+- Two requests with the same key at once: the second waits for the first, then gets its answer.
+- Only successful (2xx) answers are kept; after a 4xx nothing changed, so a retry runs again.
+- Answers are kept ``idempotency_retention_hours`` (24 by default), then pruned.
+
+Handlers take their connections through :func:`wja_platform.db.transaction` and
+:func:`wja_platform.db.connection`, which use the request's transaction when there is one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+from fastapi import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from wja_platform import auth, db
+
+log = logging.getLogger(__name__)
+
+HEADER = "Idempotency-Key"
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
+"""Printable ASCII without spaces, 1 to 200 characters (a UUID is the usual choice)."""
+
+
+def _json(status: int, message: str, extra: Sequence[tuple[bytes, bytes]] = ()) -> tuple[Message, Message]:
+    body = json.dumps({"detail": message, "errors": []}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra]
+    return (
+        {"type": "http.response.start", "status": status, "headers": headers},
+        {"type": "http.response.body", "body": body},
+    )
+
+
+async def _send_all(send: Send, messages: Sequence[Message]) -> None:
+    for message in messages:
+        await send(message)
+
+
+def _caller(scope: Scope) -> str | None:
+    """``agency:sub`` of a valid bearer token, else None (the route itself will refuse it)."""
+    headers = dict(scope["headers"])
+    scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    state = scope["app"].state
+    try:
+        who = auth.verify(token.strip(), state.signing_key, state.jwt_algorithm)
+    except HTTPException:
+        return None
+    return f"{who.agency}:{who.sub}"
+
+
+class IdempotencyMiddleware:
+    """ASGI middleware giving every POST of a service idempotency-key semantics."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        raw_key = dict(scope["headers"]).get(HEADER.lower().encode())
+        runtime = getattr(scope["app"].state, "runtime", None)
+        if raw_key is None or runtime is None:
+            await self.app(scope, receive, send)
+            return
+        key = raw_key.decode("latin-1")
+        if not KEY_PATTERN.match(key):
+            await _send_all(send, _json(400, f"{HEADER} must be 1 to 200 printable ASCII characters, no spaces"))
+            return
+        owner = _caller(scope)
+        if owner is None:
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        digest = hashlib.sha256()
+        for part in (scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1")):
+            digest.update(part.encode() + b"\0")
+        digest.update(body)
+        await self._once(runtime.pool, owner, key, digest.hexdigest(), scope, body, send)
+
+    async def _once(
+        self, pool: asyncpg.Pool, owner: str, key: str, fingerprint: str, scope: Scope, body: bytes, send: Send
+    ) -> None:
+        try:
+            messages = await self._in_transaction(pool, owner, key, fingerprint, scope, body)
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError) as exc:
+            log.warning("idempotent request not run: database unavailable (%s)", type(exc).__name__)
+            messages = _json(503, "the database is unavailable; retry with the same key", [(b"retry-after", b"1")])
+        await _send_all(send, messages)
+
+    async def _in_transaction(
+        self, pool: asyncpg.Pool, owner: str, key: str, fingerprint: str, scope: Scope, body: bytes
+    ) -> Sequence[Message]:
+        async with pool.acquire() as conn:
+            tx = conn.transaction()
+            await tx.start()
+            committed = False
+            try:
+                first = await conn.fetchval(
+                    "INSERT INTO idempotency_keys (owner, key, fingerprint) VALUES ($1, $2, $3)"
+                    " ON CONFLICT DO NOTHING RETURNING true",
+                    owner,
+                    key,
+                    fingerprint,
+                )
+                if not first:  # answered before (or just now, by a request we waited for)
+                    row = await conn.fetchrow(
+                        "SELECT fingerprint, status, content_type, body FROM idempotency_keys"
+                        " WHERE owner = $1 AND key = $2",
+                        owner,
+                        key,
+                    )
+                    return _replay(row, fingerprint)
+                messages = await self._run(conn, scope, body)
+                if messages and 200 <= messages[0]["status"] < 300:
+                    headers = dict(messages[0]["headers"])
+                    await conn.execute(
+                        "UPDATE idempotency_keys SET status = $3, content_type = $4, body = $5"
+                        " WHERE owner = $1 AND key = $2",
+                        owner,
+                        key,
+                        messages[0]["status"],
+                        headers.get(b"content-type", b"application/json").decode("latin-1"),
+                        b"".join(m.get("body", b"") for m in messages[1:]),
+                    )
+                    await tx.commit()
+                    committed = True
+                return messages
+            finally:
+                if not committed:
+                    await tx.rollback()
+
+    async def _run(self, conn: asyncpg.Connection, scope: Scope, body: bytes) -> list[Message]:
+        """Run the request with ``conn``'s transaction as the ambient one; collect its answer."""
+        sent = False
+
+        async def receive() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await asyncio.Event().wait()  # no disconnect is reported while the request runs
+            raise AssertionError("unreachable")
+
+        messages: list[Message] = []
+
+        async def collect(message: Message) -> None:
+            messages.append(message)
+
+        with db.ambient(conn):
+            await self.app(scope, receive, collect)
+        return messages
+
+
+def _replay(row: asyncpg.Record, fingerprint: str) -> tuple[Message, ...]:
+    if row["fingerprint"] != fingerprint:
+        return _json(422, f"this {HEADER} was used for a different request; use a new key for a new request")
+    content = bytes(row["body"])
+    headers = [
+        (b"content-type", row["content_type"].encode("latin-1")),
+        (b"content-length", str(len(content)).encode()),
+        (b"idempotent-replayed", b"true"),
+    ]
+    return (
+        {"type": "http.response.start", "status": row["status"], "headers": headers},
+        {"type": "http.response.body", "body": content},
+    )
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def prune(pool: asyncpg.Pool, retention_hours: float) -> int:
+    """Delete answers older than the retention period; returns how many went."""
+    result = await pool.execute(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)", retention_hours * 3600
+    )
+    return int(result.split()[-1])
+
+
+def openapi_header(schema: dict[str, Any]) -> dict[str, Any]:
+    """Document the optional ``Idempotency-Key`` header on every POST operation of ``schema``."""
+    parameter = {
+        "name": HEADER,
+        "in": "header",
+        "required": False,
+        "description": "Send the same key again to retry safely: the effect happens once, the first answer "
+        "is returned (header Idempotent-Replayed). Keys are per caller and kept 24 hours.",
+        "schema": {"type": "string", "pattern": KEY_PATTERN.pattern, "maxLength": 200},
+    }
+    for path in schema.get("paths", {}).values():
+        post = path.get("post")
+        if post is not None:
+            post.setdefault("parameters", []).append(parameter)
+    return schema
