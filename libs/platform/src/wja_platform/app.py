@@ -26,7 +26,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StrictInt
 from wja_schemas.topics import case_topic, retry_topic
 
 from wja_platform import auth, db, deadletters, errors, idempotency, messaging, metrics, telemetry
@@ -86,6 +86,12 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
+async def _raw_records(message: Any) -> None:
+    """Leave record values undecoded: the consumer decodes each one itself and dead-letters the bad ones
+    (FastStream's own decoder would fail the whole batch on one malformed JSON value, again and again)."""
+    return None
+
+
 def _subscribe(runtime: Runtime) -> None:
     settings = runtime.settings
     consumer = runtime.consumer
@@ -102,6 +108,7 @@ def _subscribe(runtime: Runtime) -> None:
         heartbeat_interval_ms=max(100, settings.consumer_session_timeout_ms // 6),
         batch_timeout_ms=100,
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw_records,
     )
 
     @subscriber
@@ -179,10 +186,11 @@ def make_app(spec: ServiceSpec) -> FastAPI:
         finally:
             for task in runtime.tasks:
                 task.cancel()
-            await asyncio.gather(*runtime.tasks, return_exceptions=True)
-            await broker.stop()
-            await producer.stop()
-            await pool.close()
+            await _bounded("background tasks", asyncio.gather(*runtime.tasks, return_exceptions=True))
+            await _bounded("consumer", broker.stop())
+            await _bounded("relay producer", producer.stop())
+            if not await _bounded("database pool", pool.close()):
+                pool.terminate()
 
     app = FastAPI(
         title=spec.title or f"Whole Justice {settings.service}",
@@ -202,11 +210,21 @@ def make_app(spec: ServiceSpec) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = idempotency.openapi_header(plain_openapi())
+            app.openapi_schema = errors.document(idempotency.openapi_header(plain_openapi()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+async def _bounded(what: str, step: Awaitable[Any], seconds: float = 10.0) -> bool:
+    """Run one shutdown step for at most ``seconds``: a stuck step must not keep the process alive."""
+    try:
+        await asyncio.wait_for(step, seconds)
+        return True
+    except TimeoutError:
+        log.warning("shutdown: %s did not stop within %.0f s; going on", what, seconds)
+        return False
 
 
 async def _prune_idempotency(runtime: Runtime) -> None:
@@ -228,7 +246,7 @@ class ReplayRequest(BaseModel):
 class DeadLetterSelection(BaseModel):
     """Dead letters to act on: the given ids, or all open ones."""
 
-    ids: list[int] | None = None
+    ids: list[Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]] | None = Field(default=None, max_length=10_000)
 
 
 def _ops_router(service: str) -> APIRouter:

@@ -17,7 +17,8 @@ consumer guarantees:
   reason; the stream goes on. Unknown event types are skipped and counted.
 - **Parking.** A handler raises :class:`NotReady` when the event needs one not yet seen
   (unknown URN, out of order). The event is parked in the database, later events of the same
-  URN queue behind it, and it is retried until ``parking_timeout`` (then dead-lettered).
+  URN on the same topic queue behind it, and it is retried until ``parking_timeout`` (then
+  dead-lettered). Events of the same case on other topics go on: they may be what it waits for.
 
 Handlers must raise :class:`NotReady` before they write anything.
 """
@@ -190,12 +191,12 @@ class EventConsumer:
             )
         }
         metrics.EVENTS_DUPLICATE.labels(self.service).inc(len(items) - len(claimed))
-        waiting = await self._parked_urns(conn, {seen[k][1].subject for k in claimed})
+        waiting = await self._parked_streams(conn, {seen[k][1].subject for k in claimed})
         for key in keys:
             if key not in claimed:
                 continue
             rec, env = seen[key]
-            if env.subject in waiting:
+            if (env.subject, rec.topic) in waiting:
                 await conn.execute("DELETE FROM inbox WHERE consumer = $1 AND event_key = $2", self.group_id, key)
                 await self._park(conn, rec, env, "queued behind a parked event of the same case")
                 continue
@@ -204,7 +205,7 @@ class EventConsumer:
             except NotReady as exc:
                 await conn.execute("DELETE FROM inbox WHERE consumer = $1 AND event_key = $2", self.group_id, key)
                 await self._park(conn, rec, env, exc.reason)
-                waiting.add(env.subject)
+                waiting.add((env.subject, rec.topic))
 
     async def _apply_alone(self, rec: Record, env: Envelope[Event]) -> None:
         last: BaseException | None = None
@@ -258,15 +259,20 @@ class EventConsumer:
         metrics.EVENTS_APPLIED.labels(self.service, env.type).inc()
 
     # ---------------------------------------------------------------- parking
-    async def _parked_urns(self, conn: asyncpg.Connection, urns: set[str]) -> set[str]:
+    async def _parked_streams(self, conn: asyncpg.Connection, urns: set[str]) -> set[tuple[str, str]]:
+        """(URN, topic) pairs with a parked event: later events of that case on that topic queue behind it.
+
+        Only the same topic: Kafka orders a case's events within its topic, never across topics, and
+        an event waiting for one from another topic must not block that one (it is what it waits for).
+        """
         if not urns or not self.parked_hint:
             return set()
         rows = await conn.fetch(
-            "SELECT DISTINCT urn FROM parked WHERE consumer = $1 AND urn = ANY($2::text[])",
+            "SELECT DISTINCT urn, topic FROM parked WHERE consumer = $1 AND urn = ANY($2::text[])",
             self.group_id,
             list(urns),
         )
-        return {r["urn"] for r in rows}
+        return {(r["urn"], r["topic"]) for r in rows}
 
     async def _park(self, conn: asyncpg.Connection, rec: Record, env: Envelope[Event], reason: str) -> None:
         self.parked_hint = True
@@ -295,9 +301,9 @@ class EventConsumer:
             self.parked_hint = False
             return 0
         applied = 0
-        blocked: set[str] = set()
+        blocked: set[tuple[str, str]] = set()
         for row in rows:
-            if row["urn"] in blocked:
+            if (row["urn"], row["topic"]) in blocked:
                 continue
             rec = Record(
                 row["topic"],
@@ -323,12 +329,12 @@ class EventConsumer:
                         await self._call(conn, rec, env)
                 applied += 1
             except NotReady as exc:
-                blocked.add(row["urn"])
+                blocked.add((row["urn"], row["topic"]))
                 await self._still_waiting(row, rec, env, exc.reason)
             except INFRA_ERRORS:
                 raise
             except Exception as exc:
-                blocked.add(row["urn"])
+                blocked.add((row["urn"], row["topic"]))
                 async with self.pool.acquire() as conn, conn.transaction():
                     await conn.execute("DELETE FROM parked WHERE seq = $1", row["seq"])
                     await self._dead_letter(conn, rec, env, f"handler failed: {redact(exc)}", row["attempts"], "failed")

@@ -105,3 +105,40 @@ def install(app: FastAPI) -> None:
             tb = traceback.extract_tb(exc.__traceback__)[-1]
             log.error("unhandled %s at %s:%s", type(exc).__name__, tb.filename, tb.lineno)
             return JSONResponse(body("internal error"), status_code=500)
+
+
+ERROR_RESPONSES = {
+    "400": "Malformed request (e.g. an Idempotency-Key that is not printable ASCII).",
+    "401": "No bearer token, or one that is expired, tampered or of another algorithm.",
+    "403": "Your agency or role may not do this, or the case is not yours to see.",
+    "404": "No such case or resource.",
+    "409": "Not allowed in the case's current state.",
+    "422": "Invalid request: every invalid field is listed, values never echoed.",
+    "503": "A dependency (database) is unavailable: retry (with the same Idempotency-Key).",
+}
+
+
+def document(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add the error contract (body schema and statuses) to every operation of an OpenAPI ``schema``."""
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = {
+        "type": "object",
+        "required": ["message", "errors"],
+        "properties": {
+            "message": {"type": "string"},
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                },
+            },
+        },
+    }
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in ERROR_RESPONSES.items():
+                responses[status] = {"description": description, "content": content}
+    return schema

@@ -30,7 +30,7 @@ import asyncpg
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wja_platform import auth, db
+from wja_platform import auth, db, errors
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
 def _json(status: int, message: str, extra: Sequence[tuple[bytes, bytes]] = ()) -> tuple[Message, Message]:
-    body = json.dumps({"detail": message, "errors": []}).encode()
+    body = json.dumps(errors.body(message)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra]
     return (
         {"type": "http.response.start", "status": status, "headers": headers},

@@ -52,7 +52,7 @@ async def test_a_key_reused_for_another_request_is_refused(intake):
         f"/v1/cases/{urn}/arrests", json={"arrested_at": "2026-09-14T11:30:00Z"}, headers=intake.h() | key
     )
     assert other.status_code == 422
-    assert "different request" in other.json()["detail"]
+    assert "different request" in other.json()["message"]
     assert await count(intake, "SELECT count(*) FROM outbox WHERE urn = $1 AND ce_type LIKE '%arrested%'", urn) == 1
 
 
@@ -68,15 +68,13 @@ async def test_keys_belong_to_their_caller(intake):
 async def test_a_refused_request_is_not_remembered_and_a_bad_key_is_a_400(intake):
     key = {"Idempotency-Key": str(uuid.uuid4())}
     urn = await intake.new_case()
-    early = await intake.client.post(
-        f"/v1/cases/{urn}/closure", json={"outcome_code": "99"}, headers=intake.h() | key
-    )
+    early = await intake.client.post(f"/v1/cases/{urn}/closure", json={"outcome_code": "99"}, headers=intake.h() | key)
     assert early.status_code == 422
     assert await count(intake, "SELECT count(*) FROM idempotency_keys WHERE key = $1", key["Idempotency-Key"]) == 0
     bad = await intake.client.post(
         "/v1/reports", json=report(), headers=intake.h(force="01") | {"Idempotency-Key": "has space"}
     )
-    assert bad.status_code == 400 and "Idempotency-Key" in bad.json()["detail"]
+    assert bad.status_code == 400 and "Idempotency-Key" in bad.json()["message"]
     anonymous = await intake.client.post("/v1/reports", json=report(), headers=key)
     assert anonymous.status_code == 401
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import Field
 from wja_platform import auth, telemetry
+from wja_platform.api import Body, IsoDate, IsoDatetime
 from wja_platform.auth import Principal
 from wja_schemas.types import URN_PATTERN, DiscontinuanceReason, OffenceCode
 
@@ -20,10 +20,6 @@ Reviewer = Annotated[Principal, Depends(auth.require("cps", "idva"))]
 Urn = Annotated[str, Field(pattern=URN_PATTERN)]
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class ChargeIn(Body):
     offence_code: OffenceCode
 
@@ -33,13 +29,13 @@ class Decision(Body):
     test: Literal["full_code", "threshold"]
     charges: list[ChargeIn] = Field(default_factory=list, max_length=20)
     basis: Literal["evidential", "public_interest"] | None = None
-    due_date: date | None = None
+    due_date: IsoDate | None = None
     bail_risk_justification: str | None = Field(default=None, max_length=4000)
     reason: str = Field(min_length=1, max_length=4000)
 
 
 class ReviewRequest(Body):
-    requested_at: AwareDatetime
+    requested_at: IsoDatetime
 
 
 class ReviewDecision(Body):

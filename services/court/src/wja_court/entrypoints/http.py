@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import Field
 from wja_platform import auth, telemetry
+from wja_platform.api import Body, IsoDate, IsoDatetime, StrictBool, StrictInt
 from wja_platform.auth import Principal
 from wja_schemas.types import (
     URN_PATTERN,
@@ -28,18 +28,14 @@ Urn = Annotated[str, Field(pattern=URN_PATTERN)]
 Id = Annotated[str, Field(max_length=64)]
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class SessionIn(Body):
     court_code: str = Field(pattern=r"^[A-Z0-9]{2,10}$")
-    starts_at: AwareDatetime
-    capacity: int = Field(ge=0, le=1000)
+    starts_at: IsoDatetime
+    capacity: StrictInt = Field(ge=0, le=1000)
 
 
 class SessionChange(Body):
-    capacity: int = Field(ge=0, le=1000)
+    capacity: StrictInt = Field(ge=0, le=1000)
 
 
 class Bail(Body):
@@ -59,17 +55,17 @@ class VerdictIn(Body):
 
 class SentenceIn(Body):
     disposal: Disposal
-    custody_months: int | None = Field(default=None, ge=1, le=600)
+    custody_months: StrictInt | None = Field(default=None, ge=1, le=600)
 
 
 class OrderIn(Body):
     basis: Literal["conviction", "acquittal"]
-    until: date | None
+    until: IsoDate | None
     conditions: list[ConditionCode] = Field(min_length=1)
 
 
 class MeasuresDecision(Body):
-    granted: bool
+    granted: StrictBool
     measures: list[SpecialMeasure] = Field(default_factory=list)
     refusal_reason: str | None = Field(default=None, max_length=2000)
 
@@ -94,8 +90,8 @@ def build_router() -> APIRouter:
         d: Deps,
         _: Reader,
         court_code: str | None = Query(None, max_length=10),
-        start: AwareDatetime | None = Query(None, alias="from"),
-        end: AwareDatetime | None = Query(None, alias="to"),
+        start: IsoDatetime | None = Query(None, alias="from"),
+        end: IsoDatetime | None = Query(None, alias="to"),
     ) -> list[dict[str, Any]]:
         async with d.pool.acquire() as conn:
             return await views.sessions(conn, court_code, start, end)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from wja_platform import auth
+from wja_platform.api import IsoDate
 from wja_platform.auth import Principal
 from wja_platform.errors import InvalidError
 
@@ -36,8 +37,8 @@ def period_of(quarter: str | None, start: date | None, end: date | None) -> meas
 
 
 Q = Annotated[str | None, Query(max_length=9, description="e.g. 2026-27Q2 (financial) or 2026Q3 (calendar)")]
-From = Annotated[date | None, Query(alias="from")]
-To = Annotated[date | None, Query(alias="to")]
+From = Annotated[IsoDate | None, Query(alias="from")]
+To = Annotated[IsoDate | None, Query(alias="to")]
 Force = Annotated[str | None, Query(pattern=r"^[0-9]{2}$")]
 
 

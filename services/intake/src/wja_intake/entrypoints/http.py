@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import Field
 from wja_platform import auth, telemetry
+from wja_platform.api import Body, IsoDate, IsoDatetime, StrictBool, StrictInt
 from wja_platform.auth import Principal
 from wja_schemas.types import URN_PATTERN, BailKind, ConditionCode, EvidenceCode, OffenceCode
 
@@ -20,18 +20,14 @@ Idva = Annotated[Principal, Depends(auth.require("idva"))]
 Urn = Annotated[str, Field(pattern=URN_PATTERN)]
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class Offence(Body):
     code: OffenceCode
-    occurred_at: AwareDatetime
+    occurred_at: IsoDatetime
 
 
 class Victim(Body):
     name: str = Field(min_length=1, max_length=200)
-    date_of_birth: date
+    date_of_birth: IsoDate
     phone: str = Field(default="", max_length=40, pattern=r"^[0-9 +()\-]*$")
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     address: str = Field(default="", max_length=400)
@@ -42,14 +38,14 @@ class Victim(Body):
 
 class Suspect(Body):
     name: str = Field(min_length=1, max_length=200)
-    date_of_birth: date | None = None
+    date_of_birth: IsoDate | None = None
     relationship: str = Field(default="partner", pattern=r"^[a-z_]{1,40}$")
     pnc_id: str | None = Field(default=None, max_length=20)
 
 
 class Risk(Body):
     tool: Literal["DASH", "DARA"]
-    score: int | None = Field(default=None, ge=0, le=27)
+    score: StrictInt | None = Field(default=None, ge=0, le=27)
     level: Literal["standard", "medium", "high"] | None = None
     version: str | None = Field(default=None, max_length=20)
 
@@ -57,7 +53,7 @@ class Risk(Body):
 class Report(Body):
     force_code: str = Field(pattern=r"^[0-9]{2}$")
     unit: str | None = Field(default=None, pattern=r"^[A-Z0-9]{2}$")
-    reported_at: AwareDatetime
+    reported_at: IsoDatetime
     offences: list[Offence] = Field(min_length=1, max_length=20)
     victim: Victim
     suspect: Suspect
@@ -66,30 +62,30 @@ class Report(Body):
 
 
 class At(Body):
-    arrested_at: AwareDatetime
+    arrested_at: IsoDatetime
 
 
 class Interview(Body):
-    interviewed_at: AwareDatetime
+    interviewed_at: IsoDatetime
 
 
 class Bail(Body):
     kind: BailKind
     conditions: list[ConditionCode] = Field(default_factory=list)
-    until: date | None = None
+    until: IsoDate | None = None
 
 
 class Notice(Body):
     kind: Literal["DVPN", "DAPN"]
     conditions: list[ConditionCode] = Field(default_factory=list)
-    issued_at: AwareDatetime
+    issued_at: IsoDatetime
 
 
 class Order(Body):
     kind: Literal["DVPO", "DAPO"]
-    granted: bool
+    granted: StrictBool
     conditions: list[ConditionCode] = Field(default_factory=list)
-    until: date | None = None
+    until: IsoDate | None = None
 
 
 class ChargingRequest(Body):

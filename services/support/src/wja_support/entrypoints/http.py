@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import Field
 from wja_platform import auth, db, telemetry
+from wja_platform.api import Body, IsoDatetime, StrictBool
 from wja_platform.auth import Principal
 from wja_schemas.types import URN_PATTERN, Channel, ConditionCode, SpecialMeasure
 
@@ -19,14 +20,10 @@ Manager = Annotated[Principal, Depends(auth.require("idva:manager"))]
 Urn = Annotated[str, Field(pattern=URN_PATTERN)]
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class Contact(Body):
     about: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=100)
     channel: Channel
-    at: AwareDatetime
+    at: IsoDatetime
 
 
 class Measures(Body):
@@ -34,18 +31,18 @@ class Measures(Body):
 
 
 class Wishes(Body):
-    restraining_order_sought: bool
+    restraining_order_sought: StrictBool
     conditions_sought: list[ConditionCode] = Field(default_factory=list)
-    wishes_to_pursue: bool | None = None
+    wishes_to_pursue: StrictBool | None = None
 
 
 class Statement(Body):
-    will_read_in_court: bool | None = None
+    will_read_in_court: StrictBool | None = None
 
 
 class Closure(Body):
     reason: Literal["post_trial", "victim_choice", "no_contact", "moved_area", "other"]
-    vcs_opt_in: bool = False
+    vcs_opt_in: StrictBool = False
 
 
 class IdvaIn(Body):

@@ -1,0 +1,35 @@
+"""Request-model building blocks shared by the services' HTTP APIs.
+
+Request bodies refuse what they do not document: unknown fields (``extra="forbid"``), numbers or
+booleans given as another type (``false`` is not a capacity, ``"3"`` is not a count), and times
+or dates given as anything but ISO 8601 text (a bare number is not a timestamp).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt
+
+__all__ = ["Body", "IsoDate", "IsoDatetime", "StrictBool", "StrictInt"]
+
+
+class Body(BaseModel):
+    """Base of every request body: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _iso_text(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value
+    if not isinstance(value, str) or len(value) < 10 or not value[:4].isdigit() or value[4] != "-":
+        raise ValueError("must be ISO 8601 text, e.g. 2026-09-14 or 2026-09-14T10:00:00Z")
+    return value
+
+
+IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+"""A time with its UTC offset, as RFC 3339 text."""
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+"""A calendar date, as ISO 8601 text (YYYY-MM-DD)."""
