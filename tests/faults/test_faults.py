@@ -29,6 +29,8 @@ from ..e2e.test_simulated_insights import expected, suppressed
 pytestmark = pytest.mark.e2e
 CASES = int(os.environ.get("WJA_FAULT_CASES", "80"))
 RATE = float(os.environ.get("WJA_FAULT_RATE", "2"))  # cases started a second while services are killed
+KILL_GAP = tuple(float(x) for x in os.environ.get("WJA_KILL_GAP_SECONDS", "0.3,1.2").split(","))
+"""Seconds between one kill (and restart) and the next, drawn uniformly from this range."""
 OUTAGE = float(os.environ.get("WJA_BROKER_OUTAGE_SECONDS", "5"))
 
 
@@ -83,7 +85,7 @@ def run(system, plans, *, kill: bool, rate: float, sessions: bool = False) -> tu
     kills: Counter = Counter()
     order: list[str] = []
     while runner.is_alive():
-        time.sleep(rng.uniform(0.3, 1.2))
+        time.sleep(rng.uniform(*KILL_GAP))
         if kill and runner.is_alive():
             order = order or rng.sample(SERVICES, len(SERVICES))  # each service in turn, in a random order
             victim = order.pop()

@@ -78,6 +78,21 @@ class Runtime:
         return True
 
 
+def periodic(what: str, seconds: float, step: Callable[[Runtime], Awaitable[Any]]) -> BackgroundJob:
+    """A background job running ``step(runtime)`` every ``seconds``; a failed run is logged (by type) and retried."""
+
+    async def job(runtime: Runtime) -> None:
+        while True:
+            try:
+                await step(runtime)
+            except Exception as exc:
+                log.warning("%s failed: %s", what, type(exc).__name__)
+            await asyncio.sleep(seconds)
+
+    job.__name__ = what.replace(" ", "-")
+    return job
+
+
 def get_runtime(request: Request) -> Runtime:
     """FastAPI dependency: the service's runtime."""
     return request.app.state.runtime  # type: ignore[no-any-return]

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 HEADER = "Idempotency-Key"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
 """Printable ASCII without spaces, 1 to 200 characters (a UUID is the usual choice)."""
+MAX_BODY = 1024 * 1024
+"""Largest request body taken with a key (no request of these APIs comes near it)."""
 
 
 def _json(status: int, message: str, extra: Sequence[tuple[bytes, bytes]] = ()) -> tuple[Message, Message]:
@@ -91,6 +93,9 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
+        if body is None:
+            await _send_all(send, _json(413, f"the request body is larger than {MAX_BODY // 1024} KiB"))
+            return
         digest = hashlib.sha256()
         for part in (scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1")):
             digest.update(part.encode() + b"\0")
@@ -186,13 +191,17 @@ def _replay(row: asyncpg.Record, fingerprint: str) -> tuple[Message, ...]:
     )
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None when it is over :data:`MAX_BODY`."""
+    chunks, size = [], 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             break
         chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if size > MAX_BODY:
+            return None
         if not message.get("more_body", False):
             break
     return b"".join(chunks)

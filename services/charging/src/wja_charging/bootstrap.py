@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
 from fastapi import FastAPI
-from wja_platform.app import Runtime, ServiceSpec, make_app
+from wja_platform.app import Runtime, ServiceSpec, make_app, periodic
 from wja_platform.clock import Clock
 
 from wja_charging.config import ChargingSettings
@@ -33,19 +32,14 @@ def build(settings: ChargingSettings, *, clock: Clock | None = None) -> ServiceS
     async def on_start(runtime: Runtime) -> None:
         spec.extra_state["deps"] = handlers.Deps(runtime.pool, clock, settings.threshold_review_days)
 
-    async def finalisation(runtime: Runtime) -> None:
-        """Scheduled: administratively finalise files whose further material is overdue."""
-        while True:
-            try:
-                done = await handlers.finalise_overdue(spec.extra_state["deps"])
-                if done:
-                    log.info("administratively finalised %s files", len(done))
-            except Exception as exc:
-                log.warning("finalisation check failed: %s", type(exc).__name__)
-            await asyncio.sleep(settings.finalisation_check_seconds)
+    async def finalise(_: Runtime) -> None:
+        """Administratively finalise files whose further material is overdue."""
+        done = await handlers.finalise_overdue(spec.extra_state["deps"])
+        if done:
+            log.info("administratively finalised %s files", len(done))
 
     spec.on_start = on_start
-    spec.background = [finalisation]
+    spec.background = [periodic("finalisation check", settings.finalisation_check_seconds, finalise)]
     return spec
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI
-from wja_platform.app import Runtime, ServiceSpec, make_app
+from wja_platform.app import Runtime, ServiceSpec, make_app, periodic
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring
 
@@ -13,6 +14,7 @@ from wja_intake.config import IntakeSettings
 from wja_intake.entrypoints import consumers, http
 from wja_intake.service_layer import handlers
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
@@ -38,7 +40,14 @@ def build(settings: IntakeSettings, *, clock: Clock | None = None) -> ServiceSpe
             pseudonym_key=handlers.pseudonym_key(settings.pseudonym_key, keyring),
         )
 
+    async def purge(_: Runtime) -> None:
+        """Erase contact details of cases closed longer ago than the retention period."""
+        erased = await handlers.purge_closed(spec.extra_state["deps"], settings.retention_days)
+        if erased:
+            log.info("erased the contact details of %s closed cases", erased)
+
     spec.on_start = on_start
+    spec.background = [periodic("contact purge", settings.purge_check_seconds, purge)]
     return spec
 
 

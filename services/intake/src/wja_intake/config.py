@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from wja_platform.settings import ServiceSettings
 
@@ -25,3 +26,5 @@ class IntakeSettings(ServiceSettings):
     """Key of the victim_ref pseudonym; derived from the data key when empty."""
     retention_days: int = 2555
     """Contact details of cases closed this long ago are purged (7 years by default)."""
+    purge_check_seconds: float = Field(default=3600.0, gt=0)
+    """How often the purge of contact details past retention runs."""

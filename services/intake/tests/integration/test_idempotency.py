@@ -95,3 +95,9 @@ async def test_old_answers_are_pruned(intake):
     )
     assert await idempotency.prune(intake.pool, 24) >= 1
     assert await count(intake, "SELECT count(*) FROM idempotency_keys WHERE key = $1", key["Idempotency-Key"]) == 0
+
+
+async def test_an_oversized_body_with_a_key_is_refused(intake):
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    huge = await intake.client.post("/v1/reports", json={"x": "a" * 1_100_000}, headers=intake.h(force="01") | key)
+    assert huge.status_code == 413 and "larger than" in huge.json()["message"]

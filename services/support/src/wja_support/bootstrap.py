@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from pathlib import Path
 
 from fastapi import FastAPI
 from wja_platform import auth
-from wja_platform.app import Runtime, ServiceSpec, make_app
+from wja_platform.app import Runtime, ServiceSpec, make_app, periodic
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring
 
@@ -19,7 +17,6 @@ from wja_support.service_layer import handlers
 from wja_support.service_layer.referrals import ClaimCheck
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
-log = logging.getLogger(__name__)
 
 
 def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSpec:
@@ -58,17 +55,12 @@ def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSp
             max_backoff=settings.contact_retry_max_seconds,
         )
 
-    async def fetch_contacts(runtime: Runtime) -> None:
-        """Background: fetch referred victims' contact details from intake; failures retry with backoff."""
-        while True:
-            try:
-                await state["claim_check"].run_due(clock.now())
-            except Exception as exc:
-                log.warning("claim check round failed: %s", type(exc).__name__)
-            await asyncio.sleep(settings.contact_poll_seconds)
+    async def fetch_contacts(_: Runtime) -> None:
+        """Fetch referred victims' contact details from intake; failures retry with backoff."""
+        await state["claim_check"].run_due(clock.now())
 
     spec.on_start = on_start
-    spec.background = [fetch_contacts]
+    spec.background = [periodic("claim check round", settings.contact_poll_seconds, fetch_contacts)]
     return spec
 
 

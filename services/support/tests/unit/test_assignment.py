@@ -1,0 +1,30 @@
+"""Choosing the IDVA for a referral: the fewest open cases among those serving the force."""
+
+from __future__ import annotations
+
+from wja_support.service_layer.referrals import choose_idva
+
+ROSTER = [
+    {"sub": "idva-a", "forces": ["01"]},
+    {"sub": "idva-b", "forces": ["01"]},
+    {"sub": "idva-c", "forces": ["02"]},
+]
+
+
+def test_the_least_loaded_idva_serving_the_force_is_chosen_ties_by_id():
+    assert choose_idva(ROSTER, {}, "01")["sub"] == "idva-a"
+    assert choose_idva(ROSTER, {"idva-a": 1}, "01")["sub"] == "idva-b"
+    assert choose_idva(ROSTER, {"idva-a": 3, "idva-b": 2, "idva-c": 0}, "01")["sub"] == "idva-b"
+
+
+def test_a_force_nobody_serves_goes_to_the_least_loaded_of_all_and_an_empty_roster_to_nobody():
+    assert choose_idva(ROSTER, {"idva-a": 2, "idva-b": 2, "idva-c": 1}, "09")["sub"] == "idva-c"
+    assert choose_idva([], {}, "01") is None
+
+
+def test_referrals_in_turn_balance_the_caseload():
+    loads: dict[str, int] = {}
+    for _ in range(10):
+        sub = choose_idva(ROSTER, loads, "01")["sub"]
+        loads[sub] = loads.get(sub, 0) + 1
+    assert loads == {"idva-a": 5, "idva-b": 5}
