@@ -99,6 +99,7 @@ def test_every_operation_survives_generated_requests(system, real_ids, service, 
             str(tmp_path),
         ],
         check=False,
+        cwd=tmp_path,  # its cache (.schemathesis/) belongs to the run, not the repo
         capture_output=True,
         text=True,
         timeout=900,
