@@ -70,10 +70,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestStack]:
     pg.start()
     try:
         broker.start()
+        test_stack = TestStack(pg, broker, root)
         try:
-            yield TestStack(pg, broker, root)
+            yield test_stack
         finally:
-            broker.stop()
+            test_stack.broker.stop()  # the one running now: restart_broker replaces it
     finally:
         pg.stop()
 
