@@ -75,9 +75,17 @@ def run(system, plans, *, kill: bool, rate: float, sessions: bool = False) -> tu
     key = auth.ensure_dev_key(system.stack.state_dir).read_text().strip()
     urls = {s: system.url(s) for s in ("intake", "charging", "court", "support")}
     result: dict = {}
+    done = Counter()
+    every = max(len(plans) // 20, 50)
+
+    def progress(_plan, outcome) -> None:  # long runs show how far they are
+        done["ok" if outcome else "failed"] += 1
+        if sum(done.values()) % every == 0:
+            print(f"{'disturbed' if kill else 'calm'} run: {sum(done.values())}/{len(plans)} cases, {dict(done)}")
+
     runner = threading.Thread(
         target=lambda: result.update(
-            summary=asyncio.run(simulate.simulate(plans, urls, key, rate=rate, sessions=sessions))
+            summary=asyncio.run(simulate.simulate(plans, urls, key, rate=rate, sessions=sessions, on_done=progress))
         )
     )
     runner.start()
