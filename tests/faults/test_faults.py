@@ -32,6 +32,11 @@ RATE = float(os.environ.get("WJA_FAULT_RATE", "2"))  # cases started a second wh
 KILL_GAP = tuple(float(x) for x in os.environ.get("WJA_KILL_GAP_SECONDS", "0.3,1.2").split(","))
 """Seconds between one kill (and restart) and the next, drawn uniformly from this range."""
 OUTAGE = float(os.environ.get("WJA_BROKER_OUTAGE_SECONDS", "5"))
+DELIVERY = float(os.environ.get("WJA_DELIVERY_SECONDS", "120"))
+"""How long an event may take to reach the next service under the run's load: a journey step, and
+each check that waits for delivery, fails after this. The embedded broker slows as its in-memory
+log grows (``make faults`` puts some 170,000 events on it, then republishes them all after the
+outage), so the full-size run allows more."""
 
 
 def fetch(system, service: str, sql: str, *args):
@@ -85,7 +90,11 @@ def run(system, plans, *, kill: bool, rate: float, sessions: bool = False) -> tu
 
     runner = threading.Thread(
         target=lambda: result.update(
-            summary=asyncio.run(simulate.simulate(plans, urls, key, rate=rate, sessions=sessions, on_done=progress))
+            summary=asyncio.run(
+                simulate.simulate(
+                    plans, urls, key, rate=rate, sessions=sessions, on_done=progress, step_timeout=DELIVERY
+                )
+            )
         )
     )
     runner.start()
@@ -163,7 +172,7 @@ def test_kill_9_any_service_mid_run_ends_every_case_as_an_undisturbed_run(system
             got[row["urn"]].add(row["id"])
         return got if got == want else None
 
-    until(support_has_all, "every published event on the IDVA timelines exactly once", timeout=120)
+    until(support_has_all, "every published event on the IDVA timelines exactly once", timeout=DELIVERY)
     calm, shaken = case_states(system, calm_plans), case_states(system, plans)
     differing = [i for i, (a, b) in enumerate(zip(calm, shaken, strict=True)) if a != b]
     assert not differing, (differing[:5], [(calm[i], shaken[i]) for i in differing[:2]])
@@ -176,7 +185,7 @@ def test_kill_9_any_service_mid_run_ends_every_case_as_an_undisturbed_run(system
         done = body["prosecutions_completed"] == suppressed(hand["prosecutions_completed"])
         return body if done and body["restraining_orders"] == suppressed(hand["restraining_orders"]) else None
 
-    got = until(converged, "insights to converge after the kills", timeout=120)
+    got = until(converged, "insights to converge after the kills", timeout=DELIVERY)
     for name in ("reports", "arrests", "referrals_to_cps", "charged", "convictions", "unsuccessful"):
         assert got[name] == suppressed(hand[name]), name
     print(f"\nkill -9 run: {CASES} cases, kills {dict(kills)}, POST retries {summary.retries}, differing cases 0")
@@ -224,7 +233,7 @@ def test_poison_is_dead_lettered_the_stream_goes_on_and_fixable_ones_replay(syst
         orphan_parked = any(r["urn"] == orphan and r["reason"].startswith("parking timeout") for r in rows)
         return rows if orphan_parked and len(rows) >= 3 else None
 
-    rows = until(dead, "poison and the parked orphan dead-lettered", timeout=60)
+    rows = until(dead, "poison and the parked orphan dead-lettered", timeout=DELIVERY)
     reasons = " | ".join(r["reason"] for r in rows)
     assert "undecodable" in reasons and "schema-invalid" in reasons and "parking timeout" in reasons
     assert all(r["group_id"] == "wja-court" and r["attempts"] >= 1 and r["topic"] for r in rows)
@@ -267,7 +276,7 @@ def test_broker_outage_reports_accepted_then_delivered_after_a_new_empty_broker(
         )
         return len(rows) == len(urns)
 
-    until(delivered, "reports delivered after the outage", timeout=90)
+    until(delivered, "reports delivered after the outage", timeout=DELIVERY)
     counts = fetch(
         system,
         "support",

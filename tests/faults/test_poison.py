@@ -36,7 +36,7 @@ from wja_schemas.examples import example
 from wja_support.config import SupportSettings
 
 from ..e2e.helpers import until
-from .test_faults import fetch
+from .test_faults import DELIVERY, fetch
 
 pytestmark = pytest.mark.e2e
 PER_TOPIC = int(os.environ.get("WJA_POISON_PER_TOPIC", "40"))
@@ -134,7 +134,7 @@ def test_poison_on_every_topic_is_dead_lettered_with_reasons_and_the_fixable_rep
 
     asyncio.run(inject())
     support_has = lambda u: fetch(system, "support", "SELECT 1 FROM entries WHERE urn = $1", u)  # noqa: E731
-    until(lambda: support_has(urn("38", PER_TOPIC + 1)), "the good events after the poison applied", timeout=120)
+    until(lambda: support_has(urn("38", PER_TOPIC + 1)), "the good events after the poison applied", timeout=DELIVERY)
     checked = Counter()
     for topic_producer, consumers in CONSUMERS.items():
         topic = f"wja.{topic_producer}.case.v1"
@@ -145,7 +145,7 @@ def test_poison_on_every_topic_is_dead_lettered_with_reasons_and_the_fixable_rep
                 rows = dead_letters(system, c, t, o)
                 return rows if len(rows) == len(o) else None
 
-            rows = until(all_dead, f"{consumer} dead-lettering the poison of {topic}", timeout=180)
+            rows = until(all_dead, f"{consumer} dead-lettering the poison of {topic}", timeout=max(180, DELIVERY))
             reasons = Counter(
                 "undecodable" if "undecodable" in r["reason"] else "invalid" if "invalid" in r["reason"] else "?"
                 for r in rows
@@ -174,7 +174,7 @@ def test_poison_on_every_topic_is_dead_lettered_with_reasons_and_the_fixable_rep
             fetch(system, "intake", "SELECT count(*) AS n FROM dead_letters WHERE urn LIKE '36PZ%'")[0]["n"] == rest
         ),
         "intake dead-lettering decisions for cases it does not know",
-        timeout=120,
+        timeout=DELIVERY,
     )
     checked["unknown-case events dead-lettered on the parking timeout"] += rest
     # support's topic: a special-measures request before its charge (another topic) waits for it
@@ -187,7 +187,7 @@ def test_poison_on_every_topic_is_dead_lettered_with_reasons_and_the_fixable_rep
             == len(early)
         ),
         "court applying the parked requests once their charges arrived",
-        timeout=120,
+        timeout=DELIVERY,
     )
     assert not [
         r
@@ -211,7 +211,7 @@ def test_poison_on_every_topic_is_dead_lettered_with_reasons_and_the_fixable_rep
             rows = [r for r in dead_letters(system, c, t, o) if r["status"] == "open"]
             return rows if len(rows) == len(o) else None
 
-        rows = until(gave_up, f"{consumer} dead-lettering the orphans on the parking timeout", timeout=120)
+        rows = until(gave_up, f"{consumer} dead-lettering the orphans on the parking timeout", timeout=DELIVERY)
         assert all(r["reason"].startswith("parking timeout") for r in rows)
         asyncio.run(send(bootstrap, [record(fix_type, urn(force, i), force_code=force) for i in numbers]))
         env = {
@@ -233,7 +233,7 @@ def test_poison_on_every_topic_is_dead_lettered_with_reasons_and_the_fixable_rep
             env=env,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=DELIVERY,
         )
         assert done.returncode == 0, done.stderr
 
@@ -249,7 +249,7 @@ def test_poison_on_every_topic_is_dead_lettered_with_reasons_and_the_fixable_rep
             still_open = [r for r in rows if r["status"] == "open"]
             return applied >= len(o) and not still_open
 
-        until(replayed, f"the orphans replayed through {consumer}'s retry topic and applied", timeout=120)
+        until(replayed, f"the orphans replayed through {consumer}'s retry topic and applied", timeout=DELIVERY)
         checked["orphans dead-lettered then replayed and applied"] += len(orphans)
     print(f"\npoison per topic: {PER_TOPIC}; {dict(checked)}")
 

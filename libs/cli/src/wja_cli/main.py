@@ -195,6 +195,7 @@ def simulate(
     seed: Annotated[int, typer.Option(help="random seed of the outcome mix")] = 1,
     concurrency: Annotated[int, typer.Option(help="journeys in flight at most")] = 40,
     sessions: Annotated[bool, typer.Option(help="create court sessions first")] = True,
+    step_timeout: Annotated[float, typer.Option(help="seconds a step waits for its event downstream")] = 60.0,
 ) -> None:
     """Drive realistic journeys through the public APIs, with a progress bar and a summary."""
     import asyncio
@@ -222,6 +223,7 @@ def simulate(
                 rate=rate,
                 concurrency=concurrency,
                 sessions=sessions,
+                step_timeout=step_timeout,
                 on_done=lambda _p, _o: progress.advance(task),
             )
         )

@@ -9,6 +9,7 @@ Office outcome code. Each step waits for the event it depends on to arrive downs
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 import uuid
 from collections import Counter
@@ -29,6 +30,8 @@ class StepFailed(Exception):
 
 RETRY_SECONDS = 120.0
 """How long a POST is retried (same Idempotency-Key) while its service restarts or its database is away."""
+STEP_TIMEOUT: contextvars.ContextVar[float] = contextvars.ContextVar("step_timeout", default=60.0)
+"""How long a step waits for the event it depends on downstream (set per run by ``simulate``)."""
 
 
 class Client:
@@ -116,9 +119,9 @@ async def _ok(response: Awaitable[httpx.Response], step: str, *expected: int) ->
     return r.json() if r.content else None
 
 
-async def wait_for(check: Callable[[], Awaitable[Any]], step: str, timeout: float = 60) -> Any:
+async def wait_for(check: Callable[[], Awaitable[Any]], step: str) -> Any:
     """Poll until ``check()`` gives something truthy (the event arrived downstream)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + STEP_TIMEOUT.get()
     delay = 0.02
     while time.monotonic() < deadline:
         try:
@@ -318,8 +321,11 @@ async def simulate(
     concurrency: int = 40,
     on_done: Callable[[CasePlan, str | None], None] | None = None,
     sessions: bool = True,
+    step_timeout: float = 60.0,
 ) -> Summary:
-    """Run every plan, starting ``rate`` cases a second, at most ``concurrency`` at once."""
+    """Run every plan, starting ``rate`` cases a second, at most ``concurrency`` at once; a step
+    fails when the event it waits for has not arrived downstream within ``step_timeout`` seconds."""
+    STEP_TIMEOUT.set(step_timeout)  # the journeys' tasks inherit this context
     agencies = Agencies(key, urls)
     summary = Summary(cases=len(plans))
     gate = asyncio.Semaphore(concurrency)
