@@ -295,7 +295,7 @@ def test_postgres_restart_is_reported_by_readiness_and_loses_nothing(system):
         body = police.get("/readyz").json()
         assert body["checks"]["database"].startswith("down")
         refused = police.post("/v1/reports", json=report_body())
-        assert refused.status_code in (500, 503)
+        assert refused.status_code == 503 and refused.headers["retry-after"]
         assert "Harriet" not in refused.text
     finally:
         pg.start()

@@ -16,6 +16,9 @@ from pathlib import Path
 import asyncpg
 
 PLATFORM_SQL = Path(__file__).parent / "sql"
+UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError)
+"""What asyncpg raises when the server is away (refused, dropped, starting or shutting down):
+a request meeting one is answered 503 with Retry-After, never 500."""
 _MIGRATION_LOCK = 7_411_001
 
 

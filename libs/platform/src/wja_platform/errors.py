@@ -16,6 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from wja_platform import db
+
 log = logging.getLogger(__name__)
 
 
@@ -102,6 +104,11 @@ def install(app: FastAPI) -> None:
                 field = getattr(exc, "field", None)
                 errors = [{"field": field, "message": message}] if field else []
                 return JSONResponse(body(message, errors), status_code=status_code)
+            if isinstance(exc, db.UNAVAILABLE):
+                log.warning("request not run: database unavailable (%s)", type(exc).__name__)
+                return JSONResponse(
+                    body("the database is unavailable; retry"), status_code=503, headers={"Retry-After": "1"}
+                )
             tb = traceback.extract_tb(exc.__traceback__)[-1]
             log.error("unhandled %s at %s:%s", type(exc).__name__, tb.filename, tb.lineno)
             return JSONResponse(body("internal error"), status_code=500)

@@ -107,7 +107,7 @@ class IdempotencyMiddleware:
     ) -> None:
         try:
             messages = await self._in_transaction(pool, owner, key, fingerprint, scope, body)
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError) as exc:
+        except db.UNAVAILABLE as exc:
             log.warning("idempotent request not run: database unavailable (%s)", type(exc).__name__)
             messages = _json(503, "the database is unavailable; retry with the same key", [(b"retry-after", b"1")])
         await _send_all(send, messages)
