@@ -27,8 +27,8 @@ from ..e2e.helpers import ok, report_body, until
 from ..e2e.test_simulated_insights import expected, suppressed
 
 pytestmark = pytest.mark.e2e
-CASES = int(os.environ.get("WJA_FAULT_CASES", "80"))
-RATE = float(os.environ.get("WJA_FAULT_RATE", "2"))  # cases started a second while services are killed
+CASES = int(os.environ.get("WJA_FAULT_CASES", "200"))
+RATE = float(os.environ.get("WJA_FAULT_RATE", "4"))  # cases started a second while services are killed
 KILL_GAP = tuple(float(x) for x in os.environ.get("WJA_KILL_GAP_SECONDS", "0.3,1.2").split(","))
 """Seconds between one kill (and restart) and the next, drawn uniformly from this range."""
 OUTAGE = float(os.environ.get("WJA_BROKER_OUTAGE_SECONDS", "5"))
