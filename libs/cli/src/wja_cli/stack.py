@@ -52,18 +52,40 @@ def wait_for_port(
     raise StackError(f"{what} did not open port {port} within {timeout:.0f}s")
 
 
-def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 10) -> None:
-    """Stop a child process (and its process group), killing it if it does not stop in time."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, sig)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
+def group_alive(pgid: int) -> bool:
+    """True while a live (not zombie) process of process group ``pgid`` remains."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] not in "ZX":
+                return True
+    return False
+
+
+def stop_process(
+    proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 10, escalate: int = signal.SIGKILL
+) -> None:
+    """Stop a child process that leads its own process group, and wait until the whole group is gone.
+
+    ``sig`` goes to the leader; after ``timeout`` seconds ``escalate`` goes to it, then SIGKILL to the
+    group. Returning only when no process of the group lives means a restart never meets what is left
+    of the old one (PostgreSQL refuses to start while an old backend still holds its shared memory).
+    """
+    steps = ((sig, False, timeout), (escalate, False, 10), (signal.SIGKILL, True, 10))
+    for signum, to_group, wait in steps:
+        if proc.poll() is not None:
+            break
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(5)
+            os.killpg(proc.pid, signum) if to_group else os.kill(proc.pid, signum)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(wait)
+    deadline = time.monotonic() + 10
+    while group_alive(proc.pid):
+        if time.monotonic() > deadline:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            deadline += 10
+        time.sleep(0.05)
 
 
 @dataclass
@@ -261,7 +283,8 @@ class Postgres:
 
     def stop(self) -> None:
         if self.proc is not None:
-            stop_process(self.proc, signal.SIGINT, timeout=20)
+            # fast shutdown, then immediate shutdown (SIGQUIT) if the checkpoint takes too long
+            stop_process(self.proc, signal.SIGINT, timeout=60, escalate=signal.SIGQUIT)
 
 
 def python() -> str:

@@ -29,7 +29,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field, StrictInt
 from wja_schemas.topics import case_topic, retry_topic
 
-from wja_platform import auth, db, deadletters, errors, idempotency, messaging, metrics, telemetry
+from wja_platform import auth, crypto, db, deadletters, errors, idempotency, messaging, metrics, telemetry
 from wja_platform.consumer import EventConsumer, Handler
 from wja_platform.relay import OutboxRelay
 from wja_platform.settings import ServiceSettings
@@ -91,6 +91,19 @@ def periodic(what: str, seconds: float, step: Callable[[Runtime], Awaitable[Any]
 
     job.__name__ = what.replace(" ", "-")
     return job
+
+
+def rewrap_job(keyring: crypto.Keyring, table: str, seconds: float) -> BackgroundJob:
+    """A background job re-wrapping ``table``'s encrypted rows under the first data key (key rotation)."""
+
+    async def step(runtime: Runtime) -> None:
+        result = await crypto.rewrap_rows(runtime.pool, keyring, table)
+        if result["rewrapped"]:
+            log.info("re-wrapped %s rows of %s under data key %s", result["rewrapped"], table, keyring.primary)
+        if result["unknown_key"]:
+            log.warning("%s rows of %s are under a data key that is no longer configured", result["unknown_key"], table)
+
+    return periodic("data key re-wrap", seconds, step)
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -87,7 +88,15 @@ class Record:
 
     @property
     def fallback_key(self) -> str:
-        return f"{self.topic}/{self.partition}/{self.offset}"
+        """What names a record that is not an event (it has no id): its place and a digest of its bytes.
+
+        The place alone is not enough: a new, empty broker numbers offsets from 0 again, and two
+        poison records at the same place would then count as one (the second silently dropped).
+        """
+        digest = hashlib.sha256()
+        for part in (self.key or b"", self.value or b"", *(k.encode() + b"\0" + v for k, v in self.headers)):
+            digest.update(len(part).to_bytes(8, "big") + part)
+        return f"{self.topic}/{self.partition}/{self.offset}/{digest.hexdigest()[:16]}"
 
 
 def redact(exc: BaseException) -> str:

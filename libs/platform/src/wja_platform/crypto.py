@@ -2,8 +2,9 @@
 
 Each row gets its own data key (AES-256-GCM), wrapped by a key-encryption key (KEK) named by
 a key id. Settings give the KEKs as ``WJA_DATA_KEY`` = ``id1:base64key,id2:base64key`` (the
-first encrypts; all decrypt), so keys rotate: add a new first key, re-wrap, retire the old.
-In dev mode a key is generated under the state directory.
+first encrypts; all decrypt), so keys rotate: add a new first key; the services holding
+encrypted rows re-wrap them under it (:func:`rewrap_rows`, a background job); once no row
+names the old key, retire it. In dev mode a key is generated under the state directory.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 DEV_DATA_KEY = "dev-data.key"
@@ -94,3 +96,35 @@ class Keyring:
         wrap_nonce = os.urandom(12)
         wrapped = wrap_nonce + AESGCM(self.keys[self.primary]).encrypt(wrap_nonce, data_key, self.primary.encode())
         return Sealed(self.primary, wrapped, sealed.ciphertext)
+
+
+async def rewrap_rows(pool: asyncpg.Pool, keyring: Keyring, table: str, batch: int = 500) -> dict[str, int]:
+    """Re-wrap the data keys of ``table``'s rows (``urn, key_id, wrapped_key``) that are not under the
+    primary key; the ciphertext is not touched. Returns ``{"rewrapped": n, "unknown_key": m}``: rows
+    under a key id the keyring no longer has cannot be opened and are left as they are."""
+    done = 0
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                f"SELECT urn, key_id, wrapped_key FROM {table}"
+                " WHERE key_id <> $1 AND key_id = ANY($2::text[]) LIMIT $3 FOR UPDATE SKIP LOCKED",
+                keyring.primary,
+                list(keyring.keys),
+                batch,
+            )
+            for row in rows:
+                new = keyring.rewrap(Sealed(row["key_id"], row["wrapped_key"], b""))
+                await conn.execute(
+                    f"UPDATE {table} SET key_id = $2, wrapped_key = $3 WHERE urn = $1",
+                    row["urn"],
+                    new.key_id,
+                    new.wrapped_key,
+                )
+        done += len(rows)
+        if len(rows) < batch:
+            break
+    unknown = await pool.fetchval(
+        f"SELECT count(*) FROM {table} WHERE NOT key_id = ANY($1::text[])",
+        list(keyring.keys),
+    )
+    return {"rewrapped": done, "unknown_key": unknown}

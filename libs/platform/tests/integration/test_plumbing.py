@@ -9,7 +9,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from wja_cli.testing import eventually, serve_app
 from wja_platform import outbox
-from wja_platform.consumer import NotReady
+from wja_platform.consumer import NotReady, Record
 from wja_schemas import new_envelope
 from wja_schemas.intake import CrimeReported
 
@@ -166,6 +166,23 @@ async def test_poison_is_dead_lettered_and_the_stream_goes_on(stack, producer):
         assert reasons
         published = await pool.fetch("SELECT topic FROM outbox WHERE topic = 'wja.probe.dlq.v1'")
         assert len(published) == 2
+
+
+async def test_poison_at_a_reused_offset_is_not_taken_for_the_earlier_one(stack, producer):
+    """A new, empty broker numbers offsets from 0 again: a second poison record at an offset that
+    an earlier one had is its own dead letter (not silently dropped); the same record again is not."""
+    settings = probe_settings(stack, stack.new_database("probe"), consumer_group=f"g-{group_suffix()}")
+    app = probe_app(settings, record_handler)
+    headers = (("ce_type", b"wja.intake.crime.reported.v1"), ("ce_id", b"x1"))
+    first = Record("wja.intake.case.v1", 0, 7, b"k", b'{"not": json', headers)
+    same_place_other_bytes = Record("wja.intake.case.v1", 0, 7, b"k", b'{"also": not json', headers)
+    async with serve_app(app):
+        consumer = app.state.runtime.consumer
+        await consumer.process([first])
+        await consumer.process([first])  # redelivered (a batch rewound after a crash)
+        await consumer.process([same_place_other_bytes])  # after a broker reset
+        rows = await app.state.runtime.pool.fetch('SELECT value FROM dead_letters WHERE "offset" = 7 ORDER BY id')
+    assert [r["value"] for r in rows] == [first.value, same_place_other_bytes.value]
 
 
 async def _dead(pool, n, urn=None):

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI
-from wja_platform.app import Runtime, ServiceSpec, make_app, periodic
+from wja_platform.app import Runtime, ServiceSpec, make_app, periodic, rewrap_job
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring
 
@@ -47,7 +47,10 @@ def build(settings: IntakeSettings, *, clock: Clock | None = None) -> ServiceSpe
             log.info("erased the contact details of %s closed cases", erased)
 
     spec.on_start = on_start
-    spec.background = [periodic("contact purge", settings.purge_check_seconds, purge)]
+    spec.background = [
+        periodic("contact purge", settings.purge_check_seconds, purge),
+        rewrap_job(keyring, "victims", settings.rewrap_check_seconds),
+    ]
     return spec
 
 

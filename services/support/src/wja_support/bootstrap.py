@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI
 from wja_platform import auth
-from wja_platform.app import Runtime, ServiceSpec, make_app, periodic
+from wja_platform.app import Runtime, ServiceSpec, make_app, periodic, rewrap_job
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring
 
 from wja_support.adapters import repository as repo
 from wja_support.config import SupportSettings
 from wja_support.entrypoints import consumers, http, ui
-from wja_support.service_layer import handlers
+from wja_support.service_layer import handlers, referrals
 from wja_support.service_layer.referrals import ClaimCheck
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
@@ -59,8 +61,18 @@ def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSp
         """Fetch referred victims' contact details from intake; failures retry with backoff."""
         await state["claim_check"].run_due(clock.now())
 
+    async def purge(runtime: Runtime) -> None:
+        """Delete support's copy of contact details a retention period after support closed."""
+        erased = await referrals.purge_closed(runtime.pool, clock.now(), settings.contact_retention_days)
+        if erased:
+            log.info("erased the contact details of %s cases whose support closed", erased)
+
     spec.on_start = on_start
-    spec.background = [periodic("claim check round", settings.contact_poll_seconds, fetch_contacts)]
+    spec.background = [
+        periodic("claim check round", settings.contact_poll_seconds, fetch_contacts),
+        periodic("contact purge", settings.purge_check_seconds, purge),
+        rewrap_job(keyring, "contacts", settings.rewrap_check_seconds),
+    ]
     return spec
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from wja_platform.settings import ServiceSettings
 
@@ -43,6 +44,10 @@ class SupportSettings(ServiceSettings):
     }
     """Event type → [duty holder, working days to tell the victim]. Outcome and sentence: the court
     tells the WCU within 5 working days and the WCU the victim within 1 of receiving it: 6."""
+    contact_retention_days: int = Field(default=90, ge=0)
+    """Support's copy of a victim's contact details is deleted this long after support closed."""
+    purge_check_seconds: float = Field(default=3600.0, gt=0)
+    """How often the purge of contact details past retention runs."""
     contact_retry_max_seconds: float = 300.0
     contact_poll_seconds: float = 1.0
     claim_check_timeout_seconds: float = 5.0

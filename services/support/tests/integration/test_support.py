@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -173,6 +174,28 @@ async def test_claim_check_retries_until_intake_answers_then_stores_encrypted(su
     await eventually(lambda: _is(status, "withdrawn"))
     assert await support.pool.fetchval("SELECT count(*) FROM contacts WHERE urn = $1", urn) == 0
     assert (await support.client.get(f"/v1/cases/{urn}/contact", headers=h)).status_code == 404
+
+
+async def test_contact_copy_is_purged_a_retention_period_after_support_closed(support):
+    await support.intake.start()
+    case = await support.referred(support.urn())
+    urn, h, c = case["urn"], support.h(sub=case["idva"]), support.client
+
+    async def status():
+        return (await c.get(f"/v1/cases/{urn}", headers=h)).json()["contact_status"]
+
+    await eventually(lambda: _is(status, "fetched"))
+    assert (await c.post(f"/v1/cases/{urn}/closure", json={"reason": "post_trial"}, headers=h)).status_code == 200
+    days = support.settings.contact_retention_days
+    support.clock.advance(timedelta(days=days - 1))
+    await asyncio.sleep(0.5)  # several purge rounds: still inside the retention period
+    assert await status() == "fetched"
+    assert (await c.get(f"/v1/cases/{urn}/contact", headers=h)).status_code == 200
+    support.clock.advance(timedelta(days=2))
+    await eventually(lambda: _is(status, "purged"))
+    assert await support.pool.fetchval("SELECT count(*) FROM contacts WHERE urn = $1", urn) == 0
+    gone = await c.get(f"/v1/cases/{urn}/contact", headers=h)
+    assert gone.status_code == 404 and "Harriet" not in gone.text
 
 
 async def _is(get, value):

@@ -148,7 +148,7 @@ async def close_support(deps: Deps, caller: Principal, urn: str, reason: str, vc
         if case["support_closed"]:
             raise IllegalTransition("support is already closed")
         vcs = vcs_opt_in or (case["custody_months"] or 0) >= 12
-        await repo.update_case(conn, urn, support_closed=True)
+        await repo.update_case(conn, urn, support_closed=True, support_closed_at=deps.clock.now())
         await publish(
             conn,
             sp.SupportClosed(urn=urn, reason=reason, vcs_offered=vcs, closed_at=deps.clock.now()),

@@ -70,6 +70,22 @@ async def purge_contact(conn: asyncpg.Connection, urn: str) -> None:
     await repo.update_case(conn, urn, contact_status="withdrawn", next_contact_at=None)
 
 
+async def purge_closed(pool: asyncpg.Pool, now: datetime, retention_days: int) -> int:
+    """Delete the contact details of cases whose support closed more than ``retention_days`` ago."""
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            "DELETE FROM contacts t USING cases c WHERE t.urn = c.urn AND c.support_closed"
+            " AND c.support_closed_at < $1::timestamptz - make_interval(days => $2) RETURNING t.urn",
+            now,
+            retention_days,
+        )
+        await conn.execute(
+            "UPDATE cases SET contact_status = 'purged', next_contact_at = NULL WHERE urn = ANY($1::text[])",
+            [r["urn"] for r in rows],
+        )
+    return len(rows)
+
+
 class ClaimCheck:
     """Fetches a referred victim's contact details from intake, with retries and backoff."""
 
