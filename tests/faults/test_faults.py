@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -32,6 +33,7 @@ RATE = float(os.environ.get("WJA_FAULT_RATE", "4"))  # cases started a second wh
 KILL_GAP = tuple(float(x) for x in os.environ.get("WJA_KILL_GAP_SECONDS", "0.3,1.2").split(","))
 """Seconds between one kill (and restart) and the next, drawn uniformly from this range."""
 OUTAGE = float(os.environ.get("WJA_BROKER_OUTAGE_SECONDS", "5"))
+PG_DOWN = float(os.environ.get("WJA_PG_DOWN_SECONDS", "3"))
 DELIVERY = float(os.environ.get("WJA_DELIVERY_SECONDS", "120"))
 """How long an event may take to reach the next service under the run's load: a journey step, and
 each check that waits for delivery, fails after this. The embedded broker slows as its in-memory
@@ -75,8 +77,10 @@ def published_ids(system, urns: list[str]) -> dict[str, set[str]]:
 SERVICES = ("intake", "charging", "court", "support", "insights")
 
 
-def run(system, plans, *, kill: bool, rate: float, sessions: bool = False) -> tuple[simulate.Summary, Counter]:
-    """Simulate ``plans``; with ``kill``, kill -9 and restart a random service every few seconds meanwhile."""
+def run(
+    system, plans, *, rate: float, disturb: Callable[[], None] | None = None, sessions: bool = False
+) -> simulate.Summary:
+    """Simulate ``plans``; with ``disturb``, call it every few seconds (``KILL_GAP``) while they run."""
     key = auth.ensure_dev_key(system.stack.state_dir).read_text().strip()
     urls = {s: system.url(s) for s in ("intake", "charging", "court", "support")}
     result: dict = {}
@@ -86,7 +90,7 @@ def run(system, plans, *, kill: bool, rate: float, sessions: bool = False) -> tu
     def progress(_plan, outcome) -> None:  # long runs show how far they are
         done["ok" if outcome else "failed"] += 1
         if sum(done.values()) % every == 0:
-            print(f"{'disturbed' if kill else 'calm'} run: {sum(done.values())}/{len(plans)} cases, {dict(done)}")
+            print(f"{'disturbed' if disturb else 'calm'} run: {sum(done.values())}/{len(plans)} cases, {dict(done)}")
 
     runner = threading.Thread(
         target=lambda: result.update(
@@ -99,19 +103,47 @@ def run(system, plans, *, kill: bool, rate: float, sessions: bool = False) -> tu
     )
     runner.start()
     rng = random.Random(5)
-    kills: Counter = Counter()
-    order: list[str] = []
     while runner.is_alive():
         time.sleep(rng.uniform(*KILL_GAP))
-        if kill and runner.is_alive():
-            order = order or rng.sample(SERVICES, len(SERVICES))  # each service in turn, in a random order
-            victim = order.pop()
-            began = time.monotonic()
-            kill9_and_restart(system, victim)
-            kills[victim] += 1
-            print(f"killed {victim}: ready again after {time.monotonic() - began:.1f} s")
+        if disturb and runner.is_alive():
+            disturb()
     runner.join()
-    return result["summary"], kills
+    return result["summary"]
+
+
+def killer(system, kills: Counter) -> Callable[[], None]:
+    """Each call kill -9s a service, each of them in turn in a random order, and restarts it."""
+    rng = random.Random(7)
+    order: list[str] = []
+
+    def kill() -> None:
+        order[:] = order or rng.sample(SERVICES, len(SERVICES))
+        victim = order.pop()
+        began = time.monotonic()
+        kill9_and_restart(system, victim)
+        kills[victim] += 1
+        print(f"killed {victim}: ready again after {time.monotonic() - began:.1f} s")
+
+    return kill
+
+
+def assert_as_undisturbed(system, calm_plans, plans) -> None:
+    """Every published event of ``plans`` is on the IDVA timelines exactly once, and every case ended
+    in every service as the same plan did in the undisturbed run (``calm_plans``, another force)."""
+    urns = [p.urn for p in plans]
+    want = published_ids(system, urns)
+
+    def support_has_all():
+        rows = fetch(system, "support", "SELECT urn, id FROM entries WHERE urn = ANY($1::text[])", urns)
+        got: dict[str, set[str]] = {u: set() for u in urns}
+        for row in rows:
+            got[row["urn"]].add(row["id"])
+        return got if got == want else None
+
+    until(support_has_all, "every published event on the IDVA timelines exactly once", timeout=DELIVERY)
+    calm, shaken = case_states(system, calm_plans), case_states(system, plans)
+    differing = [i for i, (a, b) in enumerate(zip(calm, shaken, strict=True)) if a != b]
+    assert not differing, (differing[:5], [(calm[i], shaken[i]) for i in differing[:2]])
 
 
 def case_states(system, plans) -> list[tuple]:
@@ -154,28 +186,16 @@ def case_states(system, plans) -> list[tuple]:
 
 def test_kill_9_any_service_mid_run_ends_every_case_as_an_undisturbed_run(system):
     calm_plans = journeys.plan(CASES, seed=23, forces=("31",))
-    summary, _ = run(system, calm_plans, kill=False, rate=20, sessions=CASES > 100)
+    summary = run(system, calm_plans, rate=20, sessions=CASES > 100)
     assert summary.failed == Counter() and summary.completed == CASES
     plans = journeys.plan(CASES, seed=23, forces=("32",))
-    summary, kills = run(system, plans, kill=True, rate=RATE)
+    kills: Counter = Counter()
+    summary = run(system, plans, rate=RATE, disturb=killer(system, kills))
     assert summary.failed == Counter() and summary.completed == CASES, summary
     assert set(kills) == set(SERVICES), kills  # every service was killed at least once
     reports = fetch(system, "intake", "SELECT count(*) AS n FROM cases WHERE force_code = '32'")[0]["n"]
     assert reports == CASES  # retried reports minted no second case
-    urns = [p.urn for p in plans]
-    want = published_ids(system, urns)
-
-    def support_has_all():
-        rows = fetch(system, "support", "SELECT urn, id FROM entries WHERE urn = ANY($1::text[])", urns)
-        got: dict[str, set[str]] = {u: set() for u in urns}
-        for row in rows:
-            got[row["urn"]].add(row["id"])
-        return got if got == want else None
-
-    until(support_has_all, "every published event on the IDVA timelines exactly once", timeout=DELIVERY)
-    calm, shaken = case_states(system, calm_plans), case_states(system, plans)
-    differing = [i for i, (a, b) in enumerate(zip(calm, shaken, strict=True)) if a != b]
-    assert not differing, (differing[:5], [(calm[i], shaken[i]) for i in differing[:2]])
+    assert_as_undisturbed(system, calm_plans, plans)
     analyst = system.client("insights", "cps", "analyst", "analyst-f")
     to = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     hand = expected(plans)
@@ -287,21 +307,42 @@ def test_broker_outage_reports_accepted_then_delivered_after_a_new_empty_broker(
     assert all(r["n"] == 1 for r in counts)  # republished in full, applied once
 
 
-def test_postgres_restart_is_reported_by_readiness_and_loses_nothing(system):
+def test_postgres_restart_under_load_is_reported_by_readiness_and_loses_nothing(system):
+    """PostgreSQL (every service's: the embedded stack runs one server) stopped for ``PG_DOWN``
+    seconds and started again while the simulator runs journeys."""
+    n = max(CASES // 5, 40)
+    calm_plans = journeys.plan(n, seed=29, forces=("33",))
+    summary = run(system, calm_plans, rate=20)
+    assert summary.failed == Counter() and summary.completed == n
     police = system.client("intake", "police", "officer", "pc-8", force="01")
     pg = system.test_stack.pg
-    pg.stop()
-    try:
-        body = police.get("/readyz").json()
-        assert body["checks"]["database"].startswith("down")
-        refused = police.post("/v1/reports", json=report_body())
-        assert refused.status_code == 503 and refused.headers["retry-after"]
-        assert "Harriet" not in refused.text
-    finally:
-        pg.start()
+    seen: dict = {}
+
+    def restart_once() -> None:
+        if seen:
+            return
+        pg.stop()
+        began = time.monotonic()
+        try:
+            seen["ready"] = police.get("/readyz").json()["checks"]["database"]
+            refused = police.post("/v1/reports", json=report_body())
+            seen["refused"] = (refused.status_code, refused.headers.get("retry-after"), "Harriet" in refused.text)
+            time.sleep(max(0.0, PG_DOWN - (time.monotonic() - began)))
+        finally:
+            pg.start()
+        print(f"PostgreSQL down for {time.monotonic() - began:.1f} s under load")
+
+    plans = journeys.plan(n, seed=29, forces=("34",))
+    summary = run(system, plans, rate=RATE, disturb=restart_once)
+    assert seen, "the run ended before PostgreSQL was restarted"
+    assert seen["ready"].startswith("down")
+    assert seen["refused"][0] == 503 and seen["refused"][1] and not seen["refused"][2]
+    assert summary.failed == Counter() and summary.completed == n, summary
+    reports = fetch(system, "intake", "SELECT count(*) AS n FROM cases WHERE force_code = '34'")[0]["n"]
+    assert reports == n  # a report whose answer was lost with the database was not made twice
     until(lambda: police.get("/readyz").status_code == 200, "intake ready again", timeout=60)
-    urn = ok(police.post("/v1/reports", json=report_body()), 201)["urn"]
-    until(lambda: fetch(system, "support", "SELECT 1 FROM entries WHERE urn = $1", urn), "delivery after restart")
+    assert_as_undisturbed(system, calm_plans, plans)
+    print(f"\nPostgreSQL restart under load: {n} cases, POST retries {summary.retries}, differing cases 0")
 
 
 async def _charge(bootstrap: str, urn: str) -> None:
