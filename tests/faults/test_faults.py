@@ -310,7 +310,7 @@ def test_broker_outage_reports_accepted_then_delivered_after_a_new_empty_broker(
 def test_postgres_restart_under_load_is_reported_by_readiness_and_loses_nothing(system):
     """PostgreSQL (every service's: the embedded stack runs one server) stopped for ``PG_DOWN``
     seconds and started again while the simulator runs journeys."""
-    n = max(CASES // 5, 40)
+    n = max(CASES // 20, 40)
     calm_plans = journeys.plan(n, seed=29, forces=("33",))
     summary = run(system, calm_plans, rate=20)
     assert summary.failed == Counter() and summary.completed == n
