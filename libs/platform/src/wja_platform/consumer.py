@@ -39,23 +39,14 @@ from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.trace import Link, SpanKind
 from wja_schemas import Envelope, Event, PoisonEventError, UnknownEventTypeError, from_record
 
-from wja_platform import deadletters, metrics, outbox, telemetry
+from wja_platform import db, deadletters, metrics, outbox, telemetry
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("wja.consumer")
 
 Handler = Callable[[asyncpg.Connection, Envelope[Event]], Awaitable[None]]
 
-INFRA_ERRORS: tuple[type[BaseException], ...] = (
-    asyncpg.exceptions.PostgresConnectionError,
-    asyncpg.exceptions.InterfaceError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.TooManyConnectionsError,
-    asyncpg.exceptions.AdminShutdownError,
-    ConnectionError,
-    OSError,
-    TimeoutError,
-)
+INFRA_ERRORS = db.UNAVAILABLE
 
 
 class NotReady(Exception):

@@ -16,9 +16,19 @@ from pathlib import Path
 import asyncpg
 
 PLATFORM_SQL = Path(__file__).parent / "sql"
-UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError)
-"""What asyncpg raises when the server is away (refused, dropped, starting or shutting down):
-a request meeting one is answered 503 with Retry-After, never 500."""
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,  # refused, reset, timed out
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,  # the connection was closed mid-operation
+    asyncpg.exceptions.InternalClientError,  # the protocol state torn by a connection dropped mid-operation
+    asyncpg.CannotConnectNowError,  # starting up or shutting down
+    asyncpg.exceptions.AdminShutdownError,  # terminating connection due to administrator command
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+"""What asyncpg raises when the server is away or going (refused, dropped, starting, shutting
+down, full): a request meeting one is answered 503 with Retry-After, never 500, and a consumer
+rewinds its batch instead of counting it as the event's failure."""
 _MIGRATION_LOCK = 7_411_001
 
 
