@@ -42,7 +42,7 @@ bench: install
 	$(VENV)/bin/python bench/run.py
 	$(VENV)/bin/python bench/court_listing.py
 
-# The fault suite at full size (about an hour at 10,000 cases; a small version of each case runs in
+# The fault suite at full size (about two hours at 10,000 cases on 2 CPUs; a small version of each case runs in
 # `make test`). `make faults FAULT_CASES=2000` for a shorter run.
 FAULT_CASES ?= 10000
 faults: install
