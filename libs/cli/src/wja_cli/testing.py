@@ -18,8 +18,12 @@ from typing import Any
 
 import httpx
 import pytest
+from wja_platform import messaging
 
 from wja_cli.stack import Broker, Postgres
+
+# The tests' own Kafka clients, like the services', never create a topic by asking about it.
+messaging.forbid_auto_topic_creation()
 
 
 def free_port() -> int:

@@ -157,12 +157,6 @@ def make_app(spec: ServiceSpec) -> FastAPI:
         pool = await db.create_pool(settings.dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
         await db.migrate(pool, [spec.migrations])
         topics = messaging.service_topics(settings.service, settings.consumes)
-        await messaging.ensure_topics(
-            settings.kafka_bootstrap_servers,
-            topics,
-            partitions=settings.topic_partitions,
-            replication=settings.topic_replication,
-        )
         broker = messaging.make_broker(settings.kafka_bootstrap_servers, client_id=f"wja-{settings.service}")
         producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -178,7 +172,9 @@ def make_app(spec: ServiceSpec) -> FastAPI:
             partitions=settings.topic_partitions,
             batch_size=settings.relay_batch_size,
             poll_seconds=settings.relay_poll_seconds,
+            replication=settings.topic_replication,
         )
+        await relay.ensure_topics()
         consumer = None
         if spec.handler is not None:
             consumer = EventConsumer(
@@ -309,8 +305,12 @@ def _ops_router(service: str) -> APIRouter:
         if runtime.consumer is not None:
             checks["subscribers"] = "ok" if runtime.subscribers_assigned() else "waiting for partitions"
         ready = all(v == "ok" for v in checks.values())
+        warnings = [
+            f"topic {name} has {count} partitions; settings say {relay.partitions}"
+            for name, count in sorted(relay.topic_partitions.items())
+        ]
         return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": checks, "dead_letters": dlq},
+            {"status": "ready" if ready else "not ready", "checks": checks, "dead_letters": dlq, "warnings": warnings},
             status_code=200 if ready else 503,
         )
 

@@ -8,6 +8,9 @@
 - Wakes on ``LISTEN wja_outbox``; polls every ``poll_seconds`` as a fallback.
 - One relay per database: a session advisory lock elects it; other instances wait.
 - When the broker's cluster id changes (a new, empty broker), every row is republished.
+- While elected it re-creates missing topics every ``topic_check_seconds``, concurrently with
+  publishing: a send to a topic a new broker does not have yet waits for it, it is not
+  auto-created (see :mod:`wja_platform.messaging`).
 """
 
 from __future__ import annotations
@@ -43,8 +46,10 @@ class OutboxRelay:
         bootstrap_servers: str,
         topics: list[str],
         partitions: int = 3,
+        replication: int = 1,
         batch_size: int = 500,
         poll_seconds: float = 1.0,
+        topic_check_seconds: float = 5.0,
     ) -> None:
         self.pool = pool
         self.producer = producer
@@ -52,8 +57,12 @@ class OutboxRelay:
         self.bootstrap_servers = bootstrap_servers
         self.topics = topics
         self.partitions = partitions
+        self.replication = replication
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.topic_check_seconds = topic_check_seconds
+        self.topic_partitions: dict[str, int] = {}
+        """Topics whose partition count differs from the configured one (name: actual count)."""
         self.running = False
         self.standby = False
         """True while another replica holds the relay lock (this one is healthy, just waiting)."""
@@ -135,8 +144,29 @@ class OutboxRelay:
                 )
                 log.warning("broker cluster changed; republishing %s outbox rows", count)
         if known != cluster_id:
-            await messaging.ensure_topics(self.bootstrap_servers, self.topics, partitions=self.partitions)
+            await self.ensure_topics()
         return known is not None and known != cluster_id
+
+    async def ensure_topics(self) -> messaging.Topics:
+        """Create this service's missing topics; log a partition count that differs from settings."""
+        found = await messaging.ensure_topics(
+            self.bootstrap_servers, self.topics, partitions=self.partitions, replication=self.replication
+        )
+        if found.created:
+            log.warning("created missing topics %s", ", ".join(found.created))
+        if found.partitions != self.topic_partitions:
+            for name, count in found.partitions.items():
+                log.warning("topic %s has %s partitions; settings say %s", name, count, self.partitions)
+            self.topic_partitions = found.partitions
+        return found
+
+    async def _keep_topics(self) -> None:
+        while True:
+            await asyncio.sleep(self.topic_check_seconds)
+            try:
+                await self.ensure_topics()
+            except Exception as exc:  # the broker is away: readiness reports it
+                log.info("topic check failed (%s)", type(exc).__name__)
 
     async def republish(self, since: datetime | None = None, topic: str | None = None) -> int:
         """Mark published rows (created at or after ``since``) to be sent again."""
@@ -171,6 +201,7 @@ class OutboxRelay:
 
     async def _run_elected(self) -> None:
         conn: asyncpg.Connection = await self.pool.acquire()
+        keeper: asyncio.Task[None] | None = None
         try:
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
                 self.standby = True
@@ -178,6 +209,7 @@ class OutboxRelay:
             self.standby = False
             await conn.add_listener(NOTIFY_CHANNEL, self.wake)
             await self.check_cluster()
+            keeper = asyncio.create_task(self._keep_topics(), name=f"{self.service}-topics")
             self.running = True
             self.last_error = None
             checks = 0
@@ -191,6 +223,8 @@ class OutboxRelay:
                     await self.check_cluster()
         finally:
             self.running = False
+            if keeper is not None:
+                keeper.cancel()
             with contextlib.suppress(Exception):
                 await conn.remove_listener(NOTIFY_CHANNEL, self.wake)
                 await conn.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)

@@ -71,7 +71,7 @@ async def producer(stack) -> AsyncIterator[Producer]:
 def probe_settings(stack, dsn: str, **overrides) -> ProbeSettings:
     return ProbeSettings(
         database_url=dsn,
-        kafka_bootstrap_servers=stack.bootstrap,
+        kafka_bootstrap_servers=overrides.pop("kafka_bootstrap_servers", stack.bootstrap),
         state_dir=stack.state_dir(),
         parking_retry_seconds=0.2,
         consumer_retry_backoff_ms=1,
