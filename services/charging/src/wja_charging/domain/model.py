@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from dateutil.relativedelta import relativedelta
+
 from wja_charging.domain.errors import IllegalTransition, Invalid
 
 
@@ -75,20 +77,9 @@ def require_status(status: str, allowed: tuple[str, ...], action: str) -> None:
         raise IllegalTransition(f"cannot {action}: the file is {status.replace('_', ' ')}")
 
 
-def months_after(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, d)
-        except ValueError:
-            continue
-    raise AssertionError  # pragma: no cover
-
-
 def review_window(decided: datetime, requested: datetime) -> None:
     """A VRR request is accepted within 3 months of the decision (later: refused)."""
     if requested < decided:
         raise Invalid("the request predates the decision", field="requested_at")
-    if requested.date() > months_after(decided.date(), VRR_WINDOW_MONTHS):
+    if requested.date() > decided.date() + relativedelta(months=VRR_WINDOW_MONTHS):
         raise IllegalTransition("outside the 3-month window for a Victims' Right to Review")

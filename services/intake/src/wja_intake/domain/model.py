@@ -6,6 +6,8 @@ import hashlib
 import hmac
 from datetime import date, datetime, timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from wja_intake.domain.errors import IllegalTransition, Invalid
 
 STATUSES = (
@@ -17,6 +19,8 @@ STATUSES = (
     "awaiting_closure",
     "closed",
 )
+OPEN = STATUSES[:-1]
+"""Every status but closed."""
 OUTCOME_CODES = {"1", "1A", *(str(n) for n in range(2, 23))}
 BAIL_PERIOD_MONTHS = (3, 6, 9)
 """Pre-charge bail: initial 3 months (custody officer), 6 (inspector), 9 (superintendent), then court."""
@@ -56,24 +60,12 @@ def victim_ref(key: bytes, force: str, name: str, date_of_birth: date) -> str:
     return f"V{force}-{hmac.new(key, material, hashlib.sha256).hexdigest()[:16]}"
 
 
-def add_months(day: date, months: int) -> date:
-    """Same day ``months`` later (clamped to the month's end)."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, d)
-        except ValueError:
-            continue
-    raise AssertionError  # pragma: no cover
-
-
 def bail_exceeds_authority(decided: date, until: date | None, extensions: int = 0) -> bool:
     """True when ``until`` lies past the period the authorising rank may grant."""
     if until is None:
         return False
     months = BAIL_PERIOD_MONTHS[min(extensions, len(BAIL_PERIOD_MONTHS) - 1)]
-    return until > add_months(decided, months)
+    return until > decided + relativedelta(months=months)
 
 
 def s39a_limit(offences: list[dict], reported_at: datetime) -> date | None:
@@ -81,7 +73,7 @@ def s39a_limit(offences: list[dict], reported_at: datetime) -> date | None:
     times = [datetime.fromisoformat(o["occurred_at"]) for o in offences if o["code"] == "common_assault"]
     if not times:
         return None
-    return min(add_months(reported_at.date(), 6), add_months(min(times).date(), 24))
+    return min(reported_at.date() + relativedelta(months=6), min(times).date() + relativedelta(months=24))
 
 
 def require_status(status: str, allowed: tuple[str, ...], action: str) -> None:

@@ -100,20 +100,10 @@ async def _locked(conn: asyncpg.Connection, caller: Principal, urn: str) -> dict
     return case
 
 
-OPEN = (
-    "reported",
-    "under_investigation",
-    "awaiting_charging_decision",
-    "further_material_required",
-    "charged",
-    "awaiting_closure",
-)
-
-
 async def arrest(deps: Deps, caller: Principal, urn: str, at: datetime) -> dict[str, Any]:
     async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
-        model.require_status(case["status"], OPEN[:-1], "record an arrest")
+        model.require_status(case["status"], model.OPEN[:-1], "record an arrest")
         status = "under_investigation" if case["status"] == "reported" else case["status"]
         await repo.update_case(conn, urn, arrested_at=at, status=status)
         await pub.publish(conn, ev.SuspectArrested(urn=urn, arrested_at=at))
@@ -123,7 +113,7 @@ async def arrest(deps: Deps, caller: Principal, urn: str, at: datetime) -> dict[
 async def interview(deps: Deps, caller: Principal, urn: str, at: datetime) -> dict[str, Any]:
     async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
-        model.require_status(case["status"], OPEN[:-1], "record an interview")
+        model.require_status(case["status"], model.OPEN[:-1], "record an interview")
         status = "under_investigation" if case["status"] == "reported" else case["status"]
         await repo.update_case(conn, urn, interviewed_at=at, status=status)
         await pub.publish(conn, ev.SuspectInterviewed(urn=urn, interviewed_at=at))
@@ -134,7 +124,7 @@ async def bail(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) ->
     now = deps.clock.now()
     async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
-        model.require_status(case["status"], OPEN[:-2], "decide bail")
+        model.require_status(case["status"], model.OPEN[:-2], "decide bail")
         previous = case.get("bail") or {}
         extensions = previous.get("extensions", -1) + 1 if previous.get("kind") == "pre_charge_bail" else 0
         until = body.get("until") if body["kind"] == "pre_charge_bail" else None
@@ -168,7 +158,7 @@ async def bail(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) ->
 async def protective_notice(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
     async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
-        model.require_status(case["status"], OPEN, "issue a protective notice")
+        model.require_status(case["status"], model.OPEN, "issue a protective notice")
         issued: datetime = body["issued_at"]
         due = model.dvpo_deadline(issued)
         item = {
@@ -249,7 +239,7 @@ async def victim_support(deps: Deps, caller: Principal, urn: str, status: str) -
     now = deps.clock.now()
     async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
-        model.require_status(case["status"], OPEN, "record the victim's support")
+        model.require_status(case["status"], model.OPEN, "record the victim's support")
         await repo.update_case(conn, urn, victim_support=status)
         await pub.publish(conn, ev.VictimSupportChanged(urn=urn, status=status, changed_at=now))
     return {"urn": urn, "victim_support": status}
@@ -271,7 +261,7 @@ async def close(deps: Deps, caller: Principal, urn: str, code: str, reason: str 
     now = deps.clock.now()
     async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
-        model.require_status(case["status"], OPEN, "close the case")
+        model.require_status(case["status"], model.OPEN, "close the case")
         await repo.update_case(
             conn,
             urn,
