@@ -10,9 +10,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from fastapi import Depends, Path
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt
+from wja_schemas.types import URN_PATTERN
 
-__all__ = ["Body", "IsoDate", "IsoDatetime", "StrictBool", "StrictInt"]
+from wja_platform import telemetry
+
+__all__ = ["Body", "CaseUrn", "IsoDate", "IsoDatetime", "StrictBool", "StrictInt"]
 
 
 class Body(BaseModel):
@@ -33,3 +37,12 @@ IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
 """A time with its UTC offset, as RFC 3339 text."""
 IsoDate = Annotated[date, BeforeValidator(_iso_text)]
 """A calendar date, as ISO 8601 text (YYYY-MM-DD)."""
+
+
+async def _case_urn(urn: Annotated[str, Path(pattern=URN_PATTERN)]) -> str:
+    telemetry.set_case_urn(urn)
+    return urn
+
+
+CaseUrn = Annotated[str, Depends(_case_urn)]
+"""The ``{urn}`` path parameter: checked against the URN pattern, and the request's spans tagged with it."""

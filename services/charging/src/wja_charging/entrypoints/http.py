@@ -6,10 +6,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
-from wja_platform import auth, telemetry
-from wja_platform.api import Body, IsoDate, IsoDatetime
+from wja_platform import auth
+from wja_platform.api import Body, CaseUrn, IsoDate, IsoDatetime
 from wja_platform.auth import Principal
-from wja_schemas.types import URN_PATTERN, DiscontinuanceReason, OffenceCode
+from wja_schemas.types import DiscontinuanceReason, OffenceCode
 
 from wja_charging import views
 from wja_charging.service_layer import handlers
@@ -17,7 +17,6 @@ from wja_charging.service_layer import handlers
 Cps = Annotated[Principal, Depends(auth.require("cps"))]
 Prosecutor = Annotated[Principal, Depends(auth.require("cps:prosecutor"))]
 Reviewer = Annotated[Principal, Depends(auth.require("cps", "idva"))]
-Urn = Annotated[str, Field(pattern=URN_PATTERN)]
 
 
 class ChargeIn(Body):
@@ -68,21 +67,18 @@ def build_router() -> APIRouter:
             return await views.queue(conn, status, d.clock.now())
 
     @router.get("/cases/{urn}")
-    async def get_file(urn: Urn, d: Deps, _: Cps) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def get_file(urn: CaseUrn, d: Deps, _: Cps) -> dict[str, Any]:
         async with d.pool.acquire() as conn:
             return await views.file_view(conn, urn, d.clock.now())
 
     @router.post("/cases/{urn}/decisions")
-    async def decide(urn: Urn, body: Decision, d: Deps, caller: Prosecutor) -> dict[str, Any]:
+    async def decide(urn: CaseUrn, body: Decision, d: Deps, caller: Prosecutor) -> dict[str, Any]:
         """Charge, no further action, out-of-court disposal, or ask for further material."""
-        telemetry.set_case_urn(urn)
         return await handlers.decide(d, caller.sub, urn, body.model_dump())
 
     @router.post("/cases/{urn}/reviews", status_code=201)
-    async def request_review(urn: Urn, body: ReviewRequest, d: Deps, caller: Reviewer) -> dict[str, Any]:
+    async def request_review(urn: CaseUrn, body: ReviewRequest, d: Deps, caller: Reviewer) -> dict[str, Any]:
         """Victims' Right to Review request (by the victim's IDVA or the CPS)."""
-        telemetry.set_case_urn(urn)
         return await handlers.request_review(d, f"{caller.agency}:{caller.sub}", urn, body.requested_at)
 
     @router.post("/reviews/{review_id}/decision")
@@ -95,8 +91,7 @@ def build_router() -> APIRouter:
         return await handlers.decide_review(d, review_id, body.outcome, body.reason)
 
     @router.post("/cases/{urn}/discontinuance")
-    async def discontinue(urn: Urn, body: Discontinuance, d: Deps, _: Prosecutor) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def discontinue(urn: CaseUrn, body: Discontinuance, d: Deps, _: Prosecutor) -> dict[str, Any]:
         return await handlers.discontinue(d, urn, body.reason)
 
     return router

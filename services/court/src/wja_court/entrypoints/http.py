@@ -6,11 +6,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
-from wja_platform import auth, telemetry
-from wja_platform.api import Body, IsoDate, IsoDatetime, StrictBool, StrictInt
+from wja_platform import auth
+from wja_platform.api import Body, CaseUrn, IsoDate, IsoDatetime, StrictBool, StrictInt
 from wja_platform.auth import Principal
 from wja_schemas.types import (
-    URN_PATTERN,
     ConditionCode,
     CourtBailKind,
     Disposal,
@@ -24,7 +23,6 @@ from wja_court.service_layer import handlers
 Court = Annotated[Principal, Depends(auth.require("court"))]
 Listing = Annotated[Principal, Depends(auth.require("court:listing_officer", "court:legal_adviser"))]
 Reader = Annotated[Principal, Depends(auth.require("court", "cps"))]
-Urn = Annotated[str, Field(pattern=URN_PATTERN)]
 Id = Annotated[str, Field(max_length=64)]
 
 
@@ -117,8 +115,7 @@ def build_router() -> APIRouter:
             return await views.unlisted(conn)
 
     @router.get("/cases/{urn}/hearings")
-    async def hearings(urn: Urn, d: Deps, _: Reader) -> list[dict[str, Any]]:
-        telemetry.set_case_urn(urn)
+    async def hearings(urn: CaseUrn, d: Deps, _: Reader) -> list[dict[str, Any]]:
         async with d.pool.acquire() as conn:
             return await views.case_hearings(conn, urn)
 
@@ -127,23 +124,19 @@ def build_router() -> APIRouter:
         return await handlers.record_result(d, hearing_id, body.model_dump())
 
     @router.post("/cases/{urn}/verdict")
-    async def verdict(urn: Urn, body: VerdictIn, d: Deps, _: Listing) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def verdict(urn: CaseUrn, body: VerdictIn, d: Deps, _: Listing) -> dict[str, Any]:
         return await handlers.verdict(d, urn, body.verdict)
 
     @router.post("/cases/{urn}/sentence")
-    async def sentence(urn: Urn, body: SentenceIn, d: Deps, _: Listing) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def sentence(urn: CaseUrn, body: SentenceIn, d: Deps, _: Listing) -> dict[str, Any]:
         return await handlers.sentence(d, urn, body.disposal, body.custody_months)
 
     @router.post("/cases/{urn}/restraining-orders")
-    async def order(urn: Urn, body: OrderIn, d: Deps, _: Listing) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def order(urn: CaseUrn, body: OrderIn, d: Deps, _: Listing) -> dict[str, Any]:
         return await handlers.restraining_order(d, urn, body.model_dump())
 
     @router.post("/cases/{urn}/special-measures/{request_id}/decision")
-    async def measures(urn: Urn, request_id: Id, body: MeasuresDecision, d: Deps, _: Listing) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def measures(urn: CaseUrn, request_id: Id, body: MeasuresDecision, d: Deps, _: Listing) -> dict[str, Any]:
         return await handlers.decide_special_measures(d, urn, request_id, body.model_dump())
 
     return router

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 from wja_platform import auth, telemetry
-from wja_platform.api import Body, IsoDate, IsoDatetime, StrictBool, StrictInt
+from wja_platform.api import Body, CaseUrn, IsoDate, IsoDatetime, StrictBool, StrictInt
 from wja_platform.auth import Principal
-from wja_schemas.types import URN_PATTERN, BailKind, ConditionCode, EvidenceCode, OffenceCode
+from wja_schemas.types import BailKind, ConditionCode, EvidenceCode, OffenceCode
 
 from wja_intake import views
 from wja_intake.service_layer import handlers
@@ -17,7 +17,6 @@ from wja_intake.service_layer import handlers
 Police = Annotated[Principal, Depends(auth.require("police"))]
 Supervisor = Annotated[Principal, Depends(auth.require("police:supervisor"))]
 Idva = Annotated[Principal, Depends(auth.require("idva"))]
-Urn = Annotated[str, Field(pattern=URN_PATTERN)]
 
 
 class Offence(Body):
@@ -134,66 +133,55 @@ def build_router() -> APIRouter:
             return await views.case_list(conn, caller.force, status)
 
     @router.get("/cases/{urn}")
-    async def get_case(urn: Urn, d: Deps, caller: Police) -> dict[str, Any]:
+    async def get_case(urn: CaseUrn, d: Deps, caller: Police) -> dict[str, Any]:
         """Status, risk, clocks and what the CPS decided."""
-        telemetry.set_case_urn(urn)
         async with d.pool.acquire() as conn:
             view = await views.case_view(conn, urn)
         handlers.check_force(caller, view)
         return view
 
     @router.post("/cases/{urn}/arrests")
-    async def arrest(urn: Urn, body: At, d: Deps, caller: Police) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def arrest(urn: CaseUrn, body: At, d: Deps, caller: Police) -> dict[str, Any]:
         return await handlers.arrest(d, caller, urn, body.arrested_at)
 
     @router.post("/cases/{urn}/interviews")
-    async def interview(urn: Urn, body: Interview, d: Deps, caller: Police) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def interview(urn: CaseUrn, body: Interview, d: Deps, caller: Police) -> dict[str, Any]:
         return await handlers.interview(d, caller, urn, body.interviewed_at)
 
     @router.post("/cases/{urn}/bail")
-    async def bail(urn: Urn, body: Bail, d: Deps, caller: Police) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def bail(urn: CaseUrn, body: Bail, d: Deps, caller: Police) -> dict[str, Any]:
         return await handlers.bail(d, caller, urn, body.model_dump())
 
     @router.post("/cases/{urn}/protective-notices")
-    async def notice(urn: Urn, body: Notice, d: Deps, caller: Police) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def notice(urn: CaseUrn, body: Notice, d: Deps, caller: Police) -> dict[str, Any]:
         return await handlers.protective_notice(d, caller, urn, body.model_dump())
 
     @router.post("/cases/{urn}/protective-orders")
-    async def order(urn: Urn, body: Order, d: Deps, caller: Police) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def order(urn: CaseUrn, body: Order, d: Deps, caller: Police) -> dict[str, Any]:
         return await handlers.protective_order(d, caller, urn, body.model_dump())
 
     @router.post("/cases/{urn}/charging-requests")
-    async def charging_request(urn: Urn, body: ChargingRequest, d: Deps, caller: Police) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def charging_request(urn: CaseUrn, body: ChargingRequest, d: Deps, caller: Police) -> dict[str, Any]:
         return await handlers.charging_request(d, caller, urn, body.model_dump())
 
     @router.post("/cases/{urn}/further-material")
-    async def further_material(urn: Urn, body: FurtherMaterial, d: Deps, caller: Police) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def further_material(urn: CaseUrn, body: FurtherMaterial, d: Deps, caller: Police) -> dict[str, Any]:
         return await handlers.further_material(d, caller, urn, body.model_dump())
 
     @router.post("/cases/{urn}/victim-support")
-    async def victim_support(urn: Urn, body: Support, d: Deps, caller: Police) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def victim_support(urn: CaseUrn, body: Support, d: Deps, caller: Police) -> dict[str, Any]:
         return await handlers.victim_support(d, caller, urn, body.status)
 
     @router.post("/cases/{urn}/consent-withdrawal")
-    async def consent_withdrawal(urn: Urn, d: Deps, caller: Police) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def consent_withdrawal(urn: CaseUrn, d: Deps, caller: Police) -> dict[str, Any]:
         return await handlers.withdraw_consent(d, caller, urn)
 
     @router.post("/cases/{urn}/closure")
-    async def closure(urn: Urn, body: Closure, d: Deps, caller: Police) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def closure(urn: CaseUrn, body: Closure, d: Deps, caller: Police) -> dict[str, Any]:
         return await handlers.close(d, caller, urn, body.outcome_code, body.reason)
 
     @router.get("/cases/{urn}/referral-audit")
-    async def audit(urn: Urn, d: Deps, caller: Supervisor) -> list[dict[str, Any]]:
+    async def audit(urn: CaseUrn, d: Deps, caller: Supervisor) -> list[dict[str, Any]]:
         """Every read of the victim's contact details (supervisors only)."""
         async with d.pool.acquire() as conn:
             case = await views.case_view(conn, urn)
@@ -202,13 +190,12 @@ def build_router() -> APIRouter:
 
     @router.get("/referrals/{urn}", tags=["idva"])
     async def referral(
-        urn: Urn,
+        urn: CaseUrn,
         d: Deps,
         caller: Idva,
         purpose: str = Query(min_length=3, max_length=80, pattern=r"^[a-z_ ]+$"),
     ) -> dict[str, Any]:
         """Claim check: the victim's contact details for the assigned IDVA, a manager or the support service."""
-        telemetry.set_case_urn(urn)
         return await handlers.read_referral(d, caller, urn, purpose)
 
     return router

@@ -6,10 +6,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
-from wja_platform import auth, db, telemetry
-from wja_platform.api import Body, IsoDatetime, StrictBool
+from wja_platform import auth, db
+from wja_platform.api import Body, CaseUrn, IsoDatetime, StrictBool
 from wja_platform.auth import Principal
-from wja_schemas.types import URN_PATTERN, Channel, ConditionCode, SpecialMeasure
+from wja_schemas.types import Channel, ConditionCode, SpecialMeasure
 
 from wja_support import views
 from wja_support.adapters import repository as repo
@@ -17,7 +17,6 @@ from wja_support.service_layer import handlers
 
 Idva = Annotated[Principal, Depends(auth.require("idva"))]
 Manager = Annotated[Principal, Depends(auth.require("idva:manager"))]
-Urn = Annotated[str, Field(pattern=URN_PATTERN)]
 
 
 class Contact(Body):
@@ -78,58 +77,48 @@ def build_router() -> APIRouter:
             return await views.obligations(conn, caller, d.clock.now(), overdue)
 
     @router.get("/cases/{urn}")
-    async def case(urn: Urn, d: Deps, caller: Idva) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def case(urn: CaseUrn, d: Deps, caller: Idva) -> dict[str, Any]:
         async with d.pool.acquire() as conn:
             return await views.case_view(conn, caller, urn)
 
     @router.get("/cases/{urn}/timeline")
-    async def timeline(urn: Urn, d: Deps, caller: Idva) -> dict[str, Any]:
+    async def timeline(urn: CaseUrn, d: Deps, caller: Idva) -> dict[str, Any]:
         """Everything that happened, from report to post-trial, with what the victim must be told by when."""
-        telemetry.set_case_urn(urn)
         async with d.pool.acquire() as conn:
             return await views.timeline(conn, caller, urn, d.clock.now())
 
     @router.get("/cases/{urn}/contact")
-    async def contact(urn: Urn, d: Deps, caller: Idva) -> dict[str, Any]:
+    async def contact(urn: CaseUrn, d: Deps, caller: Idva) -> dict[str, Any]:
         """The victim's contact details (assigned IDVA only)."""
-        telemetry.set_case_urn(urn)
         return await handlers.contact_details(d, caller, urn)
 
     @router.post("/cases/{urn}/contacts")
-    async def contacts(urn: Urn, body: Contact, d: Deps, caller: Idva) -> dict[str, Any]:
+    async def contacts(urn: CaseUrn, body: Contact, d: Deps, caller: Idva) -> dict[str, Any]:
         """Record that the victim was told about timeline entries."""
-        telemetry.set_case_urn(urn)
         return await handlers.record_contact(d, caller, urn, body.about, body.channel, body.at)
 
     @router.post("/cases/{urn}/special-measures", status_code=201)
-    async def measures(urn: Urn, body: Measures, d: Deps, caller: Idva) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def measures(urn: CaseUrn, body: Measures, d: Deps, caller: Idva) -> dict[str, Any]:
         return await handlers.request_measures(d, caller, urn, body.measures)
 
     @router.post("/cases/{urn}/familiarisation", status_code=201)
-    async def visit(urn: Urn, d: Deps, caller: Idva) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def visit(urn: CaseUrn, d: Deps, caller: Idva) -> dict[str, Any]:
         return await handlers.request_visit(d, caller, urn)
 
     @router.post("/cases/{urn}/wishes")
-    async def wishes(urn: Urn, body: Wishes, d: Deps, caller: Idva) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def wishes(urn: CaseUrn, body: Wishes, d: Deps, caller: Idva) -> dict[str, Any]:
         return await handlers.record_wishes(d, caller, urn, body.model_dump())
 
     @router.post("/cases/{urn}/personal-statement")
-    async def statement(urn: Urn, body: Statement, d: Deps, caller: Idva) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def statement(urn: CaseUrn, body: Statement, d: Deps, caller: Idva) -> dict[str, Any]:
         return await handlers.record_statement(d, caller, urn, body.will_read_in_court)
 
     @router.post("/cases/{urn}/closure")
-    async def closure(urn: Urn, body: Closure, d: Deps, caller: Idva) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def closure(urn: CaseUrn, body: Closure, d: Deps, caller: Idva) -> dict[str, Any]:
         return await handlers.close_support(d, caller, urn, body.reason, body.vcs_opt_in)
 
     @router.post("/cases/{urn}/assignment")
-    async def assignment(urn: Urn, body: Assignment, d: Deps, caller: Manager) -> dict[str, Any]:
-        telemetry.set_case_urn(urn)
+    async def assignment(urn: CaseUrn, body: Assignment, d: Deps, caller: Manager) -> dict[str, Any]:
         return await handlers.reassign(d, caller, urn, body.idva)
 
     @router.get("/idvas")
