@@ -78,7 +78,8 @@ def rotate(directory: Path, name: str) -> str:
     """Rotate one secret; return what the operator must do next.
 
     A data key: a new key goes first (it seals from now on) and the old ones stay (they still
-    open the rows they sealed). The JWT secret: replaced (the services accept one key).
+    open the rows they sealed). The JWT secret: a new key goes first (it signs from now on) and
+    the one before it stays (tokens it signed still verify) until :func:`retire`.
     """
     path = directory / name
     if name in DATA_KEYS:
@@ -86,19 +87,37 @@ def rotate(directory: Path, name: str) -> str:
         _write(path, f"{new_data_key()},{old}\n", 0o444)
         return f"restart the {name.removesuffix('_data_key')} service: it seals with the new key, opens with all"
     if name == "jwt_secret":
-        _write(path, _token(48) + "\n", 0o444)
-        return "restart every service; tokens signed with the old secret are refused from then on"
+        current = path.read_text().split(",")[0].strip()
+        _write(path, f"{_token(48)},{current}\n", 0o444)
+        return (
+            "restart each service, in any order (each accepts tokens of the new key and the old);"
+            " after the longest token lifetime (8 h), run --retire jwt_secret and restart them again"
+        )
     msg = f"cannot rotate {name}: one of jwt_secret, {', '.join(DATA_KEYS)}"
     raise SystemExit(msg)
+
+
+def retire(directory: Path, name: str) -> str:
+    """Drop the JWT secret's older keys: only the first (the one that signs) stays."""
+    if name != "jwt_secret":
+        msg = f"cannot retire {name}: data keys stay while any row is sealed with them (docs/runbook.md)"
+        raise SystemExit(msg)
+    path = directory / name
+    _write(path, path.read_text().split(",")[0].strip() + "\n", 0o444)
+    return "restart each service: tokens signed with the older keys are refused from then on"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=SECRETS_DIR, help="default: deploy/secrets")
     parser.add_argument("--rotate", choices=("jwt_secret", *DATA_KEYS), help="rotate this secret")
+    parser.add_argument("--retire", choices=("jwt_secret",), help="drop the older keys of this secret")
     args = parser.parse_args(argv)
     if args.rotate:
         sys.stdout.write(rotate(args.dir, args.rotate) + "\n")
+        return 0
+    if args.retire:
+        sys.stdout.write(retire(args.dir, args.retire) + "\n")
         return 0
     created = create(args.dir)
     sys.stdout.write(f"created in {args.dir}: {', '.join(created)}\n" if created else f"{args.dir}: nothing missing\n")

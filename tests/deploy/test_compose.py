@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import jsonschema
 import pytest
 import yaml
+from fastapi import HTTPException
 from wja_platform import auth
 from wja_platform.crypto import Keyring
 from wja_platform.messaging import service_topics
@@ -556,3 +557,31 @@ def test_runbook_start_command_uses_the_real_profiles_and_env_file() -> None:
     for command in commands:
         assert set(re.findall(r"--profile (\S+)", command)) <= profiles, command
     assert "docker compose --env-file deploy/secrets/compose.env --profile infra --profile services up" in runbook
+
+
+def test_the_jwt_secret_rotates_with_an_overlap_and_retires_the_old_key(tmp_path: Path) -> None:
+    make_secrets = load_make_secrets()
+    make_secrets.create(tmp_path)
+
+    def keys() -> tuple[str, ...]:
+        settings = settings_class("intake").model_construct(
+            env="prod", jwt_secret="", jwt_secret_file=tmp_path / "jwt_secret", state_dir=tmp_path / "state"
+        )
+        return auth.verification_keys(settings)
+
+    (old,) = keys()
+    old_token = auth.mint(old, sub="pc-1", agency="police", role="officer", force="YE")
+    make_secrets.rotate(tmp_path, "jwt_secret")
+    new, previous = keys()
+    assert previous == old and new != old
+    assert auth.verify(old_token, keys()).sub == "pc-1"  # still accepted during the overlap
+    make_secrets.rotate(tmp_path, "jwt_secret")
+    assert keys()[1:] == (new,)  # only the key before the newest stays
+    make_secrets.retire(tmp_path, "jwt_secret")
+    (newest,) = keys()
+    assert newest != new
+    with pytest.raises(HTTPException) as refused:
+        auth.verify(auth.mint(new, sub="pc-1", agency="police", role="officer"), keys())
+    assert refused.value.status_code == 401
+    with pytest.raises(SystemExit):
+        make_secrets.retire(tmp_path, "intake_data_key")

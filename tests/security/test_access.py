@@ -5,9 +5,12 @@ from __future__ import annotations
 import base64
 import json
 import time
+from typing import Annotated
 
 import jwt
 import pytest
+from fastapi import Depends, FastAPI
+from fastapi.testclient import TestClient
 from wja_platform import auth
 from wja_platform.settings import ServiceSettings
 
@@ -155,3 +158,31 @@ def test_the_dev_key_is_refused_outside_dev_mode(tmp_path):
     secret = "s" * 40
     assert auth.signing_key(ServiceSettings(env="prod", state_dir=tmp_path, jwt_secret=secret)) == secret
     assert auth.signing_key(ServiceSettings(env="dev", state_dir=tmp_path)) == dev
+    for weak in (dev, "short"):  # every key of a list passes the same checks
+        with pytest.raises(auth.AuthConfigError):
+            auth.verification_keys(ServiceSettings(env="prod", state_dir=tmp_path, jwt_secret=f"{secret},{weak}"))
+
+
+def test_during_a_key_rotation_tokens_of_both_keys_verify_and_no_others(tmp_path):
+    new, old, other = "n" * 40, "o" * 40, "x" * 40
+    settings = ServiceSettings(env="prod", state_dir=tmp_path, jwt_secret=f" {new} , {old} ")
+    assert auth.verification_keys(settings) == (new, old) and auth.signing_key(settings) == new
+    app = FastAPI()
+    app.state.jwt_keys, app.state.jwt_algorithm = auth.verification_keys(settings), "HS256"
+
+    @app.get("/who")
+    def who(caller: Annotated[auth.Principal, Depends(auth.require("police"))]) -> str:
+        return caller.sub
+
+    client = TestClient(app)
+
+    def call(key: str, **claims) -> int:
+        token = auth.mint(key, sub="pc-1", agency="police", role="officer", **claims)
+        return client.get("/who", headers={"Authorization": f"Bearer {token}"}).status_code
+
+    assert call(new) == 200 and call(old) == 200
+    assert call(other) == 401 and call(old, ttl_seconds=-10) == 401  # other key; expired under the old key
+    forged = jwt.encode(
+        {"sub": "pc-1", "agency": "police", "role": "officer", "exp": int(time.time()) + 60}, old, "HS512"
+    )
+    assert client.get("/who", headers={"Authorization": f"Bearer {forged}"}).status_code == 401

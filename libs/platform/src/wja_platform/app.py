@@ -152,7 +152,7 @@ def make_app(spec: ServiceSpec) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         telemetry.setup_telemetry(settings.service, settings.trace_dir)
-        app.state.signing_key = auth.signing_key(settings)
+        app.state.jwt_keys = auth.verification_keys(settings)
         app.state.jwt_algorithm = settings.jwt_algorithm
         pool = await db.create_pool(settings.dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
         await db.migrate(pool, [spec.migrations])

@@ -3,13 +3,16 @@
 Tokens are JWTs (PyJWT) with ``sub``, ``agency``, ``role``, ``exp`` and optional ``force``
 and ``team``. Only the configured algorithm is accepted (``none`` and others are refused).
 The dev signing key that ``wja setup`` creates is refused outside dev mode.
+
+The secret may be a list, ``new,old``: the first key signs, every key verifies, so a key is
+rotated without a moment when the services must all restart together (docs/runbook.md).
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -64,26 +67,33 @@ def ensure_dev_key(state_dir: Path) -> Path:
     return path
 
 
-def signing_key(settings: ServiceSettings) -> str:
-    """The key tokens are verified with: configured secret, secret file, or (dev only) dev key.
+def verification_keys(settings: ServiceSettings) -> tuple[str, ...]:
+    """The keys tokens are verified with, the signing key first: the configured secret (a
+    comma-separated list), the secret file, or (dev only) the dev key.
 
     Raises:
-        AuthConfigError: no key, or the dev key outside dev mode.
+        AuthConfigError: no key, or (outside dev mode) the dev key or a key under 32 characters.
     """
-    key = settings.jwt_secret
-    if not key and settings.jwt_secret_file:
-        key = settings.jwt_secret_file.read_text().strip()
+    text = settings.jwt_secret
+    if not text and settings.jwt_secret_file:
+        text = settings.jwt_secret_file.read_text()
+    keys = tuple(k.strip() for k in text.split(",") if k.strip())
     dev = dev_key_path(settings.state_dir)
     dev_key = dev.read_text().strip() if dev.exists() else None
-    if not key:
+    if not keys:
         if settings.env != "dev":
             msg = "WJA_JWT_SECRET (or WJA_JWT_SECRET_FILE) must be set outside dev mode"
             raise AuthConfigError(msg)
-        key = dev_key or ensure_dev_key(settings.state_dir).read_text().strip()
-    if settings.env != "dev" and (key == dev_key or len(key) < 32):
+        keys = (dev_key or ensure_dev_key(settings.state_dir).read_text().strip(),)
+    if settings.env != "dev" and any(k == dev_key or len(k) < 32 for k in keys):
         msg = "the dev signing key (or a key under 32 characters) is refused outside dev mode"
         raise AuthConfigError(msg)
-    return key
+    return keys
+
+
+def signing_key(settings: ServiceSettings) -> str:
+    """The key tokens are signed with: the first of :func:`verification_keys`."""
+    return verification_keys(settings)[0]
 
 
 def mint(
@@ -123,15 +133,25 @@ def _unauthorized(message: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def verify(token: str, key: str, algorithm: str = "HS256") -> Principal:
-    """Verify a token and return its principal; raises HTTPException(401) on any fault."""
+def _decode(token: str, keys: Sequence[str], algorithm: str) -> dict[str, Any]:
+    """The claims of a token signed by any of ``keys`` (the signature is checked before the claims)."""
+    options = {"require": ["sub", "agency", "role", "exp"]}
+    for key in keys[:-1]:
+        try:
+            return jwt.decode(token, key, algorithms=[algorithm], options=options)
+        except jwt.InvalidSignatureError:
+            continue
+    return jwt.decode(token, keys[-1], algorithms=[algorithm], options=options)
+
+
+def verify(token: str, keys: str | Sequence[str], algorithm: str = "HS256") -> Principal:
+    """Verify a token signed by ``keys`` (one, or any of several) and return its principal.
+
+    Raises:
+        HTTPException: 401 on any fault.
+    """
     try:
-        claims = jwt.decode(
-            token,
-            key,
-            algorithms=[algorithm],
-            options={"require": ["sub", "agency", "role", "exp"]},
-        )
+        claims = _decode(token, [keys] if isinstance(keys, str) else keys, algorithm)
     except jwt.ExpiredSignatureError as exc:
         raise _unauthorized("token expired") from exc
     except jwt.InvalidTokenError as exc:
@@ -155,7 +175,7 @@ def principal(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token:
         raise _unauthorized("a bearer token is required")
     app_state = request.app.state
-    return verify(token.strip(), app_state.signing_key, app_state.jwt_algorithm)
+    return verify(token.strip(), app_state.jwt_keys, app_state.jwt_algorithm)
 
 
 Caller = Annotated[Principal, Depends(principal)]

@@ -63,7 +63,7 @@ def _caller(scope: Scope) -> str | None:
         return None
     state = scope["app"].state
     try:
-        who = auth.verify(token.strip(), state.signing_key, state.jwt_algorithm)
+        who = auth.verify(token.strip(), state.jwt_keys, state.jwt_algorithm)
     except HTTPException:
         return None
     return f"{who.agency}:{who.sub}"

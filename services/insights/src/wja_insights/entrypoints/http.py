@@ -105,7 +105,7 @@ def build_router() -> APIRouter:
     async def page(request: Request, force: Force = None, year: int = Query(2026, ge=2000, le=2100)) -> Response:
         token = request.cookies.get("wja_token", "")
         try:
-            who = auth.verify(token, request.app.state.signing_key, request.app.state.jwt_algorithm)
+            who = auth.verify(token, request.app.state.jwt_keys, request.app.state.jwt_algorithm)
         except HTTPException:
             return HTMLResponse("<p>Sign in: /ui/signin?token=…</p>", status_code=401)
         if f"{who.agency}:{who.role}" not in ALLOWED:

@@ -56,7 +56,7 @@ def caller(request: Request) -> Principal | None:
     if not token:
         return None
     try:
-        return auth.verify(token, request.app.state.signing_key, request.app.state.jwt_algorithm)
+        return auth.verify(token, request.app.state.jwt_keys, request.app.state.jwt_algorithm)
     except HTTPException:
         return None
 
