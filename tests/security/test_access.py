@@ -161,10 +161,16 @@ def test_the_dev_key_is_refused_outside_dev_mode(tmp_path):
     for weak in (dev, "short"):  # every key of a list passes the same checks
         with pytest.raises(auth.AuthConfigError):
             auth.verification_keys(ServiceSettings(env="prod", state_dir=tmp_path, jwt_secret=f"{secret},{weak}"))
+    with pytest.raises(auth.AuthConfigError, match="64 characters for HS512"):  # as long as the hash (RFC 7518)
+        auth.signing_key(ServiceSettings(env="prod", state_dir=tmp_path, jwt_secret=secret, jwt_algorithm="HS512"))
+    assert (
+        auth.signing_key(ServiceSettings(env="prod", state_dir=tmp_path, jwt_secret="s" * 64, jwt_algorithm="HS512"))
+        == "s" * 64
+    )
 
 
 def test_during_a_key_rotation_tokens_of_both_keys_verify_and_no_others(tmp_path):
-    new, old, other = "n" * 40, "o" * 40, "x" * 40
+    new, old, other = "n" * 64, "o" * 64, "x" * 64
     settings = ServiceSettings(env="prod", state_dir=tmp_path, jwt_secret=f" {new} , {old} ")
     assert auth.verification_keys(settings) == (new, old) and auth.signing_key(settings) == new
     app = FastAPI()

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -137,6 +137,34 @@ def token(state_dir: Path, agency: str, role: str, sub: str = "tester", **claims
 
     key = auth.ensure_dev_key(state_dir).read_text().strip()
     return {"Authorization": f"Bearer {auth.mint(key, sub=sub, agency=agency, role=role, **claims)}"}
+
+
+@dataclass
+class ServedApp:
+    """A service's app served in-process for its integration tests (subclass per service).
+
+    ``h()`` is an ``Authorization`` header for :attr:`caller` (agency, role, sub), or for the
+    agency, role and sub given.
+    """
+
+    client: httpx.AsyncClient
+    settings: Any
+    app: Any
+    clock: Any
+    caller: ClassVar[tuple[str, str, str]] = ("police", "officer", "tester")
+
+    def h(
+        self, agency: str | None = None, role: str | None = None, sub: str | None = None, **claims: Any
+    ) -> dict[str, str]:
+        default_agency, default_role, default_sub = self.caller
+        return token(
+            self.settings.state_dir, agency or default_agency, role or default_role, sub or default_sub, **claims
+        )
+
+    @property
+    def pool(self) -> Any:
+        """The service's own database pool."""
+        return self.app.state.runtime.pool
 
 
 async def eventually(predicate: Any, timeout: float = 20.0, step: float = 0.05) -> Any:

@@ -31,6 +31,8 @@ AGENCIES = {
 """Each agency's roles (journey.md section 3)."""
 
 DEV_KEY_NAME = "dev-signing.key"
+MIN_KEY_LENGTH = {"HS256": 32, "HS384": 48, "HS512": 64}
+"""Shortest signing key accepted outside dev mode: the algorithm's hash size (RFC 7518 section 3.2)."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,8 @@ def verification_keys(settings: ServiceSettings) -> tuple[str, ...]:
     comma-separated list), the secret file, or (dev only) the dev key.
 
     Raises:
-        AuthConfigError: no key, or (outside dev mode) the dev key or a key under 32 characters.
+        AuthConfigError: no key, or (outside dev mode) the dev key or a key shorter than the
+            algorithm's hash (32 characters for HS256, 48 for HS384, 64 for HS512; RFC 7518 3.2).
     """
     text = settings.jwt_secret
     if not text and settings.jwt_secret_file:
@@ -85,8 +88,12 @@ def verification_keys(settings: ServiceSettings) -> tuple[str, ...]:
             msg = "WJA_JWT_SECRET (or WJA_JWT_SECRET_FILE) must be set outside dev mode"
             raise AuthConfigError(msg)
         keys = (dev_key or ensure_dev_key(settings.state_dir).read_text().strip(),)
-    if settings.env != "dev" and any(k == dev_key or len(k) < 32 for k in keys):
-        msg = "the dev signing key (or a key under 32 characters) is refused outside dev mode"
+    shortest = MIN_KEY_LENGTH[settings.jwt_algorithm]
+    if settings.env != "dev" and any(k == dev_key or len(k) < shortest for k in keys):
+        msg = (
+            f"the dev signing key (or a key under {shortest} characters for {settings.jwt_algorithm})"
+            " is refused outside dev mode"
+        )
         raise AuthConfigError(msg)
     return keys
 

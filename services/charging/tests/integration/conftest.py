@@ -4,27 +4,21 @@ from __future__ import annotations
 
 import random
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 from wja_charging.bootstrap import create_app
 from wja_charging.config import ChargingSettings
-from wja_cli.testing import eventually, publish, serve_app, token
+from wja_cli.testing import ServedApp, eventually, publish, serve_app
 from wja_platform.clock import FixedClock
 from wja_schemas import new_envelope
 from wja_schemas.examples import example
 
 
-class Charging:
-    def __init__(self, client, settings, app, clock):
-        self.client, self.settings, self.app, self.clock = client, settings, app, clock
-
-    def h(self, agency="cps", role="prosecutor", sub="cps-1", **claims):
-        return token(self.settings.state_dir, agency, role, sub=sub, **claims)
-
-    @property
-    def pool(self):
-        return self.app.state.runtime.pool
+@dataclass
+class Charging(ServedApp):
+    caller = ("cps", "prosecutor", "cps-1")
 
     async def file(self, risk="standard", requested_at=None, envelope=None) -> str:
         urn = f"01CH{random.randrange(10000, 99999)}26"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 import random
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from wja_cli.testing import eventually, publish, serve_app, token
+from wja_cli.testing import ServedApp, eventually, publish, serve_app
 from wja_court.bootstrap import create_app
 from wja_court.config import CourtSettings
 from wja_platform.clock import FixedClock
@@ -23,22 +24,10 @@ def iso(at):
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-class Court:
-    def __init__(self, client, settings, app, clock, court_code):
-        self.client, self.settings, self.app, self.clock, self.code = (
-            client,
-            settings,
-            app,
-            clock,
-            court_code,
-        )
-
-    def h(self, agency="court", role="listing_officer", sub="lo-1"):
-        return token(self.settings.state_dir, agency, role, sub=sub)
-
-    @property
-    def pool(self):
-        return self.app.state.runtime.pool
+@dataclass
+class Court(ServedApp):
+    code: str
+    caller = ("court", "listing_officer", "lo-1")
 
     async def session(self, days: float, capacity: int = 5, code: str | None = None) -> str:
         r = await self.client.post(

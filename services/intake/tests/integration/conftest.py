@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from wja_cli.testing import serve_app, token
+from wja_cli.testing import ServedApp, serve_app
 from wja_intake.bootstrap import create_app
 from wja_intake.config import IntakeSettings
 from wja_platform.clock import FixedClock
@@ -41,16 +42,9 @@ def report(force: str = "01", **over):
     return body
 
 
-class Intake:
-    def __init__(self, client, settings, app, clock):
-        self.client, self.settings, self.app, self.clock = client, settings, app, clock
-
-    def h(self, agency="police", role="officer", sub="pc-1", **claims):
-        return token(self.settings.state_dir, agency, role, sub=sub, **claims)
-
-    @property
-    def pool(self):
-        return self.app.state.runtime.pool
+@dataclass
+class Intake(ServedApp):
+    caller = ("police", "officer", "pc-1")
 
     async def new_case(self, **over) -> str:
         r = await self.client.post("/v1/reports", json=report(**over), headers=self.h(force="01"))

@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import random
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from wja_cli.testing import eventually, free_port, publish, serve_app, token
+from wja_cli.testing import ServedApp, eventually, free_port, publish, serve_app
 from wja_platform import auth
 from wja_platform.clock import FixedClock
 from wja_schemas import new_envelope
@@ -67,22 +68,10 @@ class StubIntake:
                 await self.task
 
 
-class Support:
-    def __init__(self, client, settings, app, clock, intake):
-        self.client, self.settings, self.app, self.clock, self.intake = (
-            client,
-            settings,
-            app,
-            clock,
-            intake,
-        )
-
-    def h(self, agency="idva", role="idva", sub="idva-a", **claims):
-        return token(self.settings.state_dir, agency, role, sub=sub, **claims)
-
-    @property
-    def pool(self):
-        return self.app.state.runtime.pool
+@dataclass
+class Support(ServedApp):
+    intake: StubIntake
+    caller = ("idva", "idva", "idva-a")
 
     def urn(self) -> str:
         return f"{self.force}SP{random.randrange(10000, 99999)}26"
