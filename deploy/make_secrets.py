@@ -74,6 +74,14 @@ def create(directory: Path) -> list[str]:
     return created
 
 
+def _keys(path: Path) -> list[str]:
+    """The keys of a secret file (a comma-separated list, the first in use); a message if it is missing."""
+    if not path.is_file():
+        msg = f"{path} does not exist: run `python3 deploy/make_secrets.py --dir {path.parent}` first"
+        raise SystemExit(msg)
+    return [k.strip() for k in path.read_text().split(",") if k.strip()]
+
+
 def rotate(directory: Path, name: str) -> str:
     """Rotate one secret; return what the operator must do next.
 
@@ -83,12 +91,10 @@ def rotate(directory: Path, name: str) -> str:
     """
     path = directory / name
     if name in DATA_KEYS:
-        old = path.read_text().strip()
-        _write(path, f"{new_data_key()},{old}\n", 0o444)
+        _write(path, ",".join([new_data_key(), *_keys(path)]) + "\n", 0o444)
         return f"restart the {name.removesuffix('_data_key')} service: it seals with the new key, opens with all"
     if name == "jwt_secret":
-        current = path.read_text().split(",")[0].strip()
-        _write(path, f"{_token(48)},{current}\n", 0o444)
+        _write(path, f"{_token(48)},{_keys(path)[0]}\n", 0o444)
         return (
             "restart each service, in any order (each accepts tokens of the new key and the old);"
             " after the longest token lifetime (8 h), run --retire jwt_secret and restart them again"
@@ -103,7 +109,7 @@ def retire(directory: Path, name: str) -> str:
         msg = f"cannot retire {name}: data keys stay while any row is sealed with them (docs/runbook.md)"
         raise SystemExit(msg)
     path = directory / name
-    _write(path, path.read_text().split(",")[0].strip() + "\n", 0o444)
+    _write(path, _keys(path)[0] + "\n", 0o444)
     return "restart each service: tokens signed with the older keys are refused from then on"
 
 

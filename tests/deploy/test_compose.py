@@ -585,3 +585,5 @@ def test_the_jwt_secret_rotates_with_an_overlap_and_retires_the_old_key(tmp_path
     assert refused.value.status_code == 401
     with pytest.raises(SystemExit):
         make_secrets.retire(tmp_path, "intake_data_key")
+    with pytest.raises(SystemExit, match="does not exist: run"):  # a message, not a traceback
+        make_secrets.rotate(tmp_path / "none", "jwt_secret")
