@@ -181,7 +181,7 @@ _OPTIONAL: dict[str, dict[str, Any]] = {
         "remanded": False,
     },
     "wja.charging.file.finalised.v1": {"reason": "further_material_not_returned"},
-    "wja.charging.review.requested.v1": {"late": True},
+    "wja.charging.review.requested.v1": {"late": True, "exceptional": True},
     "wja.court.hearing.unlisted.v1": {"reason": "no_capacity"},
     "wja.court.hearing.resulted.v1": {"result": "cracked", "reason_code": "late_guilty_plea"},
     "wja.court.special_measures.decided.v1": {"granted": False, "refusal_reason_code": "not_necessary"},
