@@ -62,7 +62,7 @@ def test_headers_key_and_value_are_the_journey_set(payload: Event):
     assert h["ce_type"] == payload.ce_type
     assert h["ce_specversion"] == "1.0"
     assert h["ce_time"].endswith("Z") and "+" not in h["ce_time"]
-    assert h["ce_dataschema"] == committed(payload.ce_type)["$id"] == payload.ce_type
+    assert h["ce_dataschema"] == committed(payload.ce_type)["$id"] == f"urn:wja:schema:{payload.ce_type}"
     assert h["ce_correlationid"] == payload.urn  # the default correlation id
     assert h["content-type"] == "application/json"
     data = json.loads(value)
@@ -80,7 +80,7 @@ def test_every_record_parses_with_both_cloudevents_kafka_bindings(payload: Event
         "type": payload.ce_type,
         "specversion": "1.0",
         "subject": payload.urn,
-        "dataschema": payload.ce_type,
+        "dataschema": f"urn:wja:schema:{payload.ce_type}",
         "datacontenttype": "application/json",
         "correlationid": "corr-1",
         "causationid": "cause-1",
