@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict
 
 from wja_schemas.types import Urn
 
-
 SCHEMA_ID_PREFIX = "urn:wja:schema:"
 """The JSON Schema ``$id`` of an event type is this prefix and its ``ce_type`` (journey.md section 2)."""
 
@@ -34,8 +33,9 @@ class Event(BaseModel):
     """A fact one service publishes about one case.
 
     Subclasses set ``ce_type`` (the CloudEvents type; the JSON Schema ``$id`` and the
-    ``ce_dataschema`` of its records are :func:`schema_id` of it) and ``producer``. Models are frozen and tolerant readers: unknown fields are ignored, so an
-    additive change by the producer never breaks a consumer.
+    ``ce_dataschema`` of its records are :func:`schema_id` of it) and ``producer``. Models are
+    frozen and tolerant readers: unknown fields are ignored, so an additive change by the
+    producer never breaks a consumer.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")

@@ -48,7 +48,9 @@ UtcDatetime = Annotated[
     PlainSerializer(lambda v: v.astimezone(UTC).isoformat().replace("+00:00", "Z"), return_type=str),
     # The serializer returns ``str``, so pydantic's schema of what is written would say only "a string";
     # journey.md section 2 promises ``format: date-time`` on every time field of the committed schemas.
-    WithJsonSchema({"type": "string", "format": "date-time", "description": "RFC 3339 time in UTC."}, mode="serialization"),
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "description": "RFC 3339 time in UTC."}, mode="serialization"
+    ),
     Field(description="RFC 3339 time in UTC."),
 ]
 """A timezone-aware instant, normalised to UTC and written with a ``Z`` (``format: date-time``)."""
