@@ -9,6 +9,7 @@ import pytest
 from cloudevents.core.bindings import kafka as core_kafka
 from cloudevents.v1 import kafka as v1_kafka
 from wja_schemas import EVENT_TYPES, Event, from_record, new_envelope, to_record
+from wja_schemas.envelope import current_headers
 from wja_schemas.examples import all_examples, example, full_example
 from wja_schemas.snapshot import snapshot_path
 
@@ -132,3 +133,13 @@ def test_times_are_normalised_to_utc_and_naive_times_are_refused():
     assert json.loads(event.model_dump_json())["arrested_at"] == "2026-07-01T08:00:00Z"
     with pytest.raises(ValidationError):
         example("wja.intake.suspect.arrested.v1", arrested_at=datetime(2026, 7, 1, 9, 0))
+
+
+def test_headers_stored_when_dataschema_was_the_bare_type_are_brought_to_the_uri():
+    _, _, headers = to_record(new_envelope(example("wja.court.sentence.imposed.v1")))
+    now = {k: v.decode() for k, v in headers}
+    before = {**now, "ce_dataschema": "wja.court.sentence.imposed.v1"}
+    assert current_headers(before) == now
+    assert current_headers(now) == now
+    other = {**now, "ce_dataschema": "https://example.org/some-other-schema"}  # not ours to rewrite
+    assert current_headers(other) == other

@@ -138,6 +138,20 @@ def to_record(envelope: Envelope[Event]) -> tuple[bytes, bytes, list[tuple[str, 
     return envelope.key.encode(), value, headers
 
 
+def current_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Bring the headers of a record written before 2026-11-30 to the current contract.
+
+    Outboxes keep their records for good and republish them (``wja replay``, a new cluster, a
+    dead letter sent back through a retry topic), so a record stored when ``ce_dataschema`` was
+    the bare ``ce_type`` would go out again with a value that is not a URI (CHANGELOG.md). That
+    value becomes ``urn:wja:schema:<ce_type>``; everything else is returned as it was.
+    """
+    out = dict(headers)
+    if out.get("ce_type") and out.get("ce_dataschema") == out["ce_type"]:
+        out["ce_dataschema"] = schema_id(out["ce_type"])
+    return out
+
+
 def _header_map(
     headers: Iterable[tuple[str, bytes | str]] | Mapping[str, bytes | str],
 ) -> dict[str, str]:
