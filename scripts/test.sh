@@ -12,6 +12,17 @@ if ! command -v chromium >/dev/null 2>&1; then
     || { echo "error: could not install chromium; the browser test needs it"; exit 1; }
 fi
 
+# The conformance tests (tests/conformance) run the AsyncAPI parser and the CloudEvents JS SDK
+# through node, installed from the committed lock file (install scripts off: none is needed).
+NODE_VALIDATORS=tests/conformance/node
+if [ ! -d "$NODE_VALIDATORS/node_modules" ] || [ "$NODE_VALIDATORS/package-lock.json" -nt "$NODE_VALIDATORS/node_modules" ]; then
+  command -v npm >/dev/null 2>&1 || { echo "error: node and npm are needed for tests/conformance (Node.js 20+)"; exit 1; }
+  echo "installing the JavaScript validators (npm ci in $NODE_VALIDATORS)…"
+  (cd "$NODE_VALIDATORS" && SCARF_ANALYTICS=false npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) \
+    || { echo "error: npm ci failed in $NODE_VALIDATORS"; exit 1; }
+  touch "$NODE_VALIDATORS/node_modules"
+fi
+
 echo "== ruff"
 .venv/bin/ruff check . || exit 1
 echo "== import contracts"

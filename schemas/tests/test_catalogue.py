@@ -84,7 +84,7 @@ def test_each_type_has_exactly_one_committed_schema_with_its_id_and_nothing_else
     assert not list(ROOT.rglob("*asyncapi*"))
     for ce_type in EVENT_TYPES:
         schema = json.loads(snapshot_path(ce_type).read_text())
-        assert schema["$id"] == ce_type
+        assert schema["$id"] == f"urn:wja:schema:{ce_type}"  # an absolute URI, as ce_dataschema must be
         assert schema["additionalProperties"] is True
         assert "urn" in schema["required"]
 

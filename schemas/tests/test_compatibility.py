@@ -35,6 +35,20 @@ SENTENCE = committed("wja.court.sentence.imposed.v1")
 REPORT = committed("wja.intake.crime.reported.v1")  # has a nested model ($defs/Suspect)
 
 
+def before_rebaseline(schema: dict) -> dict:
+    """``schema`` as committed before 2026-11-30: a bare ``$id`` and no ``format`` on time fields."""
+    old = copy.deepcopy(schema)
+    old["$id"] = old["$id"].removeprefix("urn:wja:schema:")
+    for prop in old["properties"].values():
+        for node in [prop, prop.get("items", {}), *prop.get("anyOf", [])]:
+            if node.get("format") == "date-time":
+                del node["format"]
+    return old
+
+
+SENTENCE_BEFORE = before_rebaseline(SENTENCE)
+
+
 def changed(edit: Callable[[dict], object], old: dict = SENTENCE) -> list[str]:
     """Incompatibilities of ``old`` edited by ``edit`` (the edit plays the new code)."""
     new = copy.deepcopy(old)
@@ -86,9 +100,34 @@ BREAKING: dict[str, tuple[Callable[[dict], object], dict, str]] = {
         "imposed_at: restricted to enum",
     ),
     "add a format": (
-        lambda s: s["properties"]["imposed_at"].update({"format": "date-time"}),
+        lambda s: s["properties"]["urn"].update({"format": "date-time"}),
         SENTENCE,
-        "imposed_at: format added",
+        "urn: format added",
+    ),
+    "add a format other than the one the description promised": (
+        lambda s: s["properties"]["imposed_at"].update({"format": "date"}),
+        SENTENCE_BEFORE,
+        "imposed_at: format added (date)",
+    ),
+    "add date-time to a free-text string the code does not describe as a time": (
+        lambda s: s["$defs"]["Suspect"]["properties"]["name"].update({"format": "date-time"}),
+        REPORT,
+        "suspect.name: format added (date-time)",
+    ),
+    "change the date-time format of a time field": (
+        lambda s: s["properties"]["imposed_at"].update({"format": "time"}),
+        SENTENCE,
+        "imposed_at: format changed (time)",
+    ),
+    "point $id at another type": (
+        lambda s: s.update({"$id": "urn:wja:schema:wja.court.sentence.imposed.v2"}),
+        SENTENCE,
+        "$id changed",
+    ),
+    "move $id back to the bare type name": (
+        lambda s: s.update({"$id": "wja.court.sentence.imposed.v1"}),
+        SENTENCE,
+        "$id changed",
     ),
     "change a format": (
         lambda s: branch(s, "until").update({"format": "date-time"}),
@@ -176,6 +215,14 @@ ADDITIVE: dict[str, tuple[Callable[[dict], object], dict]] = {
         lambda s: s["properties"].update({"disposal": {"anyOf": [s["properties"]["disposal"], {"type": "null"}]}}),
         SENTENCE,
     ),
+    "state the date-time format that the description promised (the 2026-11-30 re-baseline)": (
+        lambda s: s["properties"]["imposed_at"].update({"format": "date-time"}),
+        SENTENCE_BEFORE,
+    ),
+    "name the schema by the absolute URI of its type (the 2026-11-30 re-baseline)": (
+        lambda s: s.update({"$id": "urn:wja:schema:wja.court.sentence.imposed.v1"}),
+        SENTENCE_BEFORE,
+    ),
     "add an optional nested field": (
         lambda s: s["$defs"]["Suspect"]["properties"].update({"alias_code": {"type": "string"}}),
         REPORT,
@@ -196,6 +243,14 @@ def test_removing_any_property_or_requiring_any_optional_one_is_caught(ce_type):
         assert changed(lambda s, p=prop: s["properties"].pop(p), old), f"{ce_type}.{prop} removal"
         if prop not in old["required"]:
             assert changed(lambda s, p=prop: s["required"].append(p), old), f"{ce_type}.{prop} required"
+
+
+def test_the_whole_rebaseline_passes_for_every_type_but_a_real_break_in_it_still_fails():
+    for ce_type in EVENT_TYPES:
+        assert incompatibilities(before_rebaseline(committed(ce_type)), committed(ce_type)) == [], ce_type
+    broken = copy.deepcopy(SENTENCE)
+    broken["required"].append("custody_months")
+    assert incompatibilities(SENTENCE_BEFORE, broken) == [f"{SENTENCE_BEFORE['$id']}.custody_months: became required"]
 
 
 @pytest.fixture

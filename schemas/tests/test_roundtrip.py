@@ -9,6 +9,7 @@ import pytest
 from cloudevents.core.bindings import kafka as core_kafka
 from cloudevents.v1 import kafka as v1_kafka
 from wja_schemas import EVENT_TYPES, Event, from_record, new_envelope, to_record
+from wja_schemas.envelope import current_headers
 from wja_schemas.examples import all_examples, example, full_example
 from wja_schemas.snapshot import snapshot_path
 
@@ -62,7 +63,7 @@ def test_headers_key_and_value_are_the_journey_set(payload: Event):
     assert h["ce_type"] == payload.ce_type
     assert h["ce_specversion"] == "1.0"
     assert h["ce_time"].endswith("Z") and "+" not in h["ce_time"]
-    assert h["ce_dataschema"] == committed(payload.ce_type)["$id"] == payload.ce_type
+    assert h["ce_dataschema"] == committed(payload.ce_type)["$id"] == f"urn:wja:schema:{payload.ce_type}"
     assert h["ce_correlationid"] == payload.urn  # the default correlation id
     assert h["content-type"] == "application/json"
     data = json.loads(value)
@@ -80,7 +81,7 @@ def test_every_record_parses_with_both_cloudevents_kafka_bindings(payload: Event
         "type": payload.ce_type,
         "specversion": "1.0",
         "subject": payload.urn,
-        "dataschema": payload.ce_type,
+        "dataschema": f"urn:wja:schema:{payload.ce_type}",
         "datacontenttype": "application/json",
         "correlationid": "corr-1",
         "causationid": "cause-1",
@@ -132,3 +133,13 @@ def test_times_are_normalised_to_utc_and_naive_times_are_refused():
     assert json.loads(event.model_dump_json())["arrested_at"] == "2026-07-01T08:00:00Z"
     with pytest.raises(ValidationError):
         example("wja.intake.suspect.arrested.v1", arrested_at=datetime(2026, 7, 1, 9, 0))
+
+
+def test_headers_stored_when_dataschema_was_the_bare_type_are_brought_to_the_uri():
+    _, _, headers = to_record(new_envelope(example("wja.court.sentence.imposed.v1")))
+    now = {k: v.decode() for k, v in headers}
+    before = {**now, "ce_dataschema": "wja.court.sentence.imposed.v1"}
+    assert current_headers(before) == now
+    assert current_headers(now) == now
+    other = {**now, "ce_dataschema": "https://example.org/some-other-schema"}  # not ours to rewrite
+    assert current_headers(other) == other

@@ -1,8 +1,9 @@
 """What is on the bus: CloudEvents that an independent client can read, valid, and free of victim data.
 
 Reads every case topic with librdkafka (confluent-kafka), parses every record with the
-CloudEvents SDK and validates it against the committed JSON Schema; then searches keys,
-headers and values for the victim fixture's personal data.
+CloudEvents SDKs (Python's, and the JavaScript one in strict mode through node), resolves its
+``ce_dataschema`` to the committed JSON Schema file and validates it there (with the example of
+docs/integrators.md); then searches keys, headers and values for the victim fixture's personal data.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from cloudevents.core.bindings import kafka as core_kafka
 from cloudevents.v1.kafka import KafkaMessage, from_binary
 from confluent_kafka import Consumer, TopicPartition
 from wja_schemas.topics import CASE_TOPICS
 
+from ..conformance.validators import committed_by_id, integrators_example, js_cloudevents
 from .helpers import CREATED_URNS, PII_VALUES
 from .test_journeys import Journey
 
@@ -83,11 +86,31 @@ def test_every_record_is_a_cloudevent_valid_against_its_committed_schema(bus):
             assert headers["ce_partitionkey"] == msg.key()
             assert "traceparent" in headers, sorted(headers)
             ce_type = event["type"]
-            assert event["dataschema"] == ce_type
+            assert event["dataschema"] == f"urn:wja:schema:{ce_type}"
             schema = json.loads((SCHEMAS / producer / f"{ce_type}.json").read_text())
             jsonschema.validate(json.loads(msg.value()), schema)
             checked += 1
     assert checked >= 7
+
+
+def test_every_record_passes_both_cloudevents_sdks_and_its_dataschema_resolves_to_its_committed_file(bus, tmp_path):
+    _, records = bus
+    msgs = [m for topic in CASE_TOPICS.values() for m in records[topic]]
+    assert len(msgs) >= 7
+    by_id = committed_by_id()
+    example = integrators_example()
+    registry = example["load_registry"](SCHEMAS)
+    for msg in msgs:
+        headers = dict(msg.headers() or [])
+        event = core_kafka.from_binary_event(
+            core_kafka.KafkaMessage(headers=headers, key=msg.key(), value=msg.value())
+        )  # the Python SDK's core binding validates every attribute as it builds the event
+        ce_type = event.get_type()
+        assert by_id[event.get_dataschema()] == SCHEMAS / ce_type.split(".")[1] / f"{ce_type}.json"
+        assert example["validate_record"](registry, headers, msg.value()) == event.get_data()
+    results = js_cloudevents([(m.key(), m.value(), m.headers() or []) for m in msgs], tmp_path)
+    assert [r for r in results if not r["ok"]] == []
+    assert [r["id"] for r in results] == [dict(m.headers())["ce_id"].decode() for m in msgs]
 
 
 def test_no_victim_personal_data_in_keys_headers_or_values(bus, system):

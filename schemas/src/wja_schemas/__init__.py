@@ -6,7 +6,7 @@ CloudEvents binary-mode Kafka record and back.
 """
 
 from wja_schemas import charging, court, intake, support  # noqa: F401  (registers the event types)
-from wja_schemas.base import EVENT_TYPES, Event
+from wja_schemas.base import EVENT_TYPES, Event, schema_ce_type, schema_id
 from wja_schemas.envelope import (
     Envelope,
     PoisonEventError,
@@ -24,5 +24,7 @@ __all__ = [
     "UnknownEventTypeError",
     "from_record",
     "new_envelope",
+    "schema_ce_type",
+    "schema_id",
     "to_record",
 ]

@@ -20,8 +20,9 @@ HEADER = """# Event catalogue
 Generated from the models in `schemas/` by `make schemas` (`python -m wja_schemas.catalogue`);
 do not edit by hand. Every record is a CloudEvent in Kafka binary mode: the value is exactly
 the payload JSON described below, the attributes are `ce_*` headers (`ce_source` is
-`/wja/<producer>`, `ce_dataschema` the schema's `$id`, which is the `ce_type`), the key is the
-case URN. JSON Schemas: `schemas/<producer>/<ce_type>.json`, open to additional properties.
+`/wja/<producer>`, `ce_dataschema` the schema's `$id`, `urn:wja:schema:<ce_type>`), the key is
+the case URN. JSON Schemas (2020-12): `schemas/<producer>/<ce_type>.json`, open to additional
+properties; docs/integrators.md shows how to resolve a `ce_dataschema` to its file.
 Evolution is additive; a breaking change is a new `.v2` type published alongside. No event
 carries a victim's personal data: the victim is a pseudonymous `victim_ref`, conditions and
 reasons are codes.

@@ -2,6 +2,8 @@
 
 The Kafka value is exactly the payload's JSON; the attributes travel as ``ce_*`` headers,
 with ``content-type: application/json`` and the W3C trace headers. The key is the URN.
+``ce_dataschema`` is the absolute URI ``urn:wja:schema:<ce_type>``, the ``$id`` of the
+committed schema (CloudEvents 1.0 requires a URI there; a bare type name is not one).
 This module is the only place that writes or parses records.
 """
 
@@ -16,7 +18,7 @@ from typing import Generic, TypeVar
 
 from pydantic import ValidationError
 
-from wja_schemas.base import EVENT_TYPES, Event
+from wja_schemas.base import EVENT_TYPES, Event, schema_id
 
 P = TypeVar("P", bound=Event)
 
@@ -103,7 +105,7 @@ def new_envelope(
         payload=payload,
         correlationid=correlationid or payload.urn,
         causationid=causationid,
-        dataschema=payload.ce_type,
+        dataschema=schema_id(payload.ce_type),
     )
 
 
@@ -122,7 +124,7 @@ def to_record(envelope: Envelope[Event]) -> tuple[bytes, bytes, list[tuple[str, 
         "ce_time": format_time(envelope.time),
         "ce_subject": envelope.subject,
         "ce_partitionkey": envelope.subject,
-        "ce_dataschema": envelope.dataschema or envelope.type,
+        "ce_dataschema": envelope.dataschema or schema_id(envelope.type),
         "ce_correlationid": envelope.correlationid,
         "content-type": CONTENT_TYPE,
     }
@@ -134,6 +136,20 @@ def to_record(envelope: Envelope[Event]) -> tuple[bytes, bytes, list[tuple[str, 
     headers = [(k, v.encode()) for k, v in attrs.items()]
     value = envelope.payload.model_dump_json().encode()
     return envelope.key.encode(), value, headers
+
+
+def current_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Bring the headers of a record written before 2026-11-30 to the current contract.
+
+    Outboxes keep their records for good and republish them (``wja replay``, a new cluster, a
+    dead letter sent back through a retry topic), so a record stored when ``ce_dataschema`` was
+    the bare ``ce_type`` would go out again with a value that is not a URI (CHANGELOG.md). That
+    value becomes ``urn:wja:schema:<ce_type>``; everything else is returned as it was.
+    """
+    out = dict(headers)
+    if out.get("ce_type") and out.get("ce_dataschema") == out["ce_type"]:
+        out["ce_dataschema"] = schema_id(out["ce_type"])
+    return out
 
 
 def _header_map(

@@ -7,8 +7,15 @@ backward compatible with the committed files (and every committed file that is o
 Compatible means additive: new optional properties, new enum values, looser constraints, new
 descriptions. Breaking: a property removed, a type changed or narrowed (an enum value removed,
 an enum where there was none, a format or pattern added or changed, a limit tightened), a new
-required property, an optional property made required, ``additionalProperties`` closed, or a
-committed event type with no model any more. ``$ref``/``$defs`` are followed.
+required property, an optional property made required, ``additionalProperties`` closed, a
+changed ``$id``, or a committed event type with no model any more. ``$ref``/``$defs`` are followed.
+
+Two changes look breaking to that list but are not, and pass (the 2026-11-30 re-baseline,
+CHANGELOG.md): ``format: date-time`` added to a string whose committed description already
+promised an RFC 3339 time (``UtcDatetime``'s: its serializer always wrote RFC 3339 in UTC, so
+the values are the same and the keyword states what the words did), and ``$id`` moved from the bare
+``<ce_type>`` to ``urn:wja:schema:<ce_type>`` (the same type, named by an absolute URI as
+CloudEvents ``dataschema`` requires).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from wja_schemas import EVENT_TYPES
+from wja_schemas import EVENT_TYPES, schema_id
 
 ROOT = Path(__file__).resolve().parents[2]
 """The ``schemas/`` directory of the repository (where snapshots are committed)."""
@@ -28,6 +35,8 @@ Schema = dict[str, Any]
 
 _UPPER_LIMITS = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
 _LOWER_LIMITS = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")
+_PROMISED_IN_WORDS = {"date-time": "RFC 3339"}
+"""A format that may be added where the committed description already promised it in these words."""
 _JSON_KIND = {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string"}
 
 
@@ -122,7 +131,7 @@ class _Comparison:
     def branch(self, old: Schema, new: Schema, path: str) -> None:
         self._values(old, new, path)
         for key in ("format", "pattern"):
-            if key in new and new[key] != old.get(key):
+            if key in new and new[key] != old.get(key) and not (key == "format" and _format_promised(old, new)):
                 self.out.append(f"{path}: {key} {'changed' if key in old else 'added'} ({new[key]})")
         for key in _UPPER_LIMITS:
             if key in new and (key not in old or new[key] < old[key]):
@@ -163,6 +172,18 @@ class _Comparison:
             self.out.append(f"{path}.{name}: " + ("became required" if name in old_props else "new required property"))
 
 
+def _format_promised(old: Schema, new: Schema) -> bool:
+    """Whether ``new`` adds a ``format`` that ``old`` had none of but promised in its description."""
+    words = _PROMISED_IN_WORDS.get(new["format"])
+    return "format" not in old and words is not None and words in str(old.get("description", ""))
+
+
+def _id_changed(old: Schema, new: Schema) -> bool:
+    """Whether ``$id`` changed, other than from a bare ``<ce_type>`` to its absolute URI form."""
+    old_id, new_id = old.get("$id"), new.get("$id")
+    return old_id != new_id and not (isinstance(old_id, str) and new_id == schema_id(old_id))
+
+
 def incompatibilities(old: Schema, new: Schema) -> list[str]:
     """List every change from the committed ``old`` schema to ``new`` that could break a reader.
 
@@ -174,6 +195,8 @@ def incompatibilities(old: Schema, new: Schema) -> list[str]:
         One line per breaking change, naming the JSON path; empty when ``new`` is backward compatible.
     """
     comparison = _Comparison(old, new)
+    if _id_changed(old, new):
+        comparison.out.append(f"$id changed ({old.get('$id')} to {new.get('$id')})")
     comparison.node(old, new, old.get("$id", "$"))
     return comparison.out
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 URN_PATTERN = r"^[0-9]{2}[A-Z0-9]{2}[0-9]{5}[0-9]{2}$"
 
@@ -46,9 +46,14 @@ UtcDatetime = Annotated[
     datetime,
     AfterValidator(_to_utc),
     PlainSerializer(lambda v: v.astimezone(UTC).isoformat().replace("+00:00", "Z"), return_type=str),
+    # The serializer returns ``str``, so pydantic's schema of what is written would say only "a string";
+    # journey.md section 2 promises ``format: date-time`` on every time field of the committed schemas.
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "description": "RFC 3339 time in UTC."}, mode="serialization"
+    ),
     Field(description="RFC 3339 time in UTC."),
 ]
-"""A timezone-aware instant, normalised to UTC and written with a ``Z``."""
+"""A timezone-aware instant, normalised to UTC and written with a ``Z`` (``format: date-time``)."""
 
 Day = date
 

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -261,6 +261,21 @@ async def _prune_idempotency(runtime: Runtime) -> None:
         await asyncio.sleep(3600)
 
 
+class Readiness(BaseModel):
+    """The body of ``/readyz``, ready or not."""
+
+    status: str = Field(description="ready or not ready")
+    checks: dict[str, str] = Field(description="database, broker, relay, subscribers: ok or why not")
+    dead_letters: int | None = Field(description="Open dead letters of the consumer (never a reason for 503).")
+    warnings: list[str]
+
+
+METRICS_RESPONSE = {
+    "description": "Prometheus text exposition format (no token needed; no victim data in any label).",
+    "content": {"text/plain": {"schema": {"type": "string"}}},
+}
+
+
 class ReplayRequest(BaseModel):
     """Which outbox rows to publish again."""
 
@@ -282,7 +297,12 @@ def _ops_router(service: str) -> APIRouter:
         """Liveness: the process answers."""
         return {"status": "ok", "service": service}
 
-    @router.get("/readyz", tags=["ops"])
+    @router.get(
+        "/readyz",
+        tags=["ops"],
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "Not ready: the checks say which part is not."}},
+    )
     async def readyz(runtime: RuntimeDep) -> JSONResponse:
         """Readiness: database and broker answer, relay runs, subscribers have partitions."""
         checks: dict[str, Any] = {}
@@ -314,7 +334,7 @@ def _ops_router(service: str) -> APIRouter:
             status_code=200 if ready else 503,
         )
 
-    @router.get("/metrics", tags=["ops"])
+    @router.get("/metrics", tags=["ops"], response_class=PlainTextResponse, responses={200: METRICS_RESPONSE})
     async def prometheus() -> Response:
         """Prometheus metrics."""
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

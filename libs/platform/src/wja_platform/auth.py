@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from wja_platform.settings import ServiceSettings
 
@@ -175,14 +176,28 @@ def verify(token: str, keys: str | Sequence[str], algorithm: str = "HS256") -> P
     )
 
 
-def principal(request: Request) -> Principal:
+SECURITY_SCHEME = "bearerAuth"
+"""The name of the bearer-JWT security scheme in every service's OpenAPI document."""
+
+bearer = HTTPBearer(
+    scheme_name=SECURITY_SCHEME,
+    bearerFormat="JWT",
+    description="A JWT (HS256 by default) with claims sub, agency (police, cps, court, idva), role, exp, "
+    "and optional force and team; `wja token` mints one for the embedded stack.",
+    auto_error=False,
+)
+"""Reads the ``Authorization: Bearer`` header; as a dependency it also declares the scheme and a
+``security`` requirement on every operation that needs a token, in the OpenAPI document."""
+
+
+def principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
     """FastAPI dependency: the verified caller (401 when the token is missing or invalid)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    if credentials is None or not credentials.credentials.strip():
         raise _unauthorized("a bearer token is required")
     app_state = request.app.state
-    return verify(token.strip(), app_state.jwt_keys, app_state.jwt_algorithm)
+    return verify(credentials.credentials.strip(), app_state.jwt_keys, app_state.jwt_algorithm)
 
 
 Caller = Annotated[Principal, Depends(principal)]

@@ -138,7 +138,12 @@ ERROR_RESPONSES = {
 
 
 def document(schema: dict[str, Any]) -> dict[str, Any]:
-    """Add the error contract (body schema and statuses) to every operation of an OpenAPI ``schema``."""
+    """Add the error contract (body schema and statuses) to the operations of an OpenAPI ``schema``.
+
+    Operations that need a token (those with a ``security`` requirement) may answer every status of
+    :data:`ERROR_RESPONSES`. Open ones (``/healthz``, ``/readyz``, ``/metrics``) list only what
+    their route declares, with the error body on a 422 if FastAPI documented one.
+    """
     schemas = schema.setdefault("components", {}).setdefault("schemas", {})
     schemas["Error"] = {
         "type": "object",
@@ -158,6 +163,8 @@ def document(schema: dict[str, Any]) -> dict[str, Any]:
     for path in schema.get("paths", {}).values():
         for operation in path.values():
             responses = operation.setdefault("responses", {})
-            for status, description in ERROR_RESPONSES.items():
-                responses[status] = {"description": description, "content": content}
+            statuses = ERROR_RESPONSES if operation.get("security") else {"422": ERROR_RESPONSES["422"]}
+            for status, description in statuses.items():
+                if operation.get("security") or status in responses:
+                    responses[status] = {"description": description, "content": content}
     return schema

@@ -25,6 +25,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from opentelemetry import context, propagate, trace
 from opentelemetry.trace import SpanKind
+from wja_schemas.envelope import current_headers
 
 from wja_platform import messaging, metrics
 from wja_platform.outbox import NOTIFY_CHANNEL
@@ -92,7 +93,7 @@ class OutboxRelay:
     async def _publish(self, rows: list[asyncpg.Record]) -> None:
         futures = []
         for row in rows:
-            headers: dict[str, str] = dict(row["headers"])
+            headers = current_headers(dict(row["headers"]))  # a row stored under an older contract goes out current
             parent = propagate.extract(headers)
             token = context.attach(parent)
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from dataclasses import replace
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -243,3 +244,31 @@ async def test_parking_timeout_dead_letters(stack, producer):
         rows = await eventually(lambda: _dead(app.state.runtime.pool, 1, urn))
         assert rows[0]["reason"].startswith("parking timeout")
         assert await app.state.runtime.pool.fetchval("SELECT count(*) FROM parked WHERE urn = $1", urn) == 0
+
+
+async def test_a_row_stored_when_dataschema_was_the_bare_type_goes_out_with_the_uri(stack, producer):
+    """Outboxes are kept for good and replayed: a row stored before 2026-11-30 must go out current."""
+    urn = new_urn(270)
+    env = new_envelope(crime(urn))
+    await write(producer, [replace(env, dataschema=env.type)])
+    stored = await producer.pool.fetchval("SELECT headers FROM outbox WHERE urn = $1", urn)
+    assert ["ce_dataschema", env.type] in [list(h) for h in stored]  # the old form, as an old release wrote it
+    assert await producer.relay.drain() >= 1
+    consumer = AIOKafkaConsumer(
+        "wja.intake.case.v1",
+        bootstrap_servers=stack.bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        ours = []
+        batches = await consumer.getmany(timeout_ms=2000)
+        while batches:
+            ours += [m for msgs in batches.values() for m in msgs if m.key == urn.encode()]
+            batches = await consumer.getmany(timeout_ms=500)
+    finally:
+        await consumer.stop()
+    assert len(ours) == 1
+    assert dict(ours[0].headers)["ce_dataschema"] == f"urn:wja:schema:{env.type}".encode()
