@@ -83,3 +83,16 @@ def review_window(decided: datetime, requested: datetime) -> None:
         raise Invalid("the request predates the decision", field="requested_at")
     if requested.date() > decided.date() + relativedelta(months=VRR_WINDOW_MONTHS):
         raise IllegalTransition("outside the 3-month window for a Victims' Right to Review")
+
+
+def may_request_review(agency: str, role: str, sub: str, team: str | None, assignment: dict[str, str] | None) -> bool:
+    """Who may ask for a Victims' Right to Review (journey.md: "idva or cps"): the CPS (any role but
+    analyst), the IDVA service, and of IDVA staff only the IDVA assigned to the case or a manager of
+    that IDVA's team (a manager's token names the team; none means ``default``)."""
+    if agency == "cps" or (agency == "idva" and role == "service"):
+        return True
+    if agency != "idva" or assignment is None:
+        return False
+    if role == "idva":
+        return sub == assignment["idva"]
+    return role == "manager" and (team or "default") == assignment["team"]
