@@ -37,6 +37,11 @@ class IdvaAssigned(SupportEvent):
     idva_id: OpaqueId = Field(description="The IDVA's roster id (their token's sub), never a name.")
     team: Code = Field(default="default", description="The IDVA's team (a manager sees their team's cases).")
     force_code: ForceCode | None = None
+    idva_forces: list[ForceCode] | None = Field(
+        default=None,
+        description="The forces on the IDVA's roster entry: the claim check admits the IDVA only for a case of"
+        " one of them (absent in events from before this field: such an assignment admits nobody).",
+    )
     assigned_at: UtcDatetime
 
 
