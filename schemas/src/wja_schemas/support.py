@@ -2,8 +2,9 @@
 
 Key: the case URN. Consumers: intake (IDVA assigned: may use the claim check), charging (IDVA
 assigned: may ask for a VRR), court (special-measures and familiarisation requests), support
-itself (its projection reads every topic, its own included), insights (everything). Add fields; never rename or remove; a breaking
-change is a new ``.v2`` type published alongside. IDVA notes never leave support.
+itself (its projection reads every topic, its own included), insights (everything). Add fields;
+never rename or remove; a breaking change is a new ``.v2`` type published alongside. IDVA notes
+never leave support.
 """
 
 from __future__ import annotations
