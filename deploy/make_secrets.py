@@ -22,6 +22,8 @@ SERVICES = ("intake", "charging", "court", "support", "insights")
 DATA_KEYS = ("intake_data_key", "support_data_key")
 """Key-encryption keyrings of the services that hold victim contact details."""
 ENV_FILE = "compose.env"
+PSEUDONYM_KEY = "pseudonym_key"
+"""Intake's victim_ref key: its own secret, never rotated (a new key would change every victim_ref)."""
 
 
 def _token(nbytes: int) -> str:
@@ -36,14 +38,25 @@ def new_data_key() -> str:
 
 
 def compose_env() -> str:
-    """Variables docker-compose.yml interpolates: database passwords and the pseudonym key."""
+    """Variables docker-compose.yml interpolates: the database passwords."""
     lines = [
         "# docker compose --env-file deploy/secrets/compose.env ...  (generated; never commit)",
         f"POSTGRES_PASSWORD={_token(24)}",
         *(f"WJA_{s.upper()}_DB_PASSWORD={_token(24)}" for s in SERVICES),
-        f"WJA_PSEUDONYM_KEY={_token(32)}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def pseudonym_key(directory: Path) -> str:
+    """A new pseudonym key, or the one an older compose.env held as ``WJA_PSEUDONYM_KEY`` (kept, so that
+    the victim_ref values of existing cases stay what they were)."""
+    env = directory / ENV_FILE
+    if env.is_file():
+        for line in env.read_text().splitlines():
+            name, _, value = line.partition("=")
+            if name.strip() == "WJA_PSEUDONYM_KEY" and value.strip():
+                return value.strip() + "\n"
+    return _token(32) + "\n"
 
 
 def _write(path: Path, text: str, mode: int) -> None:
@@ -63,6 +76,7 @@ def create(directory: Path) -> list[str]:
     wanted = {
         "jwt_secret": (lambda: _token(48) + "\n", 0o444),
         **{name: (lambda: new_data_key() + "\n", 0o444) for name in DATA_KEYS},
+        PSEUDONYM_KEY: (lambda: pseudonym_key(directory), 0o444),
         ENV_FILE: (compose_env, 0o600),
     }
     created = []
@@ -99,6 +113,9 @@ def rotate(directory: Path, name: str) -> str:
             "restart each service, in any order (each accepts tokens of the new key and the old);"
             " after the longest token lifetime (8 h), run --retire jwt_secret and restart them again"
         )
+    if name == PSEUDONYM_KEY:
+        msg = "the pseudonym key is never rotated: every victim_ref would change (deploy/secrets/README.md)"
+        raise SystemExit(msg)
     msg = f"cannot rotate {name}: one of jwt_secret, {', '.join(DATA_KEYS)}"
     raise SystemExit(msg)
 

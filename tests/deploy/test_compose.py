@@ -34,7 +34,7 @@ import pytest
 import yaml
 from fastapi import HTTPException
 from wja_platform import auth
-from wja_platform.crypto import Keyring
+from wja_platform.crypto import Keyring, pseudonym_key
 from wja_platform.messaging import service_topics
 from wja_platform.settings import ServiceSettings
 from wja_schemas import topics
@@ -203,6 +203,13 @@ def uses_data_key(service: str) -> bool:
     return "Keyring.from_settings" in Path(spec.origin).read_text()
 
 
+def uses_pseudonym_key(service: str) -> bool:
+    """The service makes pseudonyms (its composition root reads the pseudonym key from the settings)."""
+    spec = importlib.util.find_spec(f"wja_{service}.bootstrap")
+    assert spec is not None and spec.origin is not None
+    return "pseudonym_key(" in Path(spec.origin).read_text()
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_each_service_matches_its_code(service: str) -> None:
     spec = COMPOSE["services"][service]
@@ -226,6 +233,14 @@ def test_each_service_matches_its_code(service: str) -> None:
         assert mounted["data_key"] == {"source": f"{service}_data_key", "target": "data_key"}
     else:
         assert "WJA_DATA_KEY_FILE" not in spec["environment"] and "data_key" not in mounted
+    # The pseudonym key: its own secret (never the data key's), only where victim_refs are made.
+    prefix = service.upper()
+    if uses_pseudonym_key(service):
+        assert spec["environment"][f"{prefix}_PSEUDONYM_KEY_FILE"] == "/run/secrets/pseudonym_key"
+        assert mounted["pseudonym_key"] == {"source": "pseudonym_key", "target": "pseudonym_key"}
+        assert f"{prefix}_PSEUDONYM_KEY" not in spec["environment"]  # not in the environment (docker inspect)
+    else:
+        assert "pseudonym_key" not in mounted
 
 
 def test_images_are_pinned() -> None:
@@ -518,13 +533,15 @@ def test_generated_secrets_are_accepted_by_the_services_in_prod(secrets_dir: Pat
     for name in ("intake_data_key", "support_data_key"):
         keyring = Keyring.from_settings("", secrets_dir / name, secrets_dir / "state", "prod")
         assert keyring.open(keyring.seal({"phone": "x"}, "01YE0000126"), "01YE0000126") == {"phone": "x"}
+    key = pseudonym_key("", secrets_dir / "pseudonym_key", secrets_dir / "state", "prod")
+    assert len(key) >= 32 and key not in (secrets_dir / "intake_data_key").read_text().encode()
     for value in load_make_secrets().compose_env().splitlines()[1:]:
         assert re.fullmatch(r"[A-Z_]+=[A-Za-z0-9_-]{32,}", value)  # safe inside a postgresql:// URL
 
 
 def test_secrets_are_never_overwritten_and_data_keys_rotate(tmp_path: Path) -> None:
     make_secrets = load_make_secrets()
-    assert len(make_secrets.create(tmp_path)) == 4
+    assert len(make_secrets.create(tmp_path)) == 5
     before = {p.name: p.read_text() for p in tmp_path.iterdir()}
     assert make_secrets.create(tmp_path) == []
     assert {p.name: p.read_text() for p in tmp_path.iterdir()} == before
@@ -537,6 +554,22 @@ def test_secrets_are_never_overwritten_and_data_keys_rotate(tmp_path: Path) -> N
     assert list(rotated.keys)[1:] == list(old.keys) and rotated.primary != old.primary
     assert rotated.open(sealed, "01YE0000126") == {"phone": "x"}  # old rows still open
     assert rotated.seal({"phone": "y"}, "u").key_id == rotated.primary  # new rows use the new key
+
+
+def test_the_pseudonym_key_is_its_own_secret_kept_from_an_older_compose_env_and_never_rotated(
+    tmp_path: Path,
+) -> None:
+    make_secrets = load_make_secrets()
+    tmp_path.chmod(0o700)
+    (tmp_path / "compose.env").write_text("POSTGRES_PASSWORD=p\nWJA_PSEUDONYM_KEY=kept-from-before-0123456789abcdef\n")
+    assert "pseudonym_key" in make_secrets.create(tmp_path)
+    assert (tmp_path / "pseudonym_key").read_text().strip() == "kept-from-before-0123456789abcdef"
+    fresh = tmp_path / "fresh"
+    make_secrets.create(fresh)
+    assert (fresh / "pseudonym_key").read_text().strip() not in (fresh / "intake_data_key").read_text()
+    assert "WJA_PSEUDONYM_KEY" not in (fresh / "compose.env").read_text()
+    with pytest.raises(SystemExit, match="never rotated"):
+        make_secrets.rotate(fresh, "pseudonym_key")
 
 
 def test_secret_files_are_ignored_by_git() -> None:

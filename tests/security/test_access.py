@@ -21,53 +21,62 @@ ROLES = [(agency, role) for agency, roles in sorted(auth.AGENCIES.items()) for r
 
 
 def matrix(urn: str) -> list[tuple[str, str, str, dict | None, set[str]]]:
-    """(service, method, path, body, who may) — ``agency`` or ``agency:role``."""
+    """(service, method, path, body, who may) — ``agency`` or ``agency:role``, as journey.md section 3's
+    "who" column says: an agency there means every role of it but ``analyst`` (insights only), its
+    ``service`` (machine callers) included. The caller is ``matrix-user``, on no roster and assigned to
+    nothing: where only the assigned IDVA may, nobody in this matrix may."""
     police = {"police:officer", "police:supervisor", "police:service"}
+    cps = {"cps:prosecutor", "cps:service"}
+    court = {"court:listing_officer", "court:legal_adviser", "court:service"}
+    idva = {"idva:idva", "idva:manager", "idva:service"}
     analysts = {"police:analyst", "cps:analyst", "court:analyst", "idva:analyst", "idva:manager"}
     return [
         ("intake", "POST", "/v1/reports", report_body(), police),
         ("intake", "GET", f"/v1/cases/{urn}", None, police),
         ("intake", "POST", f"/v1/cases/{urn}/arrests", {"arrested_at": "2026-11-01T10:00:00Z"}, police),
+        ("intake", "POST", f"/v1/cases/{urn}/closure", {"outcome_code": "16"}, police),
         ("intake", "GET", f"/v1/cases/{urn}/referral-audit", None, {"police:supervisor"}),
         ("intake", "GET", f"/v1/referrals/{urn}?purpose=matrix", None, {"idva:manager", "idva:service"}),
-        ("charging", "GET", "/v1/cases", None, {"cps:prosecutor", "cps:service"}),
+        ("charging", "GET", "/v1/cases", None, cps),
         (
             "charging",
             "POST",
             f"/v1/cases/{urn}/decisions",
             {"decision": "charge", "test": "full_code", "charges": [], "reason": "x"},
-            {"cps:prosecutor"},
+            cps,
         ),
+        # an idva token: the assigned IDVA (not matrix-user) or a manager of their team ("default")
         (
             "charging",
             "POST",
             f"/v1/cases/{urn}/reviews",
             {"requested_at": "2026-11-01T10:00:00Z"},
-            {"cps:prosecutor", "cps:service", "idva:idva", "idva:manager", "idva:service"},
+            cps | {"idva:manager", "idva:service"},
         ),
+        ("charging", "POST", "/v1/reviews/vrr-none/decision", {"outcome": "upheld", "reason": "x"}, cps),
+        ("charging", "POST", f"/v1/cases/{urn}/discontinuance", {"reason": "public_interest"}, cps),
         (
             "court",
             "POST",
             "/v1/sessions",
             {"court_code": "MTX", "starts_at": "2030-01-07T10:00:00Z", "capacity": 0},
-            {"court:listing_officer", "court:legal_adviser"},
+            court,
         ),
-        (
-            "court",
-            "GET",
-            f"/v1/cases/{urn}/hearings",
-            None,
-            {"court:listing_officer", "court:legal_adviser", "court:service", "cps:prosecutor", "cps:service"},
-        ),
+        ("court", "GET", f"/v1/cases/{urn}/hearings", None, court | cps),
+        ("court", "POST", "/v1/hearings/h-none/result", {"result": "adjourned"}, court),
+        ("court", "POST", f"/v1/cases/{urn}/verdict", {"verdict": "convicted"}, court),
+        ("court", "POST", f"/v1/cases/{urn}/sentence", {"disposal": "fine"}, court),
         (
             "court",
             "POST",
-            f"/v1/cases/{urn}/verdict",
-            {"verdict": "convicted"},
-            {"court:listing_officer", "court:legal_adviser"},
+            f"/v1/cases/{urn}/restraining-orders",
+            {"basis": "conviction", "until": None, "conditions": []},
+            court,
         ),
-        ("support", "GET", "/v1/caseload", None, {"idva:idva", "idva:manager"}),
+        ("support", "GET", "/v1/caseload", None, idva),
         ("support", "GET", f"/v1/cases/{urn}/timeline", None, {"idva:manager"}),
+        ("support", "GET", f"/v1/cases/{urn}/contact?purpose=matrix", None, set()),
+        ("support", "GET", "/v1/audit/contact-reads", None, {"idva:manager"}),
         (
             "support",
             "POST",
@@ -79,12 +88,16 @@ def matrix(urn: str) -> list[tuple[str, str, str, dict | None, set[str]]]:
     ]
 
 
+@pytest.mark.timeout(600)  # every contract route x every role (~400 requests) plus the stack's start on a busy machine
 def test_every_endpoint_refuses_every_caller_it_should(system):
     urn = ok(
         system.client("intake", "police", "officer", "pc-m", force="01").post("/v1/reports", json=report_body()), 201
     )["urn"]
     manager = system.client("support", "idva", "manager", "mgr", team="default")
     until(lambda: manager.get(f"/v1/cases/{urn}/timeline").status_code == 200, "the case at support")
+    at_cps = system.client("charging", "idva", "manager", "mgr", team="default")
+    asked = {"requested_at": "2026-11-01T10:00:00Z"}  # no charging file: 404 once the assignment is known
+    until(lambda: at_cps.post(f"/v1/cases/{urn}/reviews", json=asked).status_code == 404, "the assignment at CPS")
     checked, wrong = 0, []
     for service, method, path, body, allowed in matrix(urn):
         anonymous = system.client(service, "police", "officer")
@@ -116,7 +129,7 @@ def test_an_idva_cannot_read_another_idvas_case_and_court_cannot_read_the_referr
         system.client("intake", "court", "listing_officer").get(f"/v1/referrals/{urn}?purpose=curious").status_code
         == 403
     )
-    assert system.client("support", "police", "officer").get(f"/v1/cases/{urn}/contact").status_code == 403
+    assert system.client("support", "police", "officer").get(f"/v1/cases/{urn}/contact?purpose=x_y").status_code == 403
     assert system.client("intake", "idva", "idva", other).get(f"/v1/referrals/{urn}?purpose=x_y").status_code == 403
 
 

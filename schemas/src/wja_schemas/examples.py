@@ -132,7 +132,13 @@ _FIELDS: dict[str, dict[str, Any]] = {
         "conditions": ["no_contact_victim"],
         "made_at": AT,
     },
-    "wja.support.idva.assigned.v1": {"idva_id": "idva-1", "team": "default", "force_code": "01", "assigned_at": AT},
+    "wja.support.idva.assigned.v1": {
+        "idva_id": "idva-1",
+        "team": "default",
+        "force_code": "01",
+        "idva_forces": ["01"],
+        "assigned_at": AT,
+    },
     "wja.support.victim.informed.v1": {
         "about": ["3f2b5c1e-0000-4000-8000-000000000001"],
         "channel": "phone",

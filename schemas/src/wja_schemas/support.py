@@ -1,9 +1,10 @@
 """Events produced by the support (CJ IDVA) service on topic ``wja.support.case.v1``.
 
-Key: the case URN. Consumers: intake (IDVA assigned: may use the claim check), court
-(special-measures and familiarisation requests), support itself (its projection reads every
-topic, its own included), insights (everything). Add fields; never rename or remove; a breaking
-change is a new ``.v2`` type published alongside. IDVA notes never leave support.
+Key: the case URN. Consumers: intake (IDVA assigned: may use the claim check), charging (IDVA
+assigned: may ask for a VRR), court (special-measures and familiarisation requests), support
+itself (its projection reads every topic, its own included), insights (everything). Add fields;
+never rename or remove; a breaking change is a new ``.v2`` type published alongside. IDVA notes
+never leave support.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ class IdvaAssigned(SupportEvent):
 
     ``idva_id`` is the IDVA's roster id (the ``sub`` of their token), not a person's name.
 
-    Key: the case URN. Consumers: intake (the assigned IDVA may read the claim check), support
-    (caseload), insights.
+    Key: the case URN. Consumers: intake (the assigned IDVA may read the claim check, within
+    ``idva_forces``), charging (who may ask for a Victims' Right to Review), support (caseload),
+    insights.
     """
 
     ce_type: ClassVar[str] = "wja.support.idva.assigned.v1"
@@ -37,6 +39,11 @@ class IdvaAssigned(SupportEvent):
     idva_id: OpaqueId = Field(description="The IDVA's roster id (their token's sub), never a name.")
     team: Code = Field(default="default", description="The IDVA's team (a manager sees their team's cases).")
     force_code: ForceCode | None = None
+    idva_forces: list[ForceCode] | None = Field(
+        default=None,
+        description="The forces on the IDVA's roster entry: the claim check admits the IDVA only for a case of"
+        " one of them (absent in events from before this field: such an assignment admits nobody).",
+    )
     assigned_at: UtcDatetime
 
 

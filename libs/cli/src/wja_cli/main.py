@@ -29,12 +29,13 @@ CONSUMERS = ("intake", "charging", "court", "support", "insights")
 
 @app.command()
 def setup() -> None:
-    """Create the state directory with the dev signing key and the dev data key."""
+    """Create the state directory with the dev signing key, the dev data key and the dev pseudonym key."""
     from wja_platform import auth, crypto
 
     state = config.state_dir()
     auth.ensure_dev_key(state)
     crypto.Keyring.from_settings("", None, state, "dev")
+    crypto.pseudonym_key("", None, state, "dev")
     console.print(f"state directory ready: {state}")
 
 

@@ -21,6 +21,7 @@ import asyncpg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 DEV_DATA_KEY = "dev-data.key"
+DEV_PSEUDONYM_KEY = "dev-pseudonym.key"
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,27 @@ class Keyring:
         wrap_nonce = os.urandom(12)
         wrapped = wrap_nonce + AESGCM(self.keys[self.primary]).encrypt(wrap_nonce, data_key, self.primary.encode())
         return Sealed(self.primary, wrapped, sealed.ciphertext)
+
+
+def pseudonym_key(setting: str, setting_file: Path | None, state_dir: Path, env: str) -> bytes:
+    """The key of the pseudonyms (intake's victim_ref HMAC): a secret of its own, configured or, in dev
+    mode, generated once under the state directory (``wja setup``).
+
+    Never derived from a data key: data keys rotate (a new first key, rows re-wrapped), and a
+    pseudonym must stay the same for the victim's later cases, or repeat victimisation is lost.
+    """
+    text = setting or (setting_file.read_text().strip() if setting_file else "")
+    if not text:
+        if env != "dev":
+            msg = "INTAKE_PSEUDONYM_KEY (or INTAKE_PSEUDONYM_KEY_FILE) must be set outside dev mode"
+            raise ValueError(msg)
+        path = state_dir / DEV_PSEUDONYM_KEY
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        text = path.read_text().strip()
+    return text.encode()
 
 
 async def rewrap_rows(pool: asyncpg.Pool, keyring: Keyring, table: str, batch: int = 500) -> dict[str, int]:

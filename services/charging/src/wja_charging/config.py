@@ -15,7 +15,7 @@ class ChargingSettings(ServiceSettings):
 
     service: ClassVar[str] = "charging"
     default_port: ClassVar[int] = 8102
-    consumes: ClassVar[tuple[str, ...]] = ("intake",)
+    consumes: ClassVar[tuple[str, ...]] = ("intake", "support")
     threshold_review_days: int = 28
     """Days after a Threshold Test charge by which the Full Code Test must be applied."""
     finalisation_check_seconds: float = 60.0

@@ -113,11 +113,11 @@ async def test_vrr_windows_in_working_days(charging):
     urn = await charging.file()
     nfa = await charging.decide(urn, decision="no_further_action", charges=[], basis="evidential")
     assert nfa.json()["suggested_outcome_code"] == "15"
-    # decided Mon 14 Sep 2026; 10 working days later is Mon 28 Sep
+    # decided Mon 14 Sep 2026; 10 working days later is Mon 28 Sep (asked by the IDVA service)
     on_time = await charging.client.post(
         f"/v1/cases/{urn}/reviews",
         json={"requested_at": "2026-09-28T12:00:00Z"},
-        headers=charging.h("idva", "idva"),
+        headers=charging.h("idva", "service", "wja-support"),
     )
     assert on_time.status_code == 201 and on_time.json()["late"] is False
     twice = await charging.client.post(

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from wja_platform.app import Runtime, ServiceSpec, make_app, periodic, rewrap_job
 from wja_platform.clock import Clock
-from wja_platform.crypto import Keyring
+from wja_platform.crypto import Keyring, pseudonym_key
 
 from wja_intake.config import IntakeSettings
 from wja_intake.entrypoints import consumers, http
@@ -21,6 +21,7 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 def build(settings: IntakeSettings, *, clock: Clock | None = None) -> ServiceSpec:
     clock = clock or Clock()
     keyring = Keyring.from_settings(settings.data_key, settings.data_key_file, settings.state_dir, settings.env)
+    pseudonyms = pseudonym_key(settings.pseudonym_key, settings.pseudonym_key_file, settings.state_dir, settings.env)
     spec = ServiceSpec(
         settings=settings,
         migrations=MIGRATIONS,
@@ -37,7 +38,7 @@ def build(settings: IntakeSettings, *, clock: Clock | None = None) -> ServiceSpe
             clock=clock,
             keyring=keyring,
             default_units=settings.default_units,
-            pseudonym_key=handlers.pseudonym_key(settings.pseudonym_key, keyring),
+            pseudonym_key=pseudonyms,
         )
 
     async def purge(_: Runtime) -> None:

@@ -46,8 +46,10 @@ async def timeline(conn: asyncpg.Connection, caller: Principal, urn: str, now: d
 
 
 async def _scope(conn: asyncpg.Connection, caller: Principal) -> tuple[str, str] | None:
-    if caller.agency != "idva" or caller.role not in ("idva", "manager"):
+    if caller.agency != "idva" or caller.role not in ("idva", "manager", "service"):
         raise Forbidden("only IDVAs and their managers have a caseload")
+    if caller.role == "service":
+        return None  # a machine caller (journey.md: "idva" admits it) has no cases of its own
     if caller.role == "manager":
         return "team", team_of(caller)
     if await repo.on_roster(conn, caller.sub) is None:
@@ -56,17 +58,22 @@ async def _scope(conn: asyncpg.Connection, caller: Principal) -> tuple[str, str]
 
 
 async def caseload(conn: asyncpg.Connection, caller: Principal, now: datetime) -> list[dict[str, Any]]:
+    """The caller's cases; a manager's also lists the referred cases of the team's forces that no IDVA
+    serves yet, marked ``needs_idva`` (they are nobody's until a manager assigns them)."""
     scope = await _scope(conn, caller)
     if scope is None:
         return []
+    waiting = await repo.team_forces(conn, scope[1]) if scope[0] == "team" else []
     rows = await conn.fetch(
         f"SELECT c.urn, c.stage, c.idva, c.contact_status, c.support_closed,"
         f" min(e.tell_victim_by) FILTER (WHERE e.told_at IS NULL) AS next_deadline,"
         f" count(*) FILTER (WHERE e.told_at IS NULL AND e.tell_victim_by < $2) AS overdue"
         f" FROM cases c LEFT JOIN entries e USING (urn) WHERE c.{scope[0]} = $1"
-        f" GROUP BY c.urn ORDER BY next_deadline NULLS LAST, c.urn",
+        f" OR (c.idva IS NULL AND c.referral_basis IS NOT NULL AND c.force_code = ANY($3::text[]))"
+        f" GROUP BY c.urn ORDER BY c.idva NULLS FIRST, next_deadline NULLS LAST, c.urn",
         scope[1],
         now,
+        waiting,
     )
     return [
         {
@@ -77,6 +84,7 @@ async def caseload(conn: asyncpg.Connection, caller: Principal, now: datetime) -
             "support_closed": r["support_closed"],
             "next_deadline": _iso(r["next_deadline"]),
             "overdue": r["overdue"],
+            "needs_idva": r["idva"] is None,
         }
         for r in rows
     ]
@@ -111,3 +119,14 @@ async def case_view(conn: asyncpg.Connection, caller: Principal, urn: str) -> di
         "support_closed": case["support_closed"],
         "victim_ref": case["victim_ref"],
     }
+
+
+async def contact_reads(conn: asyncpg.Connection, caller: Principal, urn: str | None) -> list[dict[str, Any]]:
+    """The audit trail of reads of contact details, for a manager: the reads of their team's cases."""
+    rows = await conn.fetch(
+        "SELECT a.id, a.urn, a.sub, a.agency, a.role, a.purpose, a.outcome, a.read_at FROM contact_read_audit a"
+        " JOIN cases c USING (urn) WHERE c.team = $1 AND ($2::text IS NULL OR a.urn = $2) ORDER BY a.id",
+        team_of(caller),
+        urn,
+    )
+    return [{**dict(r), "read_at": _iso(r["read_at"])} for r in rows]

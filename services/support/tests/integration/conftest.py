@@ -40,6 +40,8 @@ class StubIntake:
         self.port = free_port()
         self.key = key
         self.reads: list[str] = []
+        self.gone: set[str] = set()
+        """URNs whose contact details intake has purged: answered 410 Gone."""
         self.server: uvicorn.Server | None = None
         self.task: asyncio.Task | None = None
 
@@ -51,6 +53,8 @@ class StubIntake:
             claims = auth.verify(request.headers["authorization"].split()[1], self.key)
             assert claims.agency == "idva" and claims.role == "service" and purpose
             self.reads.append(urn)
+            if urn in self.gone:
+                return JSONResponse({"message": "purged", "errors": []}, status_code=410)
             return JSONResponse({"urn": urn, "contact": CONTACT})
 
         return app

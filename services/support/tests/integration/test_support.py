@@ -165,7 +165,7 @@ async def test_claim_check_retries_until_intake_answers_then_stores_encrypted(su
     support.clock.advance(timedelta(seconds=30))
     await eventually(lambda: _is(status, "fetched"))
     assert urn in support.intake.reads
-    contact = (await support.client.get(f"/v1/cases/{urn}/contact", headers=h)).json()
+    contact = (await support.client.get(f"/v1/cases/{urn}/contact?purpose=call_victim", headers=h)).json()
     assert contact["phone"] == CONTACT["phone"]
     raw = await support.pool.fetchrow("SELECT * FROM contacts WHERE urn = $1", urn)
     blob = b"".join(bytes(v) if isinstance(v, bytes | bytearray) else str(v).encode() for v in raw.values())
@@ -173,7 +173,7 @@ async def test_claim_check_retries_until_intake_answers_then_stores_encrypted(su
     await support.send(ev("wja.intake.consent.withdrawn.v1", urn))
     await eventually(lambda: _is(status, "withdrawn"))
     assert await support.pool.fetchval("SELECT count(*) FROM contacts WHERE urn = $1", urn) == 0
-    assert (await support.client.get(f"/v1/cases/{urn}/contact", headers=h)).status_code == 404
+    assert (await support.client.get(f"/v1/cases/{urn}/contact?purpose=call_victim", headers=h)).status_code == 404
 
 
 async def test_contact_copy_is_purged_a_retention_period_after_support_closed(support):
@@ -190,11 +190,11 @@ async def test_contact_copy_is_purged_a_retention_period_after_support_closed(su
     support.clock.advance(timedelta(days=days - 1))
     await asyncio.sleep(0.5)  # several purge rounds: still inside the retention period
     assert await status() == "fetched"
-    assert (await c.get(f"/v1/cases/{urn}/contact", headers=h)).status_code == 200
+    assert (await c.get(f"/v1/cases/{urn}/contact?purpose=call_victim", headers=h)).status_code == 200
     support.clock.advance(timedelta(days=2))
     await eventually(lambda: _is(status, "purged"))
     assert await support.pool.fetchval("SELECT count(*) FROM contacts WHERE urn = $1", urn) == 0
-    gone = await c.get(f"/v1/cases/{urn}/contact", headers=h)
+    gone = await c.get(f"/v1/cases/{urn}/contact?purpose=call_victim", headers=h)
     assert gone.status_code == 404 and "Harriet" not in gone.text
 
 

@@ -17,8 +17,9 @@ def test_the_least_loaded_idva_serving_the_force_is_chosen_ties_by_id():
     assert choose_idva(ROSTER, {"idva-a": 3, "idva-b": 2, "idva-c": 0}, "01")["sub"] == "idva-b"
 
 
-def test_a_force_nobody_serves_goes_to_the_least_loaded_of_all_and_an_empty_roster_to_nobody():
-    assert choose_idva(ROSTER, {"idva-a": 2, "idva-b": 2, "idva-c": 1}, "09")["sub"] == "idva-c"
+def test_a_force_nobody_serves_goes_to_nobody_never_to_an_idva_of_another_force():
+    assert choose_idva(ROSTER, {"idva-a": 2, "idva-b": 2, "idva-c": 1}, "09") is None
+    assert choose_idva(ROSTER, {"idva-a": 9, "idva-b": 9}, "02")["sub"] == "idva-c"  # however loaded the others
     assert choose_idva([], {}, "01") is None
 
 

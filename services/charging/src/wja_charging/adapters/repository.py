@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -53,3 +54,21 @@ async def overdue_action_plans(conn: asyncpg.Connection, today: Any) -> list[str
         today,
     )
     return [r["urn"] for r in rows]
+
+
+async def record_assignment(conn: asyncpg.Connection, urn: str, idva: str, team: str, at: datetime) -> None:
+    """Keep the latest IDVA assignment of a case (a replayed older one does not undo a newer)."""
+    await conn.execute(
+        "INSERT INTO idva_assignments (urn, idva, team, assigned_at) VALUES ($1,$2,$3,$4)"
+        " ON CONFLICT (urn) DO UPDATE SET idva = EXCLUDED.idva, team = EXCLUDED.team,"
+        " assigned_at = EXCLUDED.assigned_at WHERE idva_assignments.assigned_at <= EXCLUDED.assigned_at",
+        urn,
+        idva,
+        team,
+        at,
+    )
+
+
+async def assignment(conn: asyncpg.Connection, urn: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow("SELECT idva, team FROM idva_assignments WHERE urn = $1", urn)
+    return dict(row) if row else None

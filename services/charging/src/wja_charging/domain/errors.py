@@ -20,3 +20,7 @@ class IllegalTransition(DomainError):
 
 class Invalid(DomainError):
     http_status = 422
+
+
+class Forbidden(DomainError):
+    http_status = 403

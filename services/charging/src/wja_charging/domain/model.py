@@ -157,3 +157,16 @@ def review_window(decided: datetime, requested: datetime, exceptional: bool, rea
     if not (reason or "").strip():
         raise Invalid("an exceptional late review needs its reason", field="reason")
     return True
+
+
+def may_request_review(agency: str, role: str, sub: str, team: str | None, assignment: dict[str, str] | None) -> bool:
+    """Who may ask for a Victims' Right to Review (journey.md: "idva or cps"): the CPS (any role but
+    analyst), the IDVA service, and of IDVA staff only the IDVA assigned to the case or a manager of
+    that IDVA's team (a manager's token names the team; none means ``default``)."""
+    if agency == "cps" or (agency == "idva" and role == "service"):
+        return True
+    if agency != "idva" or assignment is None:
+        return False
+    if role == "idva":
+        return sub == assignment["idva"]
+    return role == "manager" and (team or "default") == assignment["team"]

@@ -15,8 +15,9 @@ from wja_charging import views
 from wja_charging.service_layer import handlers
 
 Cps = Annotated[Principal, Depends(auth.require("cps"))]
-Prosecutor = Annotated[Principal, Depends(auth.require("cps:prosecutor"))]
+"""journey.md section 3, "cps": every CPS role but analyst (prosecutors and CPS systems)."""
 Reviewer = Annotated[Principal, Depends(auth.require("cps", "idva"))]
+"""A VRR request; of IDVA staff only the assigned IDVA or their manager (checked in the handler)."""
 
 
 class ChargeIn(Body):
@@ -78,28 +79,26 @@ def build_router() -> APIRouter:
             return await views.file_view(conn, urn, d.clock.now())
 
     @router.post("/cases/{urn}/decisions")
-    async def decide(urn: CaseUrn, body: Decision, d: Deps, caller: Prosecutor) -> dict[str, Any]:
+    async def decide(urn: CaseUrn, body: Decision, d: Deps, caller: Cps) -> dict[str, Any]:
         """Charge, no further action, out-of-court disposal, or ask for further material."""
         return await handlers.decide(d, caller.sub, urn, body.model_dump())
 
     @router.post("/cases/{urn}/reviews", status_code=201)
     async def request_review(urn: CaseUrn, body: ReviewRequest, d: Deps, caller: Reviewer) -> dict[str, Any]:
         """Victims' Right to Review request (by the victim's IDVA or the CPS)."""
-        return await handlers.request_review(
-            d, f"{caller.agency}:{caller.sub}", urn, body.requested_at, body.exceptional, body.reason
-        )
+        return await handlers.request_review(d, caller, urn, body.requested_at, body.exceptional, body.reason)
 
     @router.post("/reviews/{review_id}/decision")
     async def decide_review(
         review_id: Annotated[str, Field(max_length=64)],
         body: ReviewDecision,
         d: Deps,
-        _: Prosecutor,
+        _: Cps,
     ) -> dict[str, Any]:
         return await handlers.decide_review(d, review_id, body.outcome, body.reason)
 
     @router.post("/cases/{urn}/discontinuance")
-    async def discontinue(urn: CaseUrn, body: Discontinuance, d: Deps, _: Prosecutor) -> dict[str, Any]:
+    async def discontinue(urn: CaseUrn, body: Discontinuance, d: Deps, _: Cps) -> dict[str, Any]:
         return await handlers.discontinue(d, urn, body.reason)
 
     return router

@@ -9,13 +9,14 @@ from typing import Any
 
 import asyncpg
 from wja_platform import db, errors, outbox, workdays
+from wja_platform.auth import Principal
 from wja_platform.clock import Clock
 from wja_schemas import Event, new_envelope
 from wja_schemas import charging as ev
 
 from wja_charging.adapters import repository as repo
 from wja_charging.domain import model
-from wja_charging.domain.errors import FileNotFound, IllegalTransition
+from wja_charging.domain.errors import FileNotFound, Forbidden, IllegalTransition
 
 
 @dataclass
@@ -177,13 +178,18 @@ def _qualifying(file: dict[str, Any]) -> str:
 
 async def request_review(
     deps: Deps,
-    requester: str,
+    caller: Principal,
     urn: str,
     requested_at: datetime,
     exceptional: bool = False,
     reason: str | None = None,
 ) -> dict[str, Any]:
+    """A VRR request: refused (403) before anything else to an IDVA who is not the case's nor its team's."""
+    requester = f"{caller.agency}:{caller.sub}"
     async with db.transaction(deps.pool) as conn:
+        assigned = await repo.assignment(conn, urn) if caller.agency == "idva" else None
+        if not model.may_request_review(caller.agency, caller.role, caller.sub, caller.team, assigned):
+            raise Forbidden("only the IDVA assigned to this case or a manager of their team may ask for a review")
         file = await repo.get_file(conn, urn, lock=True)
         kind = _qualifying(file)
         decided = file["discontinued_at"] or datetime.fromisoformat(file["last_decision"]["decided_at"])

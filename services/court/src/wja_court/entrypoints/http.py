@@ -21,7 +21,7 @@ from wja_court import views
 from wja_court.service_layer import handlers
 
 Court = Annotated[Principal, Depends(auth.require("court"))]
-Listing = Annotated[Principal, Depends(auth.require("court:listing_officer", "court:legal_adviser"))]
+"""journey.md section 3, "court": every court role but analyst (staff and court systems)."""
 Reader = Annotated[Principal, Depends(auth.require("court", "cps"))]
 Id = Annotated[str, Field(max_length=64)]
 
@@ -79,7 +79,7 @@ def build_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["court"])
 
     @router.post("/sessions", status_code=201)
-    async def create_session(body: SessionIn, d: Deps, _: Listing) -> dict[str, Any]:
+    async def create_session(body: SessionIn, d: Deps, _: Court) -> dict[str, Any]:
         """A clustered DA session with its capacity; waiting hearings are listed into it."""
         return await handlers.create_session(d, body.court_code, body.starts_at, body.capacity)
 
@@ -101,11 +101,11 @@ def build_router() -> APIRouter:
             return await views.session(conn, session_id)
 
     @router.patch("/sessions/{session_id}")
-    async def change_session(session_id: Id, body: SessionChange, d: Deps, _: Listing) -> dict[str, Any]:
+    async def change_session(session_id: Id, body: SessionChange, d: Deps, _: Court) -> dict[str, Any]:
         return await handlers.change_session(d, session_id, body.capacity)
 
     @router.post("/sessions/{session_id}/close")
-    async def close_session(session_id: Id, d: Deps, _: Listing) -> dict[str, Any]:
+    async def close_session(session_id: Id, d: Deps, _: Court) -> dict[str, Any]:
         return await handlers.change_session(d, session_id, None, close=True)
 
     @router.get("/unlisted")
@@ -120,23 +120,23 @@ def build_router() -> APIRouter:
             return await views.case_hearings(conn, urn)
 
     @router.post("/hearings/{hearing_id}/result")
-    async def result(hearing_id: Id, body: Result, d: Deps, _: Listing) -> dict[str, Any]:
+    async def result(hearing_id: Id, body: Result, d: Deps, _: Court) -> dict[str, Any]:
         return await handlers.record_result(d, hearing_id, body.model_dump())
 
     @router.post("/cases/{urn}/verdict")
-    async def verdict(urn: CaseUrn, body: VerdictIn, d: Deps, _: Listing) -> dict[str, Any]:
+    async def verdict(urn: CaseUrn, body: VerdictIn, d: Deps, _: Court) -> dict[str, Any]:
         return await handlers.verdict(d, urn, body.verdict)
 
     @router.post("/cases/{urn}/sentence")
-    async def sentence(urn: CaseUrn, body: SentenceIn, d: Deps, _: Listing) -> dict[str, Any]:
+    async def sentence(urn: CaseUrn, body: SentenceIn, d: Deps, _: Court) -> dict[str, Any]:
         return await handlers.sentence(d, urn, body.disposal, body.custody_months)
 
     @router.post("/cases/{urn}/restraining-orders")
-    async def order(urn: CaseUrn, body: OrderIn, d: Deps, _: Listing) -> dict[str, Any]:
+    async def order(urn: CaseUrn, body: OrderIn, d: Deps, _: Court) -> dict[str, Any]:
         return await handlers.restraining_order(d, urn, body.model_dump())
 
     @router.post("/cases/{urn}/special-measures/{request_id}/decision")
-    async def measures(urn: CaseUrn, request_id: Id, body: MeasuresDecision, d: Deps, _: Listing) -> dict[str, Any]:
+    async def measures(urn: CaseUrn, request_id: Id, body: MeasuresDecision, d: Deps, _: Court) -> dict[str, Any]:
         return await handlers.decide_special_measures(d, urn, request_id, body.model_dump())
 
     return router

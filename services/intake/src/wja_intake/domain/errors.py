@@ -24,3 +24,9 @@ class Forbidden(DomainError):
 
 class Invalid(DomainError):
     http_status = 422
+
+
+class Gone(DomainError):
+    """The thing asked for existed and was erased on purpose (e.g. contact details past retention)."""
+
+    http_status = 410

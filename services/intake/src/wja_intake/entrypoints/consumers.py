@@ -51,4 +51,4 @@ async def handle(conn: asyncpg.Connection, envelope: Envelope[Event]) -> None:
                 decision = {**(case["cps_decision"] or {}), "ended": what}
                 await repo.update_case(conn, event.urn, status="awaiting_closure", cps_decision=decision)
         case sp.IdvaAssigned():
-            await repo.update_case(conn, event.urn, assigned_idva=event.idva_id)
+            await repo.update_case(conn, event.urn, assigned_idva=event.idva_id, assigned_idva_forces=event.idva_forces)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +15,7 @@ from wja_schemas import intake as ev
 
 from wja_intake.adapters import repository as repo
 from wja_intake.domain import model
-from wja_intake.domain.errors import Forbidden, IllegalTransition
+from wja_intake.domain.errors import DomainError, Forbidden, Gone, IllegalTransition
 from wja_intake.service_layer import publishing as pub
 
 
@@ -30,13 +28,6 @@ class Deps:
     keyring: Keyring
     default_units: dict[str, str]
     pseudonym_key: bytes
-
-
-def pseudonym_key(setting: str, keyring: Keyring) -> bytes:
-    """The victim_ref key: configured, or derived from the primary data key."""
-    if setting:
-        return setting.encode()
-    return hmac.new(keyring.keys[keyring.primary], b"wja-victim-ref", hashlib.sha256).digest()
 
 
 def check_force(caller: Principal, case: dict[str, Any]) -> None:
@@ -306,27 +297,48 @@ async def close(deps: Deps, caller: Principal, urn: str, code: str, reason: str 
 
 
 def may_read_referral(caller: Principal, case: dict[str, Any]) -> bool:
-    """IDVA managers, the support service, or the IDVA assigned to the case."""
+    """IDVA managers, the support service, or the IDVA assigned to the case, and that IDVA only when
+    the case's force is one of the forces on their roster entry (as the assignment event said)."""
     if caller.agency != "idva":
         return False
-    return caller.role in ("manager", "service") or (caller.role == "idva" and caller.sub == case["assigned_idva"])
+    if caller.role in ("manager", "service"):
+        return True
+    forces = case.get("assigned_idva_forces") or []
+    return caller.role == "idva" and caller.sub == case["assigned_idva"] and case["force_code"] in forces
+
+
+def referral_refusal(caller: Principal, case: dict[str, Any]) -> DomainError | None:
+    """Why this caller may not have the contact details now (None: they may)."""
+    if not may_read_referral(caller, case):
+        return Forbidden(
+            "only the assigned IDVA (within the forces of their roster entry), an IDVA manager"
+            " or the support service may read this"
+        )
+    if case["referral_basis"] == "none" or case["consent_withdrawn"]:
+        return Forbidden("there is no basis for this referral (none given, or consent withdrawn)")
+    if case["contact_purged_at"] is not None:
+        return Gone("the victim's contact details were purged after the retention period; ask the police")
+    return None
 
 
 async def read_referral(deps: Deps, caller: Principal, urn: str, purpose: str) -> dict[str, Any]:
-    """The claim check: contact details for the IDVA, only with a referral basis; every read audited."""
-    refusal: Forbidden | None = None
+    """The claim check: contact details for the IDVA, only with a referral basis; every read audited
+    (outcome ``read``, ``refused``, or ``gone`` once the details were purged), the audit committed
+    before any refusal is raised."""
     async with db.transaction(deps.pool) as conn:
         case = await repo.get_case(conn, urn)
-        if not may_read_referral(caller, case):
-            refusal = Forbidden("only the assigned IDVA, an IDVA manager or the support service may read this")
-        elif case["referral_basis"] == "none" or case["consent_withdrawn"]:
-            refusal = Forbidden("there is no basis for this referral (none given, or consent withdrawn)")
-        outcome = "read" if refusal is None else "refused"
-        await repo.audit(conn, urn, caller.sub, caller.agency, caller.role, purpose, outcome)
+        refusal = referral_refusal(caller, case)
         row = None if refusal else await repo.get_victim(conn, urn)
-    if refusal is not None:  # the refusal is audited (committed) before it is raised
+        if refusal is None:
+            outcome = "read" if row is not None else "missing"  # missing, never purged: a bug (500)
+        else:
+            outcome = "gone" if isinstance(refusal, Gone) else "refused"
+        await repo.audit(conn, urn, caller.sub, caller.agency, caller.role, purpose, outcome)
+    if refusal is not None:
         raise refusal
-    assert row is not None
+    if row is None:
+        msg = "a case's contact details are missing without a purge"
+        raise RuntimeError(msg)
     contact = deps.keyring.open(Sealed(row["key_id"], row["wrapped_key"], row["ciphertext"]), aad=urn)
     return {
         "urn": urn,
@@ -337,13 +349,20 @@ async def read_referral(deps: Deps, caller: Principal, urn: str, purpose: str) -
 
 
 async def purge_closed(deps: Deps, retention_days: int) -> int:
-    """Erase contact details of cases closed longer ago than the retention period."""
-    async with db.connection(deps.pool) as conn:
+    """Erase contact details of cases closed longer ago than the retention period, and mark each case
+    ``contact_purged_at`` in the same transaction (the claim check then answers 410, not 500)."""
+    now = deps.clock.now()
+    async with db.transaction(deps.pool) as conn:
         rows = await conn.fetch(
             "DELETE FROM victims v USING cases c WHERE v.urn = c.urn AND c.status = 'closed'"
             " AND (c.closure->>'closed_at')::timestamptz < $1::timestamptz - make_interval(days => $2)"
             " RETURNING v.urn",
-            deps.clock.now(),
+            now,
             retention_days,
+        )
+        await conn.execute(
+            "UPDATE cases SET contact_purged_at = $2, updated_at = $2 WHERE urn = ANY($1::text[])",
+            [r["urn"] for r in rows],
+            now,
         )
     return len(rows)

@@ -60,6 +60,15 @@ async def on_roster(conn: asyncpg.Connection, sub: str) -> dict[str, Any] | None
     return dict(row) if row else None
 
 
+async def team_forces(conn: asyncpg.Connection, team: str) -> list[str]:
+    """The forces the active IDVAs of ``team`` serve (a manager's reach for cases still without an IDVA)."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT f FROM roster, jsonb_array_elements_text(forces) AS f WHERE team = $1 AND active ORDER BY f",
+        team,
+    )
+    return [r["f"] for r in rows]
+
+
 async def upsert_idva(conn: asyncpg.Connection, sub: str, team: str, forces: list[str]) -> None:
     await conn.execute(
         "INSERT INTO roster (sub, team, forces) VALUES ($1,$2,$3) ON CONFLICT (sub) DO UPDATE"
@@ -76,3 +85,21 @@ async def open_caseloads(conn: asyncpg.Connection) -> dict[str, int]:
         " AND NOT support_closed GROUP BY idva"
     )
     return {r["idva"]: r["n"] for r in rows}
+
+
+async def audit_contact_read(
+    conn: asyncpg.Connection, urn: str, caller: Any, purpose: str, outcome: str, at: Any
+) -> None:
+    """Append one read of the decrypted contact details to the audit trail (append-only table)."""
+    await conn.execute(
+        "INSERT INTO contact_read_audit (urn, sub, agency, role, team, purpose, outcome, read_at)"
+        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+        urn,
+        caller.sub,
+        caller.agency,
+        caller.role,
+        caller.team,
+        purpose,
+        outcome,
+        at,
+    )

@@ -93,9 +93,22 @@ def build_router() -> APIRouter:
             return await views.timeline(conn, caller, urn, d.clock.now())
 
     @router.get("/cases/{urn}/contact")
-    async def contact(urn: CaseUrn, d: Deps, caller: Idva) -> dict[str, Any]:
-        """The victim's contact details (assigned IDVA only)."""
-        return await handlers.contact_details(d, caller, urn)
+    async def contact(
+        urn: CaseUrn,
+        d: Deps,
+        caller: Idva,
+        purpose: str = Query(min_length=3, max_length=80, pattern=r"^[a-z_ ]+$"),
+    ) -> dict[str, Any]:
+        """The victim's contact details (assigned IDVA only); every read is audited with its purpose."""
+        return await handlers.contact_details(d, caller, urn, purpose)
+
+    @router.get("/audit/contact-reads")
+    async def contact_reads(
+        d: Deps, caller: Manager, urn: str | None = Query(None, pattern=r"^[0-9]{2}[A-Z0-9]{2}[0-9]{7}$")
+    ) -> list[dict[str, Any]]:
+        """Every read of the contact details of the manager's team's cases (append-only audit trail)."""
+        async with d.pool.acquire() as conn:
+            return await views.contact_reads(conn, caller, urn)
 
     @router.post("/cases/{urn}/contacts")
     async def contacts(urn: CaseUrn, body: Contact, d: Deps, caller: Idva) -> dict[str, Any]:

@@ -32,10 +32,14 @@ def team_of(caller: Principal) -> str:
 
 
 async def visible(conn: asyncpg.Connection, caller: Principal, case: dict[str, Any]) -> bool:
-    """The assigned IDVA (on the roster) or a manager of the case's team."""
+    """The assigned IDVA (on the roster) or a manager of the case's team; a case no IDVA serves yet,
+    the managers of the teams serving its force (so that they can assign one)."""
     if caller.agency != "idva":
         return False
     if caller.role == "manager":
+        if case["idva"] is None:
+            referred = case["referral_basis"] is not None
+            return referred and case["force_code"] in await repo.team_forces(conn, team_of(caller))
         return case["team"] is not None and case["team"] == team_of(caller)
     if caller.role == "idva":
         return case["idva"] == caller.sub and await repo.on_roster(conn, caller.sub) is not None
@@ -180,14 +184,31 @@ async def reassign(deps: Deps, caller: Principal, urn: str, sub: str) -> dict[st
         idva = await repo.on_roster(conn, sub)
         if idva is None:
             raise Invalid("not an IDVA on the roster", field="idva")
+        if not referrals.serves(idva, case["force_code"]):
+            raise Invalid("this IDVA does not serve the case's force (see their roster entry)", field="idva")
         await referrals.assign(conn, urn, idva, case["force_code"], deps.clock.now())
     return {"urn": urn, "idva": sub}
 
 
-async def contact_details(deps: Deps, caller: Principal, urn: str) -> dict[str, Any]:
-    async with db.connection(deps.pool) as conn:
-        case = await case_for(conn, caller, urn, assigned_only=True)
-        row = await conn.fetchrow("SELECT key_id, wrapped_key, ciphertext FROM contacts WHERE urn = $1", urn)
-    if row is None:
-        raise NotFound(f"no contact details held ({case['contact_status']})")
+async def contact_details(deps: Deps, caller: Principal, urn: str, purpose: str) -> dict[str, Any]:
+    """The victim's contact details, decrypted, for the assigned IDVA; every attempt on a known case is
+    audited (who, purpose, when, outcome ``read``, ``refused`` or ``not_held``), committed before any
+    refusal is raised."""
+    failure: Exception | None = None
+    row = None
+    async with db.transaction(deps.pool) as conn:
+        case = await repo.get_case(conn, urn)
+        try:
+            await case_for(conn, caller, urn, assigned_only=True)
+        except Forbidden as refused:
+            failure = refused
+        if failure is None:
+            row = await conn.fetchrow("SELECT key_id, wrapped_key, ciphertext FROM contacts WHERE urn = $1", urn)
+            if row is None:
+                failure = NotFound(f"no contact details held ({case['contact_status']})")
+        outcome = "read" if failure is None else "refused" if isinstance(failure, Forbidden) else "not_held"
+        await repo.audit_contact_read(conn, urn, caller, purpose, outcome, deps.clock.now())
+    if failure is not None:
+        raise failure
+    assert row is not None
     return deps.keyring.open(Sealed(row["key_id"], row["wrapped_key"], row["ciphertext"]), aad=urn)

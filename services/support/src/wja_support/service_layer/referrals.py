@@ -20,9 +20,18 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("wja.support")
 
 
+def serves(idva: dict[str, Any], force: str | None) -> bool:
+    """An IDVA works only within the forces on their roster entry (and a case of no known force is nobody's)."""
+    return force is not None and force in idva["forces"]
+
+
 def choose_idva(roster: list[dict[str, Any]], loads: dict[str, int], force: str) -> dict[str, Any] | None:
-    """The IDVA serving the force with the fewest open cases (ties: by id); anyone if none serves it."""
-    serving = [i for i in roster if force in i["forces"]] or roster
+    """The IDVA serving the force with the fewest open cases (ties: by id); nobody if none serves it.
+
+    There is no fallback to an IDVA of another force: the case waits, unassigned, on the caseload of
+    the managers whose teams serve the force ("needs an IDVA"), until one is added or assigned.
+    """
+    serving = [i for i in roster if serves(i, force)]
     if not serving:
         return None
     return min(serving, key=lambda i: (loads.get(i["sub"], 0), i["sub"]))
@@ -42,7 +51,7 @@ async def refer(conn: asyncpg.Connection, event: Any, causationid: str) -> None:
         return
     idva = choose_idva(await repo.roster(conn), await repo.open_caseloads(conn), event.force_code)
     if idva is None:
-        log.warning("no IDVA on the roster to assign")
+        log.warning("no IDVA on the roster serves the case's force: it waits for a manager to assign one")
         return
     await assign(conn, event.urn, idva, event.force_code, event.referred_at, causationid)
 
@@ -59,7 +68,14 @@ async def assign(
     await outbox.add(
         conn,
         new_envelope(
-            sp.IdvaAssigned(urn=urn, idva_id=idva["sub"], team=idva["team"], force_code=force, assigned_at=at),
+            sp.IdvaAssigned(
+                urn=urn,
+                idva_id=idva["sub"],
+                team=idva["team"],
+                force_code=force,
+                idva_forces=list(idva["forces"]),
+                assigned_at=at,
+            ),
             causationid=causationid,
         ),
     )
@@ -87,7 +103,12 @@ async def purge_closed(pool: asyncpg.Pool, now: datetime, retention_days: int) -
 
 
 class ClaimCheck:
-    """Fetches a referred victim's contact details from intake, with retries and backoff."""
+    """Fetches a referred victim's contact details from intake, with retries and backoff.
+
+    Only a failure that may pass is retried (no answer, 5xx, 429). A refusal (403) and ``410 Gone``
+    (intake purged the details after its retention period) are final: the case records ``refused``
+    or ``gone`` and intake is not asked again, so a purged case never becomes a retry loop.
+    """
 
     def __init__(
         self,
@@ -137,6 +158,9 @@ class ClaimCheck:
                 status, details = "fetched", response.json()["contact"]
             elif response.status_code == 403:
                 status = "refused"
+            elif response.status_code == 410:
+                status = "gone"
+                log.info("intake purged a case's contact details (410): not asked again")
         except httpx.HTTPError as exc:
             log.info("claim check for a case failed (%s); will retry", type(exc).__name__)
         async with self.pool.acquire() as conn, conn.transaction():
