@@ -1,32 +1,40 @@
-"""Read side: load the facts of a force (or all) and compute the measures."""
+"""Read side: load the facts, compute the measures for the nation and every force, suppress."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 import asyncpg
 
-from wja_insights.domain import measures
+from wja_insights.domain import disclosure, measures
 
 
 async def summary(conn: asyncpg.Connection, period: measures.Period, force: str | None) -> dict[str, Any]:
-    facts = [dict(r) for r in await conn.fetch("SELECT * FROM facts WHERE $1::text IS NULL OR force_code = $1", force)]
-    orders = [
-        r["made_at"]
-        for r in await conn.fetch(
-            "SELECT o.made_at FROM orders o LEFT JOIN facts f USING (urn) WHERE $1::text IS NULL OR f.force_code = $1",
-            force,
-        )
-    ]
-    notes = [
-        dict(r)
-        for r in await conn.fetch(
-            "SELECT n.told_at, n.on_time, n.late FROM notifications n LEFT JOIN facts f USING (urn)"
-            " WHERE $1::text IS NULL OR f.force_code = $1",
-            force,
-        )
-    ]
-    result = measures.summary(facts, orders, notes, period, suppress=force is not None)
+    """The measures of one force (or all), suppressed consistently with every other force's.
+
+    Every force is computed, even for one force's answer: secondary suppression across forces
+    needs them all, so that the national figure minus the published forces never reveals a
+    suppressed one.
+    """
+    facts = [dict(r) for r in await conn.fetch("SELECT * FROM facts")]
+    orders = await conn.fetch("SELECT o.made_at, f.force_code FROM orders o LEFT JOIN facts f USING (urn)")
+    notes = await conn.fetch(
+        "SELECT n.told_at, n.on_time, n.late, f.force_code FROM notifications n LEFT JOIN facts f USING (urn)"
+    )
+    national = measures.summary(facts, [r["made_at"] for r in orders], [dict(r) for r in notes], period)
+    by_force: dict[str, tuple[list[Any], list[Any], list[Any]]] = defaultdict(lambda: ([], [], []))
+    for f in facts:
+        by_force[f["force_code"] or disclosure.UNPUBLISHED_SCOPE][0].append(f)
+    for r in orders:
+        by_force[r["force_code"] or disclosure.UNPUBLISHED_SCOPE][1].append(r["made_at"])
+    for r in notes:
+        by_force[r["force_code"] or disclosure.UNPUBLISHED_SCOPE][2].append(dict(r))
+    forces = {code: measures.summary(*parts, period) for code, parts in by_force.items()}
+    if force is not None:
+        forces.setdefault(force, measures.summary([], [], [], period))  # no facts: all zero
+    national, forces = disclosure.protect(national, forces)
+    result = national if force is None else forces[force]
     return {"from": period.start.isoformat(), "to": period.end.isoformat(), "force": force, **result}
 
 

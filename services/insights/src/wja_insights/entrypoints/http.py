@@ -149,5 +149,5 @@ def chart_page(quarters: list[str], sums: list[dict[str, Any]], force: str | Non
         f"<h1>Domestic abuse cases: {quarters[0][:7]} ({where})</h1><h2>Funnel, report to conviction</h2>{funnel}"
         "<h2>Trend by quarter</h2><table><tr><th>Quarter</th><th>Reports</th><th>Charge rate</th>"
         f"<th>Conviction rate</th><th>Victim-issue share</th><th>Told within deadline</th></tr>{trend}</table>"
-        "<p>Counts under 5 are suppressed at force level.</p></body></html>"
+        "<p>Counts of 1 to 4, and figures that would reveal one, are suppressed (shown as -).</p></body></html>"
     )
