@@ -11,6 +11,7 @@ from wja_charging.bootstrap import create_app
 from wja_charging.config import ChargingSettings
 from wja_charging.service_layer import retention
 from wja_cli.testing import eventually, serve_app
+from wja_platform import retention as platform_retention
 from wja_platform.clock import FixedClock
 
 from .conftest import Charging
@@ -39,7 +40,7 @@ async def charging(stack):
 async def rows_of(ch, urn) -> dict[str, int]:
     counts = {}
     for table in ("files", "decisions", "reviews", "outbox"):
-        counts[table] = await ch.pool.fetchval(f"SELECT count(*) FROM {table} WHERE urn = $1", urn)  # noqa: S608
+        counts[table] = await ch.pool.fetchval(f"SELECT count(*) FROM {table} WHERE urn = $1", urn)
     return counts
 
 
@@ -96,8 +97,6 @@ async def test_a_purge_works_in_batches_each_whole(charging):
         picked = await retention.due(conn, cutoff, limit)
         calls.append(len(picked))
         return picked
-
-    from wja_platform import retention as platform_retention
 
     purged = await platform_retention.purge(charging.pool, cutoff, DAYS, counting, retention.erase, batch_size=2)
     assert purged == 5 and calls == [2, 2, 1]
