@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 
-from wja_insights.domain import disclosure, measures
+from wja_insights.domain import archive, disclosure, measures
 
 
 async def summary(conn: asyncpg.Connection, period: measures.Period, force: str | None) -> dict[str, Any]:
@@ -18,18 +19,31 @@ async def summary(conn: asyncpg.Connection, period: measures.Period, force: str 
     suppressed one.
     """
     facts = [dict(r) for r in await conn.fetch("SELECT * FROM facts")]
-    orders = await conn.fetch("SELECT o.made_at, f.force_code FROM orders o LEFT JOIN facts f USING (urn)")
-    notes = await conn.fetch(
-        "SELECT n.told_at, n.on_time, n.late, f.force_code FROM notifications n LEFT JOIN facts f USING (urn)"
+    orders = [
+        dict(r) for r in await conn.fetch("SELECT o.made_at, f.force_code FROM orders o LEFT JOIN facts f USING (urn)")
+    ]
+    notes = [
+        dict(r)
+        for r in await conn.fetch(
+            "SELECT n.told_at, n.on_time, n.late, f.force_code FROM notifications n LEFT JOIN facts f USING (urn)"
+        )
+    ]
+    old_facts, old_orders, old_notes = archive.expand(
+        await conn.fetch(
+            "SELECT force_code, day, measure, key, n FROM archive WHERE day >= $1::date AND day < $2::date",
+            period.start.date(),
+            period.end.date() + timedelta(days=1),
+        )
     )
-    national = measures.summary(facts, [r["made_at"] for r in orders], [dict(r) for r in notes], period)
+    facts, orders, notes = facts + old_facts, orders + old_orders, notes + old_notes
+    national = measures.summary(facts, [r["made_at"] for r in orders], notes, period)
     by_force: dict[str, tuple[list[Any], list[Any], list[Any]]] = defaultdict(lambda: ([], [], []))
     for f in facts:
         by_force[f["force_code"] or disclosure.UNPUBLISHED_SCOPE][0].append(f)
     for r in orders:
         by_force[r["force_code"] or disclosure.UNPUBLISHED_SCOPE][1].append(r["made_at"])
     for r in notes:
-        by_force[r["force_code"] or disclosure.UNPUBLISHED_SCOPE][2].append(dict(r))
+        by_force[r["force_code"] or disclosure.UNPUBLISHED_SCOPE][2].append(r)
     forces = {code: measures.summary(*parts, period) for code, parts in by_force.items()}
     if force is not None:
         forces.setdefault(force, measures.summary([], [], [], period))  # no facts: all zero
@@ -41,5 +55,6 @@ async def summary(conn: asyncpg.Connection, period: measures.Period, force: str 
 async def status(conn: asyncpg.Connection) -> dict[str, int]:
     return {
         "cases": await conn.fetchval("SELECT count(*) FROM facts"),
+        "archived_counts": await conn.fetchval("SELECT count(*) FROM archive"),
         "events_applied": await conn.fetchval("SELECT count(*) FROM inbox"),
     }

@@ -88,10 +88,12 @@ def build_router() -> APIRouter:
 
     @router.post("/admin/rebuild", tags=["ops"])
     async def rebuild(request: Request, _: Operator) -> dict[str, Any]:
-        """Empty the projection and its inbox; then replay the producers to rebuild it."""
+        """Empty the projection (archived counts too) and its inbox; then replay the producers to rebuild it.
+
+        Cases whose events the producers no longer keep (past their retention) are not counted again."""
         runtime = request.app.state.runtime
         async with runtime.pool.acquire() as conn, conn.transaction():
-            await conn.execute("TRUNCATE facts, orders, notifications")
+            await conn.execute("TRUNCATE facts, orders, notifications, archive")
             await conn.execute("DELETE FROM inbox WHERE consumer = $1", runtime.settings.group_id)
         return {"emptied": True}
 
