@@ -70,9 +70,17 @@ def test_a_small_force_is_not_the_national_figure_minus_the_others():
     national, forces = protect(
         {"01": ([fact() for _ in range(3)], [], []), "02": ([fact() for _ in range(10)], [], [])}
     )
-    assert national["reports"] == 13
     assert forces["01"]["reports"] is None
-    assert forces["02"]["reports"] is None  # else 13 - 10 = 3
+    assert forces["02"]["reports"] == 10  # a force's figures depend on its own cases only
+    assert national["reports"] is None  # else 13 - 10 = 3
+
+
+def test_two_small_forces_protect_each_other_and_the_national_figure_stays():
+    national, forces = protect(
+        {code: ([fact() for _ in range(n)], [], []) for code, n in (("01", 3), ("02", 2), ("03", 10))}
+    )
+    assert [forces[c]["reports"] for c in ("01", "02", "03")] == [None, None, 10]
+    assert national["reports"] == 15  # 15 - 10 = 5 = 3 + 2: neither is revealed
 
 
 def test_a_small_part_is_not_the_total_minus_the_other_part():

@@ -5,11 +5,11 @@ level or nationally. Zero is published: it is not a small count of people (ONS/G
 Secondary suppression: where figures add up (prosecutions completed = convictions +
 unsuccessful; unsuccessful = its reasons; told = within the deadline + late; the national
 figure = the forces' figures), a relation with exactly one hidden figure would give it away by
-subtraction, so another of its figures is hidden too (the smallest non-zero one), until no
-relation has exactly one. Figures never published but derivable (late notifications, the
-victim-issue and other unsuccessful outcomes, the facts of no known force) take part as
-cells: hidden if small, never chosen for secondary suppression. A rate, mean or median is withheld when a count it is
-computed from is hidden.
+subtraction, so another of its figures is hidden too (the national figure if it is in the
+relation, else the smallest non-zero one), until no relation has exactly one. Figures never
+published but derivable (late notifications, the victim-issue and other unsuccessful outcomes,
+the facts of no known force) take part as cells: hidden if small, never chosen for secondary
+suppression. A rate, mean or median is withheld when a count it is computed from is hidden.
 """
 
 from __future__ import annotations
@@ -83,11 +83,16 @@ def protect(national: dict[str, Any], forces: dict[str, dict[str, Any]]) -> tupl
     keys = {g: set().union(*(s[g] for s in scopes.values())) for g in KEYED}
     values: dict[Cell, int] = {(sc, n): v for sc, s in scopes.items() for n, v in cells(s, keys).items()}
     groups = [[(sc, t), *((sc, p) for p in ps)] for sc in scopes for t, ps in relations(keys) if ps]
-    groups += [[("", n), *((sc, n) for sc in forces)] for n in {n for _, n in values}]
+    groups += [[("", n), *((sc, n) for sc in sorted(forces))] for n in sorted({n for _, n in values})]
     hidden = {c for c, v in values.items() if small(v)}
 
     def choosable(c: Cell) -> bool:
         return c[0] != UNPUBLISHED_SCOPE and c[1] not in VIRTUAL and c not in hidden
+
+    def order(c: Cell) -> tuple[bool, bool, int, Cell]:
+        # The national figure first (a force's figures then depend on its own cases only), then
+        # the smallest non-zero figure.
+        return (c[0] != "", values[c] == 0, values[c], c)
 
     changed = True
     while changed:
@@ -95,7 +100,7 @@ def protect(national: dict[str, Any], forces: dict[str, dict[str, Any]]) -> tupl
         for group in groups:
             if sum(c in hidden for c in group) != 1:
                 continue
-            spare = sorted((c for c in group if choosable(c)), key=lambda c: (values[c] == 0, values[c], c))
+            spare = sorted((c for c in group if choosable(c)), key=order)
             if spare:
                 hidden.add(spare[0])
                 changed = True
