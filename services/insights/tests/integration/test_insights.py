@@ -180,3 +180,6 @@ async def test_per_case_rows_past_retention_become_counts_and_the_figures_stay(s
         runtime_purged_again = await retention.purge(pool, clock.now(), settings.retention_days)
         assert runtime_purged_again == 0
         assert (await client.get(q, headers=h)).json() == before  # nothing counted twice
+        rebuild = await client.post("/admin/rebuild", headers=token(settings.state_dir, "police", "service"))
+        assert rebuild.status_code == 200  # a replay recounts: the counts must not stay beside it
+        assert await pool.fetchval("SELECT count(*) FROM archive") == 0
