@@ -16,8 +16,18 @@ pytestmark = pytest.mark.e2e
 FORCE = "07"
 
 
+RELATED = ("prosecutions_completed", "convictions", "unsuccessful")
+"""Counts that add up with others in a force's summary: secondary suppression may hide them."""
+
+
 def suppressed(value):
     return None if isinstance(value, int) and 0 < value < 5 else value
+
+
+def agrees(got, want) -> bool:
+    """A published figure is exact; a count of 1-4 is never published; a larger one may be hidden
+    only by secondary suppression (when it adds up with a hidden one)."""
+    return got == suppressed(want) or got is None
 
 
 def expected(plans: list[journeys.CasePlan]) -> dict:
@@ -71,20 +81,27 @@ def test_simulated_journeys_give_exactly_the_hand_counted_measures(system):
         "charged",
         "no_further_action",
         "out_of_court_disposal",
-        "prosecutions_completed",
-        "convictions",
-        "unsuccessful",
         "restraining_orders",
     ):
         assert got[name] == suppressed(want[name]), name
-    assert got["unsuccessful_by_reason"] == {
-        k: suppressed(v) for k, v in sorted(want["unsuccessful_by_reason"].items())
-    }
+    for name in RELATED:
+        assert agrees(got[name], want[name]), name
+    assert got["prosecutions_completed"] == suppressed(want["prosecutions_completed"])  # never the one hidden
+    by_reason = want["unsuccessful_by_reason"]
+    assert set(got["unsuccessful_by_reason"]) == set(by_reason)
+    for reason, count in by_reason.items():
+        assert agrees(got["unsuccessful_by_reason"][reason], count), reason
+    if got["unsuccessful"] is not None:
+        assert [v for v in got["unsuccessful_by_reason"].values() if v is None] != [None]  # not by subtraction
     assert got["closures_by_outcome_code"] == {
         k: suppressed(v) for k, v in sorted(want["closures_by_outcome_code"].items())
     }
     charge_base = want["charged"] + want["no_further_action"] + want["out_of_court_disposal"]
-    if None not in (got["charged"], got["no_further_action"]):
+    if any(0 < want[k] < 5 for k in ("charged", "no_further_action", "out_of_court_disposal")):
+        assert got["charge_rate"] is None  # it would give the small count away
+    else:
         assert got["charge_rate"] == round(want["charged"] / charge_base, 4)
-    if got["convictions"] is not None:
+    if got["convictions"] is not None and got["unsuccessful"] is not None:
         assert got["conviction_rate"] == round(want["convictions"] / want["prosecutions_completed"], 4)
+    else:
+        assert got["conviction_rate"] is None

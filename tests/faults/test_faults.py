@@ -25,7 +25,7 @@ from wja_schemas import new_envelope, to_record
 from wja_schemas.examples import example
 
 from ..e2e.helpers import ok, report_body, until
-from ..e2e.test_simulated_insights import expected, suppressed
+from ..e2e.test_simulated_insights import agrees, expected, suppressed
 
 pytestmark = pytest.mark.e2e
 CASES = int(os.environ.get("WJA_FAULT_CASES", "200"))
@@ -209,8 +209,10 @@ def test_kill_9_any_service_mid_run_ends_every_case_as_an_undisturbed_run(system
         return body if done and body["restraining_orders"] == suppressed(hand["restraining_orders"]) else None
 
     got = until(converged, "insights to converge after the kills", timeout=DELIVERY)
-    for name in ("reports", "arrests", "referrals_to_cps", "charged", "convictions", "unsuccessful"):
+    for name in ("reports", "arrests", "referrals_to_cps", "charged"):
         assert got[name] == suppressed(hand[name]), name
+    for name in ("convictions", "unsuccessful"):  # these add up with others: may be hidden as well
+        assert agrees(got[name], hand[name]), name
     print(f"\nkill -9 run: {CASES} cases, kills {dict(kills)}, POST retries {summary.retries}, differing cases 0")
 
 

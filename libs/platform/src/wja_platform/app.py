@@ -106,6 +106,17 @@ def rewrap_job(keyring: crypto.Keyring, table: str, seconds: float) -> Backgroun
     return periodic("data key re-wrap", seconds, step)
 
 
+def purge_job(what: str, seconds: float, run: Callable[[Runtime], Awaitable[int]]) -> BackgroundJob:
+    """A background job purging what is past its retention every ``seconds``; logs the count only."""
+
+    async def step(runtime: Runtime) -> None:
+        purged = await run(runtime)
+        if purged:
+            log.info("%s: %s cases past their retention period purged", what, purged)
+
+    return periodic(what, seconds, step)
+
+
 def get_runtime(request: Request) -> Runtime:
     """FastAPI dependency: the service's runtime."""
     return request.app.state.runtime  # type: ignore[no-any-return]

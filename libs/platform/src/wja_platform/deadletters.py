@@ -125,14 +125,23 @@ async def replay(pool: asyncpg.Pool, consumer: str, ids: Sequence[int] | None = 
 
 
 async def purge(pool: asyncpg.Pool, consumer: str, ids: Sequence[int] | None = None) -> int:
-    """Mark open dead letters (all, or ``ids``) as purged; return how many."""
-    async with pool.acquire() as conn:
-        return len(
-            await conn.fetch(
-                "UPDATE dead_letters SET status = 'purged', resolved_at = now(), value = NULL"
-                " WHERE consumer = $1 AND status = 'open' AND ($2::bigint[] IS NULL OR id = ANY($2))"
-                " RETURNING id",
-                consumer,
-                list(ids) if ids is not None else None,
-            )
+    """Purge open dead letters (all, or ``ids``); return how many.
+
+    The payload goes from the dead letter and from the outbox row that published it to
+    ``wja.<consumer>.dlq.v1``, in one transaction: a republish (after a broker reset, or
+    ``wja replay``) cannot bring a purged payload back. The row's origin and reason stay.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            "UPDATE dead_letters SET status = 'purged', resolved_at = now(), value = NULL"
+            " WHERE consumer = $1 AND status = 'open' AND ($2::bigint[] IS NULL OR id = ANY($2))"
+            " RETURNING id",
+            consumer,
+            list(ids) if ids is not None else None,
         )
+        await conn.execute(
+            "DELETE FROM outbox WHERE topic = $1 AND ce_id = ANY($2::text[])",
+            dlq_topic(consumer),
+            [f"dlq-{r['id']}" for r in rows],
+        )
+    return len(rows)

@@ -80,6 +80,8 @@ class ServiceSettings(BaseSettings):
     parking_retry_seconds: float = Field(default=1.0, gt=0)
     idempotency_retention_hours: float = Field(default=24.0, gt=0)
     """How long the answer to a POST sent with an Idempotency-Key is kept for retries."""
+    purge_batch_size: int = Field(default=500, ge=1)
+    """Cases erased per transaction by the retention purge."""
     rewrap_check_seconds: float = Field(default=3600.0, gt=0)
     """How often rows encrypted under an older data key are re-wrapped under the first one."""
     relay_batch_size: int = Field(default=500, ge=1)

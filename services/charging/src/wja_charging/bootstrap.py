@@ -6,12 +6,12 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI
-from wja_platform.app import Runtime, ServiceSpec, make_app, periodic
+from wja_platform.app import Runtime, ServiceSpec, make_app, periodic, purge_job
 from wja_platform.clock import Clock
 
 from wja_charging.config import ChargingSettings
 from wja_charging.entrypoints import consumers, http
-from wja_charging.service_layer import handlers
+from wja_charging.service_layer import handlers, retention
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 log = logging.getLogger(__name__)
@@ -38,8 +38,15 @@ def build(settings: ChargingSettings, *, clock: Clock | None = None) -> ServiceS
         if done:
             log.info("administratively finalised %s files", len(done))
 
+    async def purge(runtime: Runtime) -> int:
+        """Delete files finished longer ago than the retention period."""
+        return await retention.purge(runtime.pool, clock.now(), settings.retention_days, settings.purge_batch_size)
+
     spec.on_start = on_start
-    spec.background = [periodic("finalisation check", settings.finalisation_check_seconds, finalise)]
+    spec.background = [
+        periodic("finalisation check", settings.finalisation_check_seconds, finalise),
+        purge_job("file purge", settings.purge_check_seconds, purge),
+    ]
     return spec
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from wja_platform.settings import ServiceSettings
 
@@ -28,3 +29,9 @@ class CourtSettings(ServiceSettings):
     sentencing_after_plea_days: int = 21
     adjourn_days: int = 14
     hearing_weights: dict[str, int] = {"first_hearing": 1, "trial": 3, "sentencing": 1, "other": 1}
+    retention_days: int = Field(default=2555, ge=0)
+    """A case is deleted this long after it ended at court (sentence, acquittal or dismissal,
+    discontinuance), and never while a restraining order is in force or within this long of its
+    end (7 years: our default, see the README)."""
+    purge_check_seconds: float = Field(default=3600.0, gt=0)
+    """How often the purge of cases past retention runs."""

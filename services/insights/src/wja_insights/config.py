@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from wja_platform.settings import ServiceSettings
 
@@ -21,3 +22,8 @@ class InsightsSettings(ServiceSettings):
         "court",
         "support",
     )
+    retention_days: int = Field(default=730, ge=0)
+    """A case's per-case rows are replaced by counts once its latest fact is this old (2 years:
+    our default, see the README)."""
+    purge_check_seconds: float = Field(default=3600.0, gt=0)
+    """How often the purge of per-case rows past retention runs."""

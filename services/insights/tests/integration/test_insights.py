@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from wja_cli.testing import eventually, publish, serve_app, token
 from wja_insights.bootstrap import create_app
 from wja_insights.config import InsightsSettings
+from wja_insights.service_layer import retention
+from wja_platform.clock import FixedClock
 from wja_schemas import new_envelope
 from wja_schemas.examples import example
 
@@ -61,7 +64,8 @@ async def test_measures_from_events_arriving_out_of_order(insights):
     assert body["convictions"] is None  # 4 < 5: suppressed at force level
     assert body["unsuccessful_by_reason"] == {"acquitted": None, "victim_retraction": None}
     everything = (await client.get("/v1/summary?from=2026-08-01&to=2026-09-01", headers=h)).json()
-    assert everything["convictions"] >= 4
+    assert everything["reports"] >= 6
+    assert everything["convictions"] is None or everything["convictions"] >= 5  # national figures too
     csv = await client.get(f"/v1/summary.csv?quarter=2026-27Q2&force={force}", headers=h)
     assert csv.headers["content-type"].startswith("text/csv") and "charge_rate,1.0" in csv.text
 
@@ -79,3 +83,103 @@ async def test_access_and_validation(insights):
     assert (await client.get("/v1/summary?force=1&quarter=2026-27Q2", headers=h)).status_code == 422
     page = await client.get("/ui/signin?token=" + h["Authorization"].split()[1], follow_redirects=True)
     assert page.status_code == 200 and "Funnel" in page.text and "<svg" in page.text
+
+
+@pytest.mark.parametrize("n", range(7))
+async def test_small_counts_are_suppressed_for_a_force_and_nationally(insights, n):
+    """Counts 0-6 of one force beside a force of 10, in a quarter no other test uses."""
+    client, settings, app = insights
+    small, big = (f"{code}" for code in random.sample(range(10, 99), 2))
+    at = datetime(2031, 5, 6, 10, tzinfo=UTC)
+    async with app.state.runtime.pool.acquire() as conn:
+        for force, count in ((small, n), (big, 10)):
+            for i in range(count):
+                await conn.execute(
+                    "INSERT INTO facts (urn, force_code, reported_at, requested_at, decision, decided_at)"
+                    " VALUES ($1, $2, $3, $3, 'charge', $3)",
+                    f"{force}SM{i:05d}31",
+                    force,
+                    at,
+                )
+                await conn.execute(
+                    "INSERT INTO notifications (event_id, urn, told_at, on_time, late) VALUES ($1, $2, $3, 1, 0)",
+                    f"n-{force}-{i}",
+                    f"{force}SM{i:05d}31",
+                    at,
+                )
+    h = token(settings.state_dir, "police", "analyst")
+    q = "/v1/summary?quarter=2031-32Q1"
+    national = (await client.get(q, headers=h)).json()
+    one = (await client.get(f"{q}&force={small}", headers=h)).json()
+    other = (await client.get(f"{q}&force={big}", headers=h)).json()
+    expect = n if n == 0 or n >= 5 else None
+    assert one["reports"] == one["charged"] == expect
+    assert one["notifications"]["told"] == one["notifications"]["within_deadline"] == expect
+    assert other["reports"] == other["notifications"]["told"] == 10  # its own cases only decide
+    if expect is None:
+        assert national["reports"] is None and national["notifications"]["told"] is None  # 10 + n - 10 = n
+        assert one["charge_rate"] is None and one["notifications"]["share_within_deadline"] is None
+    else:
+        assert national["reports"] == national["notifications"]["told"] == 10 + n
+        assert one["charge_rate"] == (1.0 if n else None)
+
+
+async def test_per_case_rows_past_retention_become_counts_and_the_figures_stay(stack):
+    """A quarter no other test uses; the scheduled job purges once the clock passes the retention."""
+    settings = InsightsSettings(
+        database_url=stack.new_database("insights"),
+        kafka_bootstrap_servers=stack.bootstrap,
+        state_dir=stack.state_dir(),
+        consumer_group=f"wja-insights-{uuid.uuid4().hex[:6]}",
+        retention_days=365,
+        purge_check_seconds=0.2,
+    )
+    at = datetime(2032, 5, 6, 10, tzinfo=UTC)
+    clock = FixedClock(at + timedelta(days=30))
+    app = create_app(settings, clock=clock)
+    force = f"{random.randrange(10, 99)}"
+    urns = [f"{force}RT{i:05d}32" for i in range(8)]
+    async with serve_app(app) as client:
+        pool = app.state.runtime.pool
+        for i, urn in enumerate(urns):
+            await pool.execute(
+                "INSERT INTO facts (urn, force_code, reported_at, requested_at, decision, decided_at, days_to_decision,"
+                " guilty_plea_at) VALUES ($1, $2, $3, $3, $4, $3, $5, $6)",
+                urn,
+                force,
+                at + timedelta(days=i),
+                "charge" if i < 6 else "no_further_action",
+                i,
+                at + timedelta(days=20) if i < 5 else None,
+            )
+            await pool.execute(
+                "INSERT INTO notifications (event_id, urn, told_at, on_time, late) VALUES ($1, $2, $3, 1, $4)",
+                f"n-{urn}",
+                urn,
+                at + timedelta(days=i),
+                i % 2,
+            )
+        h = token(settings.state_dir, "police", "analyst")
+        q = f"/v1/summary?quarter=2032-33Q1&force={force}"
+        before = (await client.get(q, headers=h)).json()
+        assert before["reports"] == 8 and before["charged"] == 6 and before["convictions"] == 5
+        await asyncio.sleep(0.5)  # several purge rounds inside the retention period
+        assert await pool.fetchval("SELECT count(*) FROM facts WHERE urn = ANY($1::text[])", urns) == 8
+
+        clock.advance(timedelta(days=365))
+
+        async def rolled_up():
+            return await pool.fetchval("SELECT count(*) FROM facts WHERE urn = ANY($1::text[])", urns) == 0
+
+        await eventually(rolled_up)
+        assert await pool.fetchval("SELECT count(*) FROM notifications WHERE urn = ANY($1::text[])", urns) == 0
+        assert await pool.fetchval("SELECT count(*) FROM archive WHERE force_code = $1", force) > 0
+        after = (await client.get(q, headers=h)).json()
+        assert after == before
+        assert (await client.get("/v1/status", headers=h)).json()["archived_counts"] > 0
+        runtime_purged_again = await retention.purge(pool, clock.now(), settings.retention_days)
+        assert runtime_purged_again == 0
+        assert (await client.get(q, headers=h)).json() == before  # nothing counted twice
+        rebuild = await client.post("/admin/rebuild", headers=token(settings.state_dir, "police", "service"))
+        assert rebuild.status_code == 200  # a replay recounts: the counts must not stay beside it
+        assert await pool.fetchval("SELECT count(*) FROM archive") == 0

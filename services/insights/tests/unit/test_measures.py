@@ -39,7 +39,7 @@ def test_charge_rate_conviction_rate_and_victim_issue_share():
     assert s["reports"] == 6 and s["arrests"] == 1 and s["arrests_per_100_crimes"] == 16.7
     assert (s["charged"], s["no_further_action"], s["out_of_court_disposal"]) == (4, 1, 0)
     assert s["charge_rate"] == 0.8
-    assert s["days_request_to_decision"] == {"mean": 5.0, "median": 4}
+    assert s["days_request_to_decision"] == {"mean": 5.0, "median": 4, "cases": 3}
     assert (s["prosecutions_completed"], s["convictions"], s["conviction_rate"]) == (4, 2, 0.5)
     assert s["unsuccessful_by_reason"] == {"acquitted": 1, "victim_retraction": 1}
     assert s["victim_issue_share"] == 0.5
@@ -61,3 +61,11 @@ def test_force_level_counts_under_five_are_suppressed():
     assert s["reports"] == 9
     assert s["charged"] is None and s["referrals_to_cps"] is None and s["charge_rate"] is None
     assert s["suppressed_below"] == 5
+
+
+def test_suppressed_notifications_and_a_charge_rate_built_on_a_suppressed_count_are_not_published():
+    facts = [fact(requested_at=IN, decision="charge", decided_at=IN) for _ in range(6)]
+    facts += [fact(requested_at=IN, decision="out_of_court_disposal", decided_at=IN) for _ in range(2)]
+    s = measures.summary(facts, [], [{"told_at": IN, "on_time": 3, "late": 0}], Q, suppress=True)
+    assert s["out_of_court_disposal"] is None and s["charge_rate"] is None  # 6 / 0.75 - 6 = 2
+    assert s["notifications"] == {"told": None, "within_deadline": None, "share_within_deadline": None}

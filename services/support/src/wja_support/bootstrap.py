@@ -7,14 +7,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from wja_platform import auth
-from wja_platform.app import Runtime, ServiceSpec, make_app, periodic, rewrap_job
+from wja_platform.app import Runtime, ServiceSpec, make_app, periodic, purge_job, rewrap_job
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring
 
 from wja_support.adapters import repository as repo
 from wja_support.config import SupportSettings
 from wja_support.entrypoints import consumers, http, ui
-from wja_support.service_layer import handlers, referrals
+from wja_support.service_layer import handlers, referrals, retention
 from wja_support.service_layer.referrals import ClaimCheck
 
 log = logging.getLogger(__name__)
@@ -67,10 +67,15 @@ def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSp
         if erased:
             log.info("erased the contact details of %s cases whose support closed", erased)
 
+    async def purge_cases(runtime: Runtime) -> int:
+        """Delete whole cases (timeline, contact copy, record) finished longer ago than retention."""
+        return await retention.purge(runtime.pool, clock.now(), settings.retention_days, settings.purge_batch_size)
+
     spec.on_start = on_start
     spec.background = [
         periodic("claim check round", settings.contact_poll_seconds, fetch_contacts),
         periodic("contact purge", settings.purge_check_seconds, purge),
+        purge_job("case purge", settings.purge_check_seconds, purge_cases),
         rewrap_job(keyring, "contacts", settings.rewrap_check_seconds),
     ]
     return spec

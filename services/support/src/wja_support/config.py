@@ -50,8 +50,12 @@ class SupportSettings(ServiceSettings):
     (Victims' Code Right 9). A hearing result creates a duty only as ``…resulted.v1:guilty_plea``."""
     contact_retention_days: int = Field(default=90, ge=0)
     """Support's copy of a victim's contact details is deleted this long after support closed."""
+    retention_days: int = Field(default=2190, ge=0)
+    """A case's timeline, obligations and record here are deleted this long after it finished:
+    support closed, or (never assigned to an IDVA) the police closed it; counted from the later
+    of that and the case's last timeline entry (6 years: our default, see the README)."""
     purge_check_seconds: float = Field(default=3600.0, gt=0)
-    """How often the purge of contact details past retention runs."""
+    """How often the purges (contact copy, then whole cases past retention) run."""
     contact_retry_max_seconds: float = 300.0
     contact_poll_seconds: float = 1.0
     claim_check_timeout_seconds: float = 5.0

@@ -94,7 +94,11 @@ async def discontinued(conn: asyncpg.Connection, deps: Deps, event: Any, causati
     case = await get_case(conn, event.urn)
     if case["discontinued"]:
         return
-    await conn.execute("UPDATE cases SET discontinued = true WHERE urn = $1", event.urn)
+    await conn.execute(
+        "UPDATE cases SET discontinued = true, finished_at = COALESCE(finished_at, $2) WHERE urn = $1",
+        event.urn,
+        event.discontinued_at,
+    )
     rows = await conn.fetch(
         "SELECT * FROM hearings WHERE urn = $1 AND status IN ('listed', 'unlisted') FOR UPDATE",
         event.urn,
@@ -219,7 +223,13 @@ async def verdict(deps: Deps, urn: str, value: str) -> dict[str, Any]:
     async with db.transaction(deps.pool) as conn:
         case = await get_case(conn, urn)
         model.check_verdict(case)
-        await conn.execute("UPDATE cases SET verdict = $2 WHERE urn = $1", urn, value)
+        await conn.execute(
+            "UPDATE cases SET verdict = $2, finished_at = CASE WHEN $2 = 'convicted' THEN finished_at ELSE $3 END"
+            " WHERE urn = $1",
+            urn,
+            value,
+            now,
+        )
         await publish(conn, ev.VerdictRecorded(urn=urn, verdict=value, recorded_at=now))
     return {"urn": urn, "verdict": value}
 
@@ -234,7 +244,7 @@ async def sentence(deps: Deps, urn: str, disposal: str, custody_months: int | No
             "custody_months": custody_months,
             "imposed_at": now.isoformat(),
         }
-        await conn.execute("UPDATE cases SET sentence = $2 WHERE urn = $1", urn, record)
+        await conn.execute("UPDATE cases SET sentence = $2, finished_at = $3 WHERE urn = $1", urn, record, now)
         pending = await conn.fetch(
             "SELECT hearing_id, session_id, weight FROM hearings WHERE urn = $1"
             " AND type = 'sentencing' AND status IN ('listed','unlisted') FOR UPDATE",

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-VICTIM_ISSUES = ("victim_retraction", "victim_non_attendance", "evidence_does_not_support")
-SUPPRESS_BELOW = 5
+from wja_insights.domain import disclosure
+from wja_insights.domain.disclosure import SUPPRESS_BELOW, VICTIM_ISSUES
+
+__all__ = ["SUPPRESS_BELOW", "VICTIM_ISSUES", "Period", "outcome", "quarter", "summary"]
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ def summary(
         "days_request_to_decision": {
             "mean": round(statistics.fmean(days), 2) if days else None,
             "median": statistics.median(days) if days else None,
+            "cases": len(days),
         },
         "conviction_rate": round(convictions / len(completed), 4) if completed else None,
         "unsuccessful_by_reason": dict(sorted(unsuccessful.items())),
@@ -122,28 +125,4 @@ def summary(
             "share_within_deadline": round(on_time / (on_time + late), 4) if on_time + late else None,
         },
     }
-    if suppress:
-        result = _suppress(result)
-    return result
-
-
-def _suppress(result: dict[str, Any]) -> dict[str, Any]:
-    """Force-level counts under 5 are not published (and neither are rates built on them)."""
-    out: dict[str, Any] = {}
-    for key, value in result.items():
-        if isinstance(value, int) and not isinstance(value, bool) and 0 < value < SUPPRESS_BELOW:
-            out[key] = None
-        elif isinstance(value, dict) and key in ("unsuccessful_by_reason", "closures_by_outcome_code"):
-            out[key] = {k: (None if 0 < v < SUPPRESS_BELOW else v) for k, v in value.items()}
-        else:
-            out[key] = value
-    if out["reports"] is None:
-        out["arrests_per_100_crimes"] = None
-    if out["charged"] is None or out["no_further_action"] is None:
-        out["charge_rate"] = None
-    if out["prosecutions_completed"] is None or out["convictions"] is None:
-        out["conviction_rate"] = None
-    if out["unsuccessful"] is None:
-        out["victim_issue_share"] = None
-    out["suppressed_below"] = SUPPRESS_BELOW
-    return out
+    return disclosure.protect(result, {})[0] if suppress else result

@@ -88,10 +88,12 @@ def build_router() -> APIRouter:
 
     @router.post("/admin/rebuild", tags=["ops"])
     async def rebuild(request: Request, _: Operator) -> dict[str, Any]:
-        """Empty the projection and its inbox; then replay the producers to rebuild it."""
+        """Empty the projection (archived counts too) and its inbox; then replay the producers to rebuild it.
+
+        Cases whose events the producers no longer keep (past their retention) are not counted again."""
         runtime = request.app.state.runtime
         async with runtime.pool.acquire() as conn, conn.transaction():
-            await conn.execute("TRUNCATE facts, orders, notifications")
+            await conn.execute("TRUNCATE facts, orders, notifications, archive")
             await conn.execute("DELETE FROM inbox WHERE consumer = $1", runtime.settings.group_id)
         return {"emptied": True}
 
@@ -149,5 +151,5 @@ def chart_page(quarters: list[str], sums: list[dict[str, Any]], force: str | Non
         f"<h1>Domestic abuse cases: {quarters[0][:7]} ({where})</h1><h2>Funnel, report to conviction</h2>{funnel}"
         "<h2>Trend by quarter</h2><table><tr><th>Quarter</th><th>Reports</th><th>Charge rate</th>"
         f"<th>Conviction rate</th><th>Victim-issue share</th><th>Told within deadline</th></tr>{trend}</table>"
-        "<p>Counts under 5 are suppressed at force level.</p></body></html>"
+        "<p>Counts of 1 to 4, and figures that would reveal one, are suppressed (shown as -).</p></body></html>"
     )
