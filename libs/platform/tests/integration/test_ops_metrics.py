@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -10,9 +11,20 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from prometheus_client.parser import text_string_to_metric_families
 from wja_cli.testing import eventually, serve_app
 from wja_platform import opsmetrics
+from wja_platform.app import ServiceSpec, make_app
 from wja_platform.lag import LagProbe
 
-from .conftest import group_suffix, new_urn, probe_app, probe_settings
+from .conftest import SQL, ProbeSettings, group_suffix, new_urn
+
+SERVICE = "opsprobe"
+
+
+class OpsProbeSettings(ProbeSettings):
+    """A probe of its own name: its retry topic, where the test puts a poison record, is read by it alone
+    (a poison record on the shared intake topic would reach the other probes' fresh groups too)."""
+
+    service: ClassVar[str] = SERVICE
+
 
 pytestmark = pytest.mark.integration
 
@@ -74,19 +86,23 @@ async def test_outbox_state_is_the_backlog_and_its_oldest_row(stack, producer):
 
 
 async def test_gauges_follow_the_database_and_broker_without_readyz(stack, producer):
-    settings = probe_settings(
-        stack, stack.new_database("probe"), consumer_group=f"g-{group_suffix()}", metrics_refresh_seconds=0.2
+    settings = OpsProbeSettings(
+        database_url=stack.new_database("probe"),
+        kafka_bootstrap_servers=stack.bootstrap,
+        state_dir=stack.state_dir(),
+        consumer_group=f"g-{group_suffix()}",
+        metrics_refresh_seconds=0.2,
     )
 
     async def handler(conn, env):
         return None
 
-    app = probe_app(settings, handler)
+    app = make_app(ServiceSpec(settings=settings, migrations=SQL, handler=handler))
     urn = new_urn(900)
     headers = [("ce_id", b"ops-1"), ("ce_type", b"wja.intake.crime.reported.v1"), ("ce_subject", urn.encode())]
     async with serve_app(app) as client:
         pool = app.state.runtime.pool
-        await producer.kafka.send_and_wait("wja.intake.case.v1", b"{not json", key=urn.encode(), headers=headers)
+        await producer.kafka.send_and_wait(f"wja.{SERVICE}.retry.v1", b"{not json", key=urn.encode(), headers=headers)
 
         async def poison_counted():
             text = (await client.get("/metrics")).text
@@ -94,11 +110,11 @@ async def test_gauges_follow_the_database_and_broker_without_readyz(stack, produ
                 "SELECT count(*) FROM dead_letters WHERE status = 'open' AND kind = 'poison' AND urn IS NULL"
                 ' AND "offset" >= 0'
             )
-            gauge = {s[0]["kind"]: s[1] for s in samples(text, "wja_dead_letters_open") if s[0]["service"] == "probe"}
-            return text if stored >= 1 and gauge.get("poison") == stored else None
+            gauge = {s[0]["kind"]: s[1] for s in samples(text, "wja_dead_letters_open") if s[0]["service"] == SERVICE}
+            return text if stored == 1 and gauge.get("poison") == 1 else None
 
         text = await eventually(poison_counted)
-        by_kind = {s[0]["kind"]: s[1] for s in samples(text, "wja_dead_letters_open") if s[0]["service"] == "probe"}
+        by_kind = {s[0]["kind"]: s[1] for s in samples(text, "wja_dead_letters_open") if s[0]["service"] == SERVICE}
         assert by_kind["failed"] == 0 and by_kind["parked"] == 0
         mine = await pool.fetchval("SELECT kind FROM dead_letters WHERE headers::text LIKE '%ops-1%'")
         assert mine == "poison"
@@ -108,11 +124,11 @@ async def test_gauges_follow_the_database_and_broker_without_readyz(stack, produ
             lag = [s for s in samples(text, "wja_consumer_lag_records") if s[0]["group"] == settings.group_id]
             topics = {s[0]["topic"] for s in lag}
             ready = samples(text, "wja_service_ready")
-            ok = topics == {"wja.intake.case.v1", "wja.probe.retry.v1"} and all(s[1] == 0 for s in lag)
-            return text if ok and any(s[0]["service"] == "probe" and s[1] == 1 for s in ready) else None
+            ok = topics == {"wja.intake.case.v1", f"wja.{SERVICE}.retry.v1"} and all(s[1] == 0 for s in lag)
+            return text if ok and any(s[0]["service"] == SERVICE and s[1] == 1 for s in ready) else None
 
         text = await eventually(caught_up)
-        checks = {s[0]["check"]: s[1] for s in samples(text, "wja_ready_check") if s[0]["service"] == "probe"}
+        checks = {s[0]["check"]: s[1] for s in samples(text, "wja_ready_check") if s[0]["service"] == SERVICE}
         assert checks == {"database": 1, "broker": 1, "relay": 1, "subscribers": 1}
-        backlog = [s[1] for s in samples(text, "wja_outbox_backlog") if s[0]["service"] == "probe"]
+        backlog = [s[1] for s in samples(text, "wja_outbox_backlog") if s[0]["service"] == SERVICE]
         assert backlog == [await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")]

@@ -11,6 +11,8 @@ from wja_platform.app import Runtime, ServiceSpec, make_app, periodic, rewrap_jo
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring
 
+from wja_support import views
+from wja_support.adapters import metrics
 from wja_support.adapters import repository as repo
 from wja_support.config import SupportSettings
 from wja_support.entrypoints import consumers, http, ui
@@ -67,11 +69,19 @@ def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSp
         if erased:
             log.info("erased the contact details of %s cases whose support closed", erased)
 
+    duty_holders = {holder for holder, _days in settings.notice_working_days.values()}
+
+    async def obligation_metrics(runtime: Runtime) -> None:
+        """The wja_obligations_due / _overdue gauges, by duty holder."""
+        async with runtime.pool.acquire() as conn:
+            metrics.record(await views.obligation_counts(conn, clock.now()), duty_holders)
+
     spec.on_start = on_start
     spec.background = [
         periodic("claim check round", settings.contact_poll_seconds, fetch_contacts),
         periodic("contact purge", settings.purge_check_seconds, purge),
         rewrap_job(keyring, "contacts", settings.rewrap_check_seconds),
+        periodic("obligation metrics", settings.metrics_refresh_seconds, obligation_metrics),
     ]
     return spec
 

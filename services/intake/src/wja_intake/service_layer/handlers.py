@@ -15,6 +15,7 @@ from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring, Sealed
 from wja_schemas import intake as ev
 
+from wja_intake.adapters import metrics
 from wja_intake.adapters import repository as repo
 from wja_intake.domain import model
 from wja_intake.domain.errors import Forbidden, IllegalTransition
@@ -315,17 +316,22 @@ def may_read_referral(caller: Principal, case: dict[str, Any]) -> bool:
 async def read_referral(deps: Deps, caller: Principal, urn: str, purpose: str) -> dict[str, Any]:
     """The claim check: contact details for the IDVA, only with a referral basis; every read audited."""
     refusal: Forbidden | None = None
+    reason = ""
     async with db.transaction(deps.pool) as conn:
         case = await repo.get_case(conn, urn)
         if not may_read_referral(caller, case):
+            reason = "not_permitted"
             refusal = Forbidden("only the assigned IDVA, an IDVA manager or the support service may read this")
         elif case["referral_basis"] == "none" or case["consent_withdrawn"]:
+            reason = "no_basis"
             refusal = Forbidden("there is no basis for this referral (none given, or consent withdrawn)")
         outcome = "read" if refusal is None else "refused"
         await repo.audit(conn, urn, caller.sub, caller.agency, caller.role, purpose, outcome)
         row = None if refusal else await repo.get_victim(conn, urn)
     if refusal is not None:  # the refusal is audited (committed) before it is raised
+        metrics.CLAIM_CHECK_REFUSALS.labels(reason).inc()
         raise refusal
+    metrics.CLAIM_CHECK_READS.inc()
     assert row is not None
     contact = deps.keyring.open(Sealed(row["key_id"], row["wrapped_key"], row["ciphertext"]), aad=urn)
     return {
