@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from wja_cli import status as st
 from wja_cli.testing import token
 
-from tests.e2e.helpers import ok, report_body, until
+from tests.e2e.helpers import PII_VALUES, ok, report_body, until
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "charging", "court", "support", "insights")
@@ -90,7 +90,7 @@ def live_names(system) -> dict[str, str]:
     return until(refreshed, "the gauges of every service", timeout=60)
 
 
-def test_live_metrics_pass_promtool_check_metrics(system) -> None:
+def test_live_metrics_pass_promtool_check_metrics_and_hold_no_personal_data(system) -> None:
     make_traffic(system)
     for service, text in live_names(system).items():
         checked = subprocess.run(
@@ -99,6 +99,8 @@ def test_live_metrics_pass_promtool_check_metrics(system) -> None:
         assert checked.returncode == 0, f"{service}: {checked.stdout}{checked.stderr}"
         assert checked.stdout.strip() == "" and checked.stderr.strip() == "", f"{service}: {checked.stdout}"
         assert "wja_" in text
+        leaked = [v for v in PII_VALUES if v in text]
+        assert not leaked, f"{service}'s /metrics holds a victim's personal data"
 
 
 def exported(system) -> set[str]:
