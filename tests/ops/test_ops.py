@@ -14,15 +14,15 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
-import pytest
 import yaml
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 from wja_cli import status as st
-from wja_cli.testing import token
+from wja_cli.testing import free_port, token
 
 from tests.e2e.helpers import PII_VALUES, ok, report_body, until
 
@@ -211,9 +211,46 @@ def test_status_shows_a_lagging_consumer_and_an_injected_dead_letter(system) -> 
     assert purged.json() == {"purged": len(mine)}
 
 
-@pytest.mark.parametrize("args", [("--help",)])
-def test_status_is_a_registered_command(args: tuple[str, ...]) -> None:
-    shown = subprocess.run(
-        [sys.executable, "-m", "wja_cli.main", "status", *args], capture_output=True, text=True, timeout=60, check=False
+def test_status_watch_refreshes_until_interrupted_and_reports_what_is_down() -> None:
+    closed = {f"WJA_{s.upper()}_URL": f"http://127.0.0.1:{free_port()}" for s in SERVICES}
+    env = {**os.environ, **closed, "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "wja_cli.main", "status", "--watch", "--interval", "0.2", "--timeout", "0.5"]
+    proc = subprocess.Popen(
+        [*command, "--bootstrap", f"127.0.0.1:{free_port()}"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
-    assert shown.returncode == 0 and "--watch" in shown.stdout and "--max-lag" in shown.stdout
+    assert proc.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 240
+    try:
+        while sum("Something is wrong:" in line for line in lines) < 2 and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=120)
+    out = "".join(lines) + rest
+    assert proc.returncode == 1, out
+    assert out.count("Something is wrong:") >= 2  # refreshed, not printed once
+    assert out.count("--- ") >= 2  # each screen dated
+    assert "wja-court does not answer (ConnectError)" in out
+    assert "lag of wja-support unknown" in out
+
+
+def test_alert_rules_pass_their_promtool_tests() -> None:
+    rules = ROOT / "deploy" / "prometheus"
+    checked = subprocess.run(
+        [promtool(), "test", "rules", "alerts.test.yml"],
+        cwd=rules,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "SUCCESS" in checked.stdout

@@ -204,6 +204,7 @@ def status(
     Exits 1 when something is wrong (usable in scripts), else 0.
     """
     import asyncio
+    import contextlib
     import logging
     import os
 
@@ -221,18 +222,28 @@ def status(
     def look() -> st.Snapshot:
         return asyncio.run(st.collect(urls, broker, groups, limits=limits, timeout=timeout))
 
-    snapshot = look()
-    if watch:
-        with Live(st.render(snapshot), console=console, auto_refresh=False) as live:
-            try:
-                while True:
-                    time.sleep(interval)
-                    snapshot = look()
-                    live.update(st.render(snapshot), refresh=True)
-            except KeyboardInterrupt:
-                pass
-    else:
+    try:
+        snapshot = look()
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    if not watch:
         console.print(st.render(snapshot))
+    elif console.is_terminal:  # one screen, redrawn in place
+        with (
+            Live(st.render(snapshot), console=console, auto_refresh=False) as live,
+            contextlib.suppress(KeyboardInterrupt),
+        ):
+            while True:
+                time.sleep(interval)
+                snapshot = look()
+                live.update(st.render(snapshot), refresh=True)
+    else:  # a pipe or a log: one dated screen after another
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                console.print(f"--- {datetime.now().astimezone().isoformat(timespec='seconds')}")
+                console.print(st.render(snapshot))
+                time.sleep(interval)
+                snapshot = look()
     raise typer.Exit(1 if snapshot.problems() else 0)
 
 
