@@ -15,6 +15,7 @@ from wja_support import views
 from wja_support.adapters import metrics
 from wja_support.adapters import repository as repo
 from wja_support.config import SupportSettings
+from wja_support.domain import model
 from wja_support.entrypoints import consumers, http, ui
 from wja_support.service_layer import handlers, referrals
 from wja_support.service_layer.referrals import ClaimCheck
@@ -69,7 +70,7 @@ def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSp
         if erased:
             log.info("erased the contact details of %s cases whose support closed", erased)
 
-    duty_holders = {holder for holder, _days in settings.notice_working_days.values()}
+    duty_holders = model.victim_tellers(settings.notice_working_days)
 
     async def obligation_metrics(runtime: Runtime) -> None:
         """The wja_obligations_due / _overdue gauges, by duty holder."""
