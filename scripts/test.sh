@@ -23,6 +23,27 @@ if [ ! -d "$NODE_VALIDATORS/node_modules" ] || [ "$NODE_VALIDATORS/package-lock.
   touch "$NODE_VALIDATORS/node_modules"
 fi
 
+# The alert rules are tested with promtool (`promtool test rules`, `promtool check metrics`), from
+# Debian's prometheus package. Only promtool is taken: the package is downloaded and unpacked into
+# .tools/prometheus, never installed, so no Prometheus server is set up or started on the machine.
+PROMTOOL_DIR=.tools/prometheus
+if ! command -v promtool >/dev/null 2>&1 && [ ! -x "$PROMTOOL_DIR/usr/bin/promtool" ]; then
+  echo "unpacking promtool from Debian's prometheus package into $PROMTOOL_DIR…"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  download=$(mktemp -d)
+  ( cd "$download" && (apt-get download -qq prometheus 2>/dev/null \
+      || { $SUDO apt-get update -qq && apt-get download -qq prometheus; }) ) \
+    && mkdir -p "$PROMTOOL_DIR" && dpkg-deb -x "$download"/prometheus_*.deb "$download/x" \
+    && mkdir -p "$PROMTOOL_DIR/usr/bin" && mv "$download/x/usr/bin/promtool" "$PROMTOOL_DIR/usr/bin/promtool" \
+    || { rm -rf "$download"; echo "error: could not get promtool; the alert rule tests need it"; exit 1; }
+  rm -rf "$download"
+fi
+if [ -x "$PROMTOOL_DIR/usr/bin/promtool" ]; then export PATH="$PWD/$PROMTOOL_DIR/usr/bin:$PATH"; fi
+
+echo "== alert rules (promtool)"
+promtool check rules deploy/prometheus/alerts.yml || exit 1
+promtool test rules deploy/prometheus/alerts.test.yml || exit 1
+
 echo "== ruff"
 .venv/bin/ruff check . || exit 1
 echo "== import contracts"

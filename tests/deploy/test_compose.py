@@ -45,7 +45,7 @@ COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
 COMPOSE: dict[str, Any] = yaml.safe_load(COMPOSE_TEXT)
 DOCKERFILE = DEPLOY / "docker" / "Dockerfile.service"
 SERVICES = sorted(p.parent.name.removeprefix("wja_") for p in ROOT.glob("services/*/src/wja_*/config.py"))
-INFRA = ["jaeger", "kafka", "otel-collector", "postgres", "prometheus"]
+INFRA = ["grafana", "jaeger", "kafka", "otel-collector", "postgres", "prometheus"]
 NO_HEALTHCHECK = {"otel-collector": "the image holds the collector binary only: no shell, no HTTP client"}
 
 
@@ -514,6 +514,76 @@ def test_prometheus_scrapes_every_service_and_the_collector() -> None:
     service = COMPOSE["services"]["prometheus"]
     mount = next(v for v in service["volumes"] if v.startswith("./deploy/prometheus/prometheus.yml:"))
     assert f"--config.file={mount.split(':')[1]}" in service["command"]
+
+
+def container_path(service: str, source: str) -> str:
+    """Where compose mounts ``source`` (a path under the repository) in ``service``'s container."""
+    for volume in COMPOSE["services"][service]["volumes"]:
+        host, target = volume.split(":")[:2]
+        if source == host or source.startswith(host.rstrip("/") + "/"):
+            return target + source[len(host) :]
+    raise AssertionError(f"{source} is not mounted in {service}")
+
+
+def test_prometheus_loads_the_alert_rules() -> None:
+    prometheus = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    assert prometheus["rule_files"] == [container_path("prometheus", "./deploy/prometheus/alerts.yml")]
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
+    alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+    assert len(alerts) >= 6
+    for alert in alerts:
+        assert alert["annotations"]["summary"], alert["alert"]
+        assert alert["annotations"]["runbook_url"] == f"docs/runbook.md#{alert['alert'].lower()}"
+
+
+def runbook_anchors() -> set[str]:
+    """GitHub's anchors of docs/runbook.md's headings (lower case, punctuation dropped, spaces to dashes)."""
+    headings = re.findall(r"^#+ (.+)$", (ROOT / "docs" / "runbook.md").read_text(), flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def test_every_alert_has_its_runbook_section() -> None:
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
+    anchors = runbook_anchors()
+    for rule in (r for g in rules["groups"] for r in g["rules"] if "alert" in r):
+        assert rule["annotations"]["runbook_url"].split("#", 1)[1] in anchors, rule["alert"]
+    assert "no-such-alert" not in anchors
+
+
+def test_the_alert_rules_have_a_promtool_test_for_each_alert() -> None:
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
+    tests = yaml.safe_load((DEPLOY / "prometheus" / "alerts.test.yml").read_text())
+    assert tests["rule_files"] == ["alerts.yml"]
+    tested = {case["alertname"]: case for t in tests["tests"] for case in t.get("alert_rule_test", [])}
+    for rule in (r for g in rules["groups"] for r in g["rules"] if "alert" in r):
+        cases = [c for t in tests["tests"] for c in t.get("alert_rule_test", []) if c["alertname"] == rule["alert"]]
+        assert any(c["exp_alerts"] for c in cases), f"{rule['alert']}: no case where it fires"
+        assert any(not c["exp_alerts"] for c in cases), f"{rule['alert']}: no case where it must not"
+    assert tested
+
+
+def test_grafana_is_provisioned_with_prometheus_and_the_dashboard() -> None:
+    grafana = COMPOSE["services"]["grafana"]
+    provisioning = container_path("grafana", "./deploy/grafana/provisioning")
+    assert provisioning == "/etc/grafana/provisioning"
+    sources = yaml.safe_load((DEPLOY / "grafana" / "provisioning" / "datasources" / "prometheus.yml").read_text())
+    (source,) = sources["datasources"]
+    prometheus_port = COMPOSE["services"]["prometheus"]["ports"][0].rsplit(":", 1)[1]
+    assert source["url"] == f"http://prometheus:{prometheus_port}"
+    assert grafana["depends_on"] == {"prometheus": {"condition": "service_healthy"}}
+    providers = yaml.safe_load((DEPLOY / "grafana" / "provisioning" / "dashboards" / "whole-justice.yml").read_text())
+    (provider,) = providers["providers"]
+    assert provider["options"]["path"] == container_path("grafana", "./deploy/grafana/dashboards")
+    dashboards = sorted((DEPLOY / "grafana" / "dashboards").glob("*.json"))
+    assert [d.name for d in dashboards] == ["whole-justice.json"]
+    dashboard = json.loads(dashboards[0].read_text())
+    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home == container_path("grafana", "./deploy/grafana/dashboards/whole-justice.json")
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] == source["uid"], panel["title"]
+        assert panel["targets"] and all(t["expr"] for t in panel["targets"]), panel["title"]
+    assert grafana["environment"]["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
+    assert grafana["environment"]["GF_AUTH_DISABLE_LOGIN_FORM"] == "true"
 
 
 # --- Secrets -------------------------------------------------------------------------------

@@ -190,6 +190,65 @@ def insights_rebuild() -> None:
 
 
 @app.command()
+def status(
+    watch: Annotated[bool, typer.Option("--watch", help="refresh the screen until Ctrl-C")] = False,
+    interval: Annotated[float, typer.Option(help="seconds between refreshes with --watch")] = 5.0,
+    bootstrap: Annotated[
+        str | None, typer.Option(help="the broker (default: $KAFKA_BOOTSTRAP_SERVERS or the embedded stack's)")
+    ] = None,
+    max_lag: Annotated[int, typer.Option(help="a group further behind than this many records is wrong")] = 100,
+    max_outbox_age: Annotated[float, typer.Option(help="an outbox row unpublished longer (seconds) is wrong")] = 60.0,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for each service")] = 3.0,
+) -> None:
+    """Each service ready or not and why, consumer lag, outbox backlog, dead letters, overdue notices.
+
+    Exits 1 when something is wrong (usable in scripts), else 0.
+    """
+    import asyncio
+    import contextlib
+    import logging
+    import os
+
+    from rich.live import Live
+
+    from wja_cli import status as st
+
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # an unreachable broker is on the screen already
+
+    broker = bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or f"127.0.0.1:{config.BROKER_PORT}"
+    urls = {s: config.service_url(s) for s in CONSUMERS}
+    groups = {s: f"wja-{s}" for s in CONSUMERS}
+    limits = st.Limits(max_lag=max_lag, max_outbox_age=max_outbox_age)
+
+    def look() -> st.Snapshot:
+        return asyncio.run(st.collect(urls, broker, groups, limits=limits, timeout=timeout))
+
+    try:
+        snapshot = look()
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    if not watch:
+        console.print(st.render(snapshot))
+    elif console.is_terminal:  # one screen, redrawn in place
+        with (
+            Live(st.render(snapshot), console=console, auto_refresh=False) as live,
+            contextlib.suppress(KeyboardInterrupt),
+        ):
+            while True:
+                time.sleep(interval)
+                snapshot = look()
+                live.update(st.render(snapshot), refresh=True)
+    else:  # a pipe or a log: one dated screen after another
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                console.print(f"--- {datetime.now().astimezone().isoformat(timespec='seconds')}")
+                console.print(st.render(snapshot))
+                time.sleep(interval)
+                snapshot = look()
+    raise typer.Exit(1 if snapshot.problems() else 0)
+
+
+@app.command()
 def simulate(
     cases: Annotated[int, typer.Option(help="how many case journeys")] = 100,
     rate: Annotated[float, typer.Option(help="cases started per second")] = 10.0,

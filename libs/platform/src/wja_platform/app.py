@@ -29,7 +29,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field, StrictInt
 from wja_schemas.topics import case_topic, retry_topic
 
-from wja_platform import auth, crypto, db, deadletters, errors, idempotency, messaging, metrics, telemetry
+from wja_platform import (
+    auth,
+    crypto,
+    db,
+    deadletters,
+    errors,
+    idempotency,
+    messaging,
+    metrics,
+    opsmetrics,
+    telemetry,
+)
 from wja_platform.consumer import EventConsumer, Handler
 from wja_platform.relay import OutboxRelay
 from wja_platform.settings import ServiceSettings
@@ -212,6 +223,8 @@ def make_app(spec: ServiceSpec) -> FastAPI:
         if consumer is not None:
             runtime.tasks.append(asyncio.create_task(consumer.run_parking(), name="parking"))
         runtime.tasks.append(asyncio.create_task(_prune_idempotency(runtime), name="idempotency-prune"))
+        ops = opsmetrics.OpsMetrics(runtime, readiness, settings.metrics_refresh_seconds)
+        runtime.tasks.append(asyncio.create_task(ops.run(), name="ops-metrics"))
         runtime.tasks += [
             asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job")) for job in spec.background
         ]
@@ -299,6 +312,36 @@ class DeadLetterSelection(BaseModel):
     ids: list[Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]] | None = Field(default=None, max_length=10_000)
 
 
+async def readiness(runtime: Runtime) -> dict[str, Any]:
+    """The readiness checks (``/readyz`` and the ``wja_service_ready`` gauge): database, broker, relay,
+    partition assignment; with the open dead letters and configuration warnings."""
+    checks: dict[str, Any] = {}
+    try:
+        async with runtime.pool.acquire(timeout=2) as conn:
+            await conn.fetchval("SELECT 1")
+        checks["database"] = "ok"
+        dlq = await deadletters.depth(runtime.pool, runtime.settings.service)
+        metrics.DLQ_DEPTH.labels(runtime.settings.service).set(dlq)
+    except Exception as exc:
+        checks["database"] = f"down ({type(exc).__name__})"
+        dlq = None
+    try:
+        await asyncio.wait_for(runtime.relay.producer.client.fetch_all_metadata(), 2)
+        checks["broker"] = "ok"
+    except Exception as exc:
+        checks["broker"] = f"down ({type(exc).__name__})"
+    relay = runtime.relay
+    checks["relay"] = "ok" if relay.running or relay.standby else f"down ({relay.last_error or 'starting'})"
+    if runtime.consumer is not None:
+        checks["subscribers"] = "ok" if runtime.subscribers_assigned() else "waiting for partitions"
+    ready = all(v == "ok" for v in checks.values())
+    warnings = [
+        f"topic {name} has {count} partitions; settings say {relay.partitions}"
+        for name, count in sorted(relay.topic_partitions.items())
+    ]
+    return {"status": "ready" if ready else "not ready", "checks": checks, "dead_letters": dlq, "warnings": warnings}
+
+
 def _ops_router(service: str) -> APIRouter:
     router = APIRouter()
     operator = Depends(auth.require("police:service", "cps:service", "court:service", "idva:service"))
@@ -316,34 +359,8 @@ def _ops_router(service: str) -> APIRouter:
     )
     async def readyz(runtime: RuntimeDep) -> JSONResponse:
         """Readiness: database and broker answer, relay runs, subscribers have partitions."""
-        checks: dict[str, Any] = {}
-        try:
-            async with runtime.pool.acquire(timeout=2) as conn:
-                await conn.fetchval("SELECT 1")
-            checks["database"] = "ok"
-            dlq = await deadletters.depth(runtime.pool, service)
-            metrics.DLQ_DEPTH.labels(service).set(dlq)
-        except Exception as exc:
-            checks["database"] = f"down ({type(exc).__name__})"
-            dlq = None
-        try:
-            await asyncio.wait_for(runtime.relay.producer.client.fetch_all_metadata(), 2)
-            checks["broker"] = "ok"
-        except Exception as exc:
-            checks["broker"] = f"down ({type(exc).__name__})"
-        relay = runtime.relay
-        checks["relay"] = "ok" if relay.running or relay.standby else f"down ({relay.last_error or 'starting'})"
-        if runtime.consumer is not None:
-            checks["subscribers"] = "ok" if runtime.subscribers_assigned() else "waiting for partitions"
-        ready = all(v == "ok" for v in checks.values())
-        warnings = [
-            f"topic {name} has {count} partitions; settings say {relay.partitions}"
-            for name, count in sorted(relay.topic_partitions.items())
-        ]
-        return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": checks, "dead_letters": dlq, "warnings": warnings},
-            status_code=200 if ready else 503,
-        )
+        result = await readiness(runtime)
+        return JSONResponse(result, status_code=200 if result["status"] == "ready" else 503)
 
     @router.get("/metrics", tags=["ops"], response_class=PlainTextResponse, responses={200: METRICS_RESPONSE})
     async def prometheus() -> Response:

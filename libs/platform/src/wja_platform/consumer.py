@@ -394,4 +394,5 @@ class EventConsumer:
             headers=rec.headers,
             attempts=attempts,
             reason=reason,
+            kind=kind,
         )

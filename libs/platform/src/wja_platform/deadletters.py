@@ -32,13 +32,15 @@ async def add(
     headers: Sequence[tuple[str, bytes]],
     attempts: int,
     reason: str,
+    kind: str,
 ) -> None:
-    """Record a dead letter and queue it for ``wja.<consumer>.dlq.v1``, unless already open."""
+    """Record a dead letter (``kind``: poison, failed or parked) and queue it for ``wja.<consumer>.dlq.v1``,
+    unless already open."""
     text_headers = [(k, v.decode(errors="replace")) for k, v in headers]
     dl_id = await conn.fetchval(
         'INSERT INTO dead_letters (consumer, event_key, urn, ce_type, topic, partition, "offset",'
-        " group_id, attempts, reason, key, value, headers)"
-        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)"
+        " group_id, attempts, reason, key, value, headers, kind)"
+        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"
         " ON CONFLICT DO NOTHING RETURNING id",
         consumer,
         event_key,
@@ -53,6 +55,7 @@ async def add(
         key,
         value,
         [[k, v] for k, v in text_headers],
+        kind,
     )
     if dl_id is None:
         return
@@ -86,12 +89,22 @@ async def depth(pool: asyncpg.Pool, consumer: str) -> int:
         )
 
 
+async def open_by_kind(pool: asyncpg.Pool, consumer: str) -> dict[str, int]:
+    """Open dead letters per kind."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT kind, count(*) AS n FROM dead_letters WHERE consumer = $1 AND status = 'open' GROUP BY kind",
+            consumer,
+        )
+    return {r["kind"]: int(r["n"]) for r in rows}
+
+
 async def listing(pool: asyncpg.Pool, consumer: str, *, status: str = "open", limit: int = 100) -> list[dict[str, Any]]:
     """Dead letters with their origin and reason (never their payload: it may hold anything)."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(
             'SELECT id, event_key, urn, ce_type, topic, partition, "offset", group_id, attempts,'
-            " reason, status, created_at FROM dead_letters WHERE consumer = $1 AND status = $2"
+            " reason, kind, status, created_at FROM dead_letters WHERE consumer = $1 AND status = $2"
             " ORDER BY id LIMIT $3",
             consumer,
             status,

@@ -86,6 +86,9 @@ class ServiceSettings(BaseSettings):
     """How often rows encrypted under an older data key are re-wrapped under the first one."""
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_seconds: float = Field(default=1.0, gt=0)
+    metrics_refresh_seconds: float = Field(default=5.0, gt=0)
+    """How often the gauges read from the database and the broker (backlog, dead letters, lag, readiness)
+    are refreshed in the background."""
     state_dir: Path = DEFAULT_STATE_DIR
     jwt_secret: str = ""
     jwt_secret_file: Path | None = None

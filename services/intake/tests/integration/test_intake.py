@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from wja_cli.testing import eventually, publish
 from wja_schemas import new_envelope
 from wja_schemas.examples import example
@@ -228,6 +229,32 @@ async def test_claim_check_access_and_audit(intake):
     assert (await c.get(f"/v1/cases/{urn}/referral-audit", headers=intake.h())).status_code == 403
     with pytest.raises(asyncpg.RaiseError):
         await intake.pool.execute("DELETE FROM referral_audit WHERE urn = $1", urn)
+
+
+def claim_check_counts(text: str) -> dict[str, float]:
+    """The claim-check counters on /metrics: reads, and refusals by reason."""
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == "wja_claim_check_reads_total":
+                out["read"] = s.value
+            elif s.name == "wja_claim_check_refusals_total":
+                out[s.labels["reason"]] = s.value
+    return out
+
+
+async def test_claim_check_reads_and_refusals_are_counted_by_reason(intake):
+    urn = await intake.new_case()
+    none = await intake.new_case(referral_basis="none")
+    path = "/v1/referrals/{}?purpose=idva_contact"
+    before = claim_check_counts((await intake.client.get("/metrics")).text)
+    assert set(before) == {"read", "not_permitted", "no_basis"}
+    assert (await intake.client.get(path.format(urn), headers=intake.h("idva", "idva", sub="x"))).status_code == 403
+    assert (await intake.client.get(path.format(urn), headers=intake.h("idva", "manager"))).status_code == 200
+    assert (await intake.client.get(path.format(none), headers=intake.h("idva", "manager"))).status_code == 403
+    assert (await intake.client.get(path.format(none), headers=intake.h("idva", "manager"))).status_code == 403
+    after = claim_check_counts((await intake.client.get("/metrics")).text)
+    assert {k: after[k] - before[k] for k in before} == {"read": 1, "not_permitted": 1, "no_basis": 2}
 
 
 async def test_no_referral_basis_or_withdrawn_consent_refuses_the_claim_check(intake):

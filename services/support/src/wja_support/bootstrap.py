@@ -11,8 +11,11 @@ from wja_platform.app import Runtime, ServiceSpec, make_app, periodic, purge_job
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring
 
+from wja_support import views
+from wja_support.adapters import metrics
 from wja_support.adapters import repository as repo
 from wja_support.config import SupportSettings
+from wja_support.domain import model
 from wja_support.entrypoints import consumers, http, ui
 from wja_support.service_layer import handlers, referrals, retention
 from wja_support.service_layer.referrals import ClaimCheck
@@ -71,12 +74,20 @@ def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSp
         """Delete whole cases (timeline, contact copy, record) finished longer ago than retention."""
         return await retention.purge(runtime.pool, clock.now(), settings.retention_days, settings.purge_batch_size)
 
+    duty_holders = model.victim_tellers(settings.notice_working_days)
+
+    async def obligation_metrics(runtime: Runtime) -> None:
+        """The wja_obligations_due / _overdue gauges, by duty holder."""
+        async with runtime.pool.acquire() as conn:
+            metrics.record(await views.obligation_counts(conn, clock.now()), duty_holders)
+
     spec.on_start = on_start
     spec.background = [
         periodic("claim check round", settings.contact_poll_seconds, fetch_contacts),
         periodic("contact purge", settings.purge_check_seconds, purge),
         purge_job("case purge", settings.purge_check_seconds, purge_cases),
         rewrap_job(keyring, "contacts", settings.rewrap_check_seconds),
+        periodic("obligation metrics", settings.metrics_refresh_seconds, obligation_metrics),
     ]
     return spec
 

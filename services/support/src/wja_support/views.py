@@ -106,6 +106,16 @@ async def obligations(
     return [{**entry_view(dict(r)), "urn": r["urn"], "overdue": r["tell_victim_by"] < now} for r in rows]
 
 
+async def obligation_counts(conn: asyncpg.Connection, now: datetime) -> dict[str, tuple[int, int]]:
+    """Notices still to give, per duty holder: (not yet given, of which past their deadline)."""
+    rows = await conn.fetch(
+        "SELECT duty_holder, count(*) AS due, count(*) FILTER (WHERE tell_victim_by < $1) AS overdue"
+        " FROM entries WHERE told_at IS NULL AND tell_victim_by IS NOT NULL GROUP BY duty_holder",
+        now,
+    )
+    return {r["duty_holder"]: (int(r["due"]), int(r["overdue"])) for r in rows}
+
+
 async def case_view(conn: asyncpg.Connection, caller: Principal, urn: str) -> dict[str, Any]:
     case = await case_for(conn, caller, urn)
     return {

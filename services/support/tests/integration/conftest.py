@@ -121,6 +121,7 @@ async def support(stack):
         parking_retry_seconds=0.2,
         contact_poll_seconds=0.1,
         purge_check_seconds=0.1,
+        metrics_refresh_seconds=0.1,
         intake_url=f"http://127.0.0.1:{intake.port}",
         claim_check_timeout_seconds=1.0,
         idva_roster=[

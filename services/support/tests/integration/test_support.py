@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from wja_cli.testing import eventually
 from wja_schemas import new_envelope
 from wja_schemas.examples import example
@@ -113,6 +114,57 @@ async def test_obligation_becomes_overdue_with_time_alone_and_contact_records_it
     assert [o for o in left if o["urn"] == urn] == []
     types = [x["ce_type"] for x in await support.pool.fetch("SELECT ce_type FROM outbox WHERE urn = $1", urn)]
     assert "wja.support.victim.informed.v1" in types
+
+
+def obligation_gauges(text: str) -> dict[tuple[str, str], float]:
+    """(gauge, duty holder) → value, from /metrics."""
+    return {
+        (s.name, s.labels["duty_holder"]): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name in ("wja_obligations_due", "wja_obligations_overdue")
+    }
+
+
+async def test_obligation_gauges_count_due_and_overdue_notices_by_duty_holder(support):
+    """The gauges follow the entries (other tests' cases reach this consumer too, so each step compares
+    with the table, and checks this case's own notice moved the counts)."""
+
+    async def truth() -> dict[tuple[str, str], float]:
+        counts = {
+            (g, d): 0 for g in ("wja_obligations_due", "wja_obligations_overdue") for d in ("police", "cps", "wcu")
+        }
+        for r in await support.pool.fetch(
+            "SELECT duty_holder, tell_victim_by FROM entries WHERE told_at IS NULL AND tell_victim_by IS NOT NULL"
+        ):
+            counts[("wja_obligations_due", r["duty_holder"])] += 1
+            counts[("wja_obligations_overdue", r["duty_holder"])] += r["tell_victim_by"] < support.clock.now()
+        return counts
+
+    async def gauges_match():
+        async def check():
+            got = obligation_gauges((await support.client.get("/metrics")).text)
+            return got if got == await truth() else None
+
+        return await eventually(check, timeout=10)
+
+    urn = support.urn()
+    case = await support.referred(urn)
+    await support.send(ev("wja.intake.suspect.arrested.v1", urn, arrested_at=datetime(2026, 9, 14, 9, tzinfo=UTC)))
+    body = await support.timeline(urn, case["idva"], wait_for=lambda b: len(b["entries"]) >= 4)
+    arrest = next(e for e in body["entries"] if e["event_type"] == "wja.intake.suspect.arrested.v1")
+    before = await gauges_match()
+    assert before[("wja_obligations_due", "police")] >= 1
+    support.clock.set(datetime(2026, 9, 16, 8, tzinfo=UTC))  # past the arrest notice's 1 working day
+    late = await gauges_match()
+    assert late[("wja_obligations_overdue", "police")] >= 1
+    r = await support.client.post(
+        f"/v1/cases/{urn}/contacts",
+        json={"about": [arrest["id"]], "channel": "phone", "at": "2026-09-16T08:00:00Z"},
+        headers=support.h(sub=case["idva"]),
+    )
+    assert r.status_code == 200 and r.json()["late"] == 1
+    await gauges_match()  # the notice given is no longer counted
 
 
 async def test_assignment_balances_caseload_and_access_rules(support):

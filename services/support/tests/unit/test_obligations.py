@@ -27,3 +27,9 @@ def test_a_restraining_order_is_told_by_the_wcu_within_a_working_day():
 def test_single_step_rules_keep_their_old_form():
     assert model.obligation("wja.intake.suspect.arrested.v1", {}, RULES) == [("police", 1)]
     assert model.obligation("wja.intake.crime.reported.v1", {}, RULES) == []
+
+
+def test_the_victim_is_told_by_the_last_duty_holder_of_each_rule():
+    rules = SupportSettings().notice_working_days
+    assert model.victim_tellers(rules) == {"police", "cps", "wcu"}  # the court tells the WCU, not the victim
+    assert model.victim_tellers({"a": ["police", 1], "b": [["court", 5], ["wcu", 1]]}) == {"police", "wcu"}

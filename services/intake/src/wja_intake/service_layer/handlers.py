@@ -13,6 +13,7 @@ from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring, Sealed
 from wja_schemas import intake as ev
 
+from wja_intake.adapters import metrics
 from wja_intake.adapters import repository as repo
 from wja_intake.domain import model
 from wja_intake.domain.errors import DomainError, Forbidden, Gone, IllegalTransition
@@ -307,17 +308,17 @@ def may_read_referral(caller: Principal, case: dict[str, Any]) -> bool:
     return caller.role == "idva" and caller.sub == case["assigned_idva"] and case["force_code"] in forces
 
 
-def referral_refusal(caller: Principal, case: dict[str, Any]) -> DomainError | None:
-    """Why this caller may not have the contact details now (None: they may)."""
+def referral_refusal(caller: Principal, case: dict[str, Any]) -> tuple[str, DomainError] | None:
+    """Why this caller may not have the contact details now, as (metric reason, error); None: they may."""
     if not may_read_referral(caller, case):
-        return Forbidden(
+        return "not_permitted", Forbidden(
             "only the assigned IDVA (within the forces of their roster entry), an IDVA manager"
             " or the support service may read this"
         )
     if case["referral_basis"] == "none" or case["consent_withdrawn"]:
-        return Forbidden("there is no basis for this referral (none given, or consent withdrawn)")
+        return "no_basis", Forbidden("there is no basis for this referral (none given, or consent withdrawn)")
     if case["contact_purged_at"] is not None:
-        return Gone("the victim's contact details were purged after the retention period; ask the police")
+        return "gone", Gone("the victim's contact details were purged after the retention period; ask the police")
     return None
 
 
@@ -332,13 +333,15 @@ async def read_referral(deps: Deps, caller: Principal, urn: str, purpose: str) -
         if refusal is None:
             outcome = "read" if row is not None else "missing"  # missing, never purged: a bug (500)
         else:
-            outcome = "gone" if isinstance(refusal, Gone) else "refused"
+            outcome = "gone" if refusal[0] == "gone" else "refused"
         await repo.audit(conn, urn, caller.sub, caller.agency, caller.role, purpose, outcome)
     if refusal is not None:
-        raise refusal
+        metrics.CLAIM_CHECK_REFUSALS.labels(refusal[0]).inc()
+        raise refusal[1]
     if row is None:
         msg = "a case's contact details are missing without a purge"
         raise RuntimeError(msg)
+    metrics.CLAIM_CHECK_READS.inc()
     contact = deps.keyring.open(Sealed(row["key_id"], row["wrapped_key"], row["ciphertext"]), aad=urn)
     return {
         "urn": urn,

@@ -175,6 +175,11 @@ def obligation(event_type: str, p: dict[str, Any], rules: dict[str, list]) -> li
     return [(str(holder), int(days)) for holder, days in steps]
 
 
+def victim_tellers(rules: dict[str, list]) -> set[str]:
+    """Every duty holder that tells a victim under ``rules``: the last step's holder of each rule."""
+    return {str((rule if isinstance(rule[0], list | tuple) else [rule])[-1][0]) for rule in rules.values() if rule}
+
+
 def event_time(payload: dict[str, Any], fallback: Any) -> Any:
     """When it happened: the payload's own ``*_at`` (domain time), else the envelope's time."""
     for key, value in payload.items():
