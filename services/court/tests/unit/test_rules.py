@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from wja_court.domain import model
 from wja_court.domain.errors import IllegalTransition, Invalid
-from wja_platform.workdays import LONDON
+from wja_court.domain.model import LONDON
 
 AT = datetime(2026, 9, 14, 12, tzinfo=UTC)
 RULES = model.ListingRules()

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-
-from wja_platform.workdays import LONDON, london_date
+from zoneinfo import ZoneInfo
 
 from wja_court.domain import sentencing
 from wja_court.domain.errors import IllegalTransition, Invalid
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def london_date(at: datetime) -> date:
+    """The calendar date in London of an instant."""
+    return at.astimezone(LONDON).date()
+
 
 INEFFECTIVE_CODES = {
     # prosecution
