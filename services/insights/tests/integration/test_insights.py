@@ -79,3 +79,43 @@ async def test_access_and_validation(insights):
     assert (await client.get("/v1/summary?force=1&quarter=2026-27Q2", headers=h)).status_code == 422
     page = await client.get("/ui/signin?token=" + h["Authorization"].split()[1], follow_redirects=True)
     assert page.status_code == 200 and "Funnel" in page.text and "<svg" in page.text
+
+
+async def test_the_first_bst_hour_of_1_july_counts_in_q2_and_a_recharged_case_is_not_discontinued(insights):
+    client, settings, _ = insights
+    force = f"{random.randrange(10, 99)}"
+    bst_hour = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)  # 00:30 on 1 July in London
+    urns = [f"{force}QB{n:05d}26" for n in range(10)]
+    events = []
+    for urn in urns:
+        events += [
+            ev("wja.intake.crime.reported.v1", urn, reported_at=bst_hour, force_code=force),
+            ev("wja.charging.decision.made.v1", urn, decided_at=AT, days_to_decision=1),
+            ev("wja.charging.proceedings.discontinued.v1", urn, discontinued_at=AT.replace(day=10)),
+        ]
+    recharged = urns[:5]  # VRR overturned the discontinuance; the CPS charged again
+    for urn in recharged:
+        events += [
+            ev("wja.charging.review.decided.v1", urn, outcome="overturned", decided_at=AT.replace(day=20)),
+            ev("wja.charging.decision.made.v1", urn, decided_at=AT.replace(day=21), days_to_decision=1),
+        ]
+    await publish(settings.kafka_bootstrap_servers, *events)
+    h = token(settings.state_dir, "police", "analyst")
+
+    async def applied():
+        body = (await client.get("/v1/summary?quarter=2026-27Q2", headers=h)).json()
+        n = await insights[2].state.runtime.pool.fetchval(
+            "SELECT count(*) FROM facts WHERE urn = ANY($1) AND decided_at > discontinued_at", recharged
+        )
+        return body if n == 5 else None
+
+    await eventually(applied)
+    q2 = (await client.get(f"/v1/summary?quarter=2026-27Q2&force={force}", headers=h)).json()
+    q1 = (await client.get(f"/v1/summary?quarter=2026-27Q1&force={force}", headers=h)).json()
+    assert q2["reports"] == 10 and q1["reports"] == 0
+    assert q2["from"] == "2026-07-01T00:00:00+01:00"
+    # August at force level (no count under 5, so nothing suppressed): ten charged, five still discontinued
+    august = (await client.get(f"/v1/summary?from=2026-08-01&to=2026-09-01&force={force}", headers=h)).json()
+    assert august["charged"] == 10
+    assert august["prosecutions_completed"] == 5
+    assert august["unsuccessful_by_reason"] == {"victim_retraction": 5}
