@@ -200,10 +200,11 @@ def test_kill_9_any_service_mid_run_ends_every_case_as_an_undisturbed_run(system
     assert_as_undisturbed(system, calm_plans, plans)
     analyst = system.client("insights", "cps", "analyst", "analyst-f")
     to = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    since = min(p.reported_at for p in plans).date().isoformat()
     hand = expected(plans)
 
     def converged():
-        body = analyst.get(f"/v1/summary?from=2026-07-01&to={to}&force=32").json()
+        body = analyst.get(f"/v1/summary?from={since}&to={to}&force=32").json()
         done = body["prosecutions_completed"] == suppressed(hand["prosecutions_completed"])
         return body if done and body["restraining_orders"] == suppressed(hand["restraining_orders"]) else None
 

@@ -108,6 +108,11 @@ class ReviewRequested(ChargingEvent):
     decision_type: Literal["no_further_action", "discontinuance"]
     requested_at: UtcDatetime
     late: bool = Field(default=False, description="Requested after the 10 working days the VRR scheme allows.")
+    exceptional: bool = Field(
+        default=False,
+        description="Accepted more than 3 months after the decision, in exceptional circumstances (the reason stays "
+        "with the CPS).",
+    )
 
 
 @register

@@ -121,7 +121,8 @@ def plan(
 ) -> list[CasePlan]:
     """Draw ``n`` case plans."""
     rng = random.Random(seed)
-    start = start or datetime(2026, 7, 1, 9, tzinfo=UTC)
+    # Reports over the 60 days before today: the services' clocks (bail dates, time limits) run on today.
+    start = start or datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=61)
     plans = []
     for i in range(n):
         p = CasePlan(

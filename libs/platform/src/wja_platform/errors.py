@@ -51,9 +51,20 @@ class ForbiddenError(ServiceError):
 
 
 class InvalidError(ServiceError):
-    """A body that is well-formed but breaks a rule → 422 naming the field."""
+    """A body that is well-formed but breaks rules → 422 naming every field (``problems``: field, message)."""
 
     http_status = 422
+
+    def __init__(self, message: str, *, field: str | None = None, problems: list[tuple[str, str]] | None = None):
+        super().__init__(message, field=field)
+        self.problems = problems or ([(field, message)] if field else [])
+
+
+def refuse(problems: list[tuple[str, str]]) -> None:
+    """Raise one 422 listing every broken rule, when there is any (domains return problems, never raise)."""
+    if problems:
+        message = problems[0][1] if len(problems) == 1 else f"the request breaks {len(problems)} rules"
+        raise InvalidError(message, problems=problems)
 
 
 def body(message: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
@@ -102,7 +113,8 @@ def install(app: FastAPI) -> None:
             if isinstance(status_code, int) and 400 <= status_code < 500:
                 message = getattr(exc, "message", None) or str(exc)
                 field = getattr(exc, "field", None)
-                errors = [{"field": field, "message": message}] if field else []
+                problems = getattr(exc, "problems", None) or ([(field, message)] if field else [])
+                errors = [{"field": f, "message": m} for f, m in problems]
                 return JSONResponse(body(message, errors), status_code=status_code)
             if isinstance(exc, db.UNAVAILABLE):
                 log.warning("request not run: database unavailable (%s)", type(exc).__name__)

@@ -21,6 +21,11 @@ def _bank_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
 
 
+def is_bank_holiday(day: date) -> bool:
+    """An England and Wales bank holiday (Christmas Day and Good Friday included)."""
+    return day in _bank_holidays(day.year)
+
+
 def is_working_day(day: date) -> bool:
     """Monday to Friday and not an England and Wales bank holiday."""
     return day.weekday() < 5 and day not in _bank_holidays(day.year)

@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from wja_platform import workdays
 
 from wja_charging.adapters import repository as repo
+from wja_charging.domain import model
 from wja_charging.domain.model import RISK_ORDER
 
 QUEUE_STATUS = {
@@ -35,6 +37,14 @@ def _file(row: dict[str, Any], now: datetime) -> dict[str, Any]:
         "last_decision": row["last_decision"],
         "days_to_decision": row["days_to_decision"],
         "discontinued": row["discontinued_at"] is not None,
+        "time_limits": [
+            {"offence_code": t.offence_code, "last_day": t.last_day.isoformat(), "basis": t.basis}
+            for t in model.time_limits(
+                [{"offence_code": c} for c in row["offence_codes"]],
+                model.offence_dates(row["offences_occurred_at"]),
+                workdays.london_date(row["victim_statement_at"]) if row["victim_statement_at"] else None,
+            )
+        ],
     }
 
 

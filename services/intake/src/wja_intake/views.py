@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -19,8 +19,12 @@ async def case_view(conn: asyncpg.Connection, urn: str) -> dict[str, Any]:
         "bail_authorised_period_exceeded": bail.get("authorised_period_exceeded", False),
         "dvpo_hearing_by": [n["order_hearing_by"] for n in case["protective"] if n["order"] is None] or None,
     }
-    limit: date | None = model.s39a_limit(case["offences"], case["reported_at"])
-    clocks["s39a_time_limit"] = limit.isoformat() if limit else None
+    limits = model.time_limits(case["offences"], case["victim_statement_at"])
+    clocks["time_limits"] = [
+        {"offence_code": t.offence_code, "last_day": t.last_day.isoformat(), "basis": t.basis} for t in limits
+    ]
+    common_assault = next((t.last_day for t in limits if t.offence_code == "common_assault"), None)
+    clocks["s39a_time_limit"] = common_assault.isoformat() if common_assault else None
     return {
         "urn": urn,
         "status": case["status"],
@@ -36,6 +40,7 @@ async def case_view(conn: asyncpg.Connection, urn: str) -> dict[str, Any]:
         "reported_at": _iso(case["reported_at"]),
         "arrested_at": _iso(case["arrested_at"]),
         "interviewed_at": _iso(case["interviewed_at"]),
+        "victim_statement_at": _iso(case["victim_statement_at"]),
         "bail": case["bail"],
         "protective": case["protective"],
         "clocks": clocks,

@@ -147,7 +147,7 @@ async def test_case_flow_arrest_bail_charging_request_and_illegal_transitions(in
     view = (await c.get(f"/v1/cases/{urn}", headers=h)).json()
     assert view["status"] == "awaiting_charging_decision"
     assert view["clocks"]["bail_expires"] == "2027-03-01"
-    assert view["clocks"]["s39a_time_limit"] == "2027-03-14"
+    assert view["clocks"]["s39a_time_limit"] == "2027-03-13"  # no statement: 6 months from the offence (s127)
     types = [r["ce_type"] for r in await outbox(intake, urn)]
     assert types[-3:] == [
         "wja.intake.suspect.arrested.v1",

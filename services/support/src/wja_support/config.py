@@ -39,11 +39,15 @@ class SupportSettings(ServiceSettings):
         "wja.court.hearing.vacated.v1": ["wcu", 1],
         "wja.court.bail.decided.v1": ["wcu", 1],
         "wja.court.special_measures.decided.v1": ["wcu", 1],
-        "wja.court.verdict.recorded.v1": ["wcu", 6],
-        "wja.court.sentence.imposed.v1": ["wcu", 6],
+        "wja.court.hearing.resulted.v1:guilty_plea": [["court", 5], ["wcu", 1]],
+        "wja.court.verdict.recorded.v1": [["court", 5], ["wcu", 1]],
+        "wja.court.sentence.imposed.v1": [["court", 5], ["wcu", 1]],
+        "wja.court.restraining_order.made.v1": ["wcu", 1],
     }
-    """Event type → [duty holder, working days to tell the victim]. Outcome and sentence: the court
-    tells the WCU within 5 working days and the WCU the victim within 1 of receiving it: 6."""
+    """Event type → [duty holder, working days to tell the victim], or a chain of such steps, each counted
+    from the previous step's deadline. An outcome (conviction by guilty plea, verdict, sentence): the court
+    tells the WCU within 5 working days, the WCU tells the victim 1 working day after receiving it
+    (Victims' Code Right 9). A hearing result creates a duty only as ``…resulted.v1:guilty_plea``."""
     contact_retention_days: int = Field(default=90, ge=0)
     """Support's copy of a victim's contact details is deleted this long after support closed."""
     purge_check_seconds: float = Field(default=3600.0, gt=0)

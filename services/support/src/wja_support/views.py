@@ -26,12 +26,11 @@ def entry_view(e: dict[str, Any]) -> dict[str, Any]:
         "summary": e["summary"],
     }
     if e["duty_holder"]:
-        out.update(
-            duty_holder=e["duty_holder"],
-            tell_victim_by=_iso(e["tell_victim_by"]),
-            told_at=_iso(e["told_at"]),
-            told_by=e["told_by"],
-        )
+        out.update(duty_holder=e["duty_holder"], tell_victim_by=_iso(e["tell_victim_by"]))
+        if e["steps"] and len(e["steps"]) > 1:
+            out["steps"] = e["steps"]
+    if e["duty_holder"] or e["told_at"]:
+        out.update(told_at=_iso(e["told_at"]), told_by=e["told_by"], channel=e["channel"])
     return out
 
 

@@ -108,7 +108,7 @@ async def test_obligation_becomes_overdue_with_time_alone_and_contact_records_it
         json={"about": [arrest["id"]], "channel": "phone", "at": "2026-09-16T08:00:00Z"},
         headers=h,
     )
-    assert r.status_code == 200 and r.json() == {"urn": urn, "told": 1, "on_time": 0, "late": 1}
+    assert r.status_code == 200 and r.json() == {"urn": urn, "told": 1, "told_by": "idva", "on_time": 0, "late": 1}
     left = (await support.client.get("/v1/obligations?overdue=true", headers=h)).json()
     assert [o for o in left if o["urn"] == urn] == []
     types = [x["ce_type"] for x in await support.pool.fetch("SELECT ce_type FROM outbox WHERE urn = $1", urn)]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from dateutil.relativedelta import relativedelta
+from wja_platform import legal, workdays
 
 from wja_charging.domain.errors import IllegalTransition, Invalid
 
@@ -38,29 +39,89 @@ VRR_WINDOW_MONTHS = 3
 VRR_LATE_AFTER_WORKING_DAYS = 10
 
 
-def validate_decision(body: dict, today: date) -> None:
-    """Every rule of a charging decision; raises Invalid naming the field."""
-    decision = body["decision"]
+TIME_LIMIT_WARNING_DAYS = 14
+"""A charge of a summary-only offence within this many days of its time limit carries a warning."""
+
+
+def decision_problems(body: dict, today: date) -> list[tuple[str, str]]:
+    """Every rule a charging decision breaks, each naming its field (422 lists them all)."""
+    decision, problems = body["decision"], []
     if decision == "charge" and not body.get("charges"):
-        raise Invalid("a charge decision needs at least one charge", field="charges")
+        problems.append(("charges", "a charge decision needs at least one charge"))
     if decision != "charge" and body.get("charges"):
-        raise Invalid("only a charge decision carries charges", field="charges")
+        problems.append(("charges", "only a charge decision carries charges"))
     if decision == "no_further_action" and not body.get("basis"):
-        raise Invalid("no further action needs its basis: evidential or public_interest", field="basis")
+        problems.append(("basis", "no further action needs its basis: evidential or public_interest"))
     if decision == "further_material_required":
         due = body.get("due_date")
         if due is None:
-            raise Invalid("an action plan needs a due date", field="due_date")
-        if due <= today:
-            raise Invalid("the due date must be in the future", field="due_date")
+            problems.append(("due_date", "an action plan needs a due date"))
+        elif due <= today:
+            problems.append(("due_date", "the due date must be in the future"))
     if body["test"] == "threshold":
         if decision != "charge":
-            raise Invalid("the Threshold Test applies only to a decision to charge", field="test")
+            problems.append(("test", "the Threshold Test applies only to a decision to charge"))
         if not (body.get("bail_risk_justification") or "").strip():
-            raise Invalid(
-                "the Threshold Test needs a recorded bail-risk justification",
-                field="bail_risk_justification",
+            problems.append(
+                ("bail_risk_justification", "the Threshold Test needs a recorded bail-risk justification")
             )
+    return problems
+
+
+def offence_dates(reported: list[dict]) -> dict[str, date]:
+    """Each reported offence code with the earliest London date it occurred (empty for files from before)."""
+    found: dict[str, date] = {}
+    for o in reported:
+        day = workdays.london_date(datetime.fromisoformat(o["occurred_at"]))
+        found[o["code"]] = min(day, found.get(o["code"], day))
+    return found
+
+
+def occurred_on(code: str, offences: dict[str, date]) -> date | None:
+    """When a charged offence occurred: its own reported date, else the incident's earliest reported date."""
+    return offences.get(code) or (min(offences.values()) if offences else None)
+
+
+def commencement_problems(charges: list[dict], offences: dict[str, date]) -> list[tuple[str, str]]:
+    """A charge of an offence for conduct before the offence existed (SCA 2015 s75A, s76: not retrospective)."""
+    problems = []
+    for i, charge in enumerate(charges):
+        day = occurred_on(charge["offence_code"], offences)
+        start = legal.before_commencement(charge["offence_code"], day) if day else None
+        if start is not None:
+            name = charge["offence_code"].replace("_", " ")
+            problems.append((f"charges.{i}.offence_code", f"{name} is an offence only from {start.isoformat()}"))
+    return problems
+
+
+def time_limits(charges: list[dict], offences: dict[str, date], statement_on: date | None) -> list[legal.TimeLimit]:
+    """The time limit of each summary-only charge (MCA 1980 s127; CJA 1988 s39A for common assault)."""
+    found = []
+    for charge in charges:
+        day = occurred_on(charge["offence_code"], offences)
+        limit = legal.summary_time_limit(charge["offence_code"], day, statement_on) if day else None
+        if limit is not None:
+            found.append(limit)
+    return found
+
+
+def check_time_limits(limits: list[legal.TimeLimit], today: date) -> list[str]:
+    """Refuse a charge past its time limit (409 naming it); return warnings for those within 14 days."""
+    expired = [t for t in limits if today > t.last_day]
+    if expired:
+        raise IllegalTransition(
+            "; ".join(
+                f"{t.offence_code.replace('_', ' ')} is out of time: proceedings had to start by "
+                f"{t.last_day.isoformat()} ({t.basis})"
+                for t in expired
+            )
+        )
+    return [
+        f"{t.offence_code.replace('_', ' ')}: proceedings must start by {t.last_day.isoformat()} ({t.basis}), "
+        f"{(t.last_day - today).days} days from now"
+        for t in limits
+        if (t.last_day - today).days <= TIME_LIMIT_WARNING_DAYS
+    ]
 
 
 def suggested_outcome_code(basis: str | None, victim_support: str) -> str | None:
@@ -77,9 +138,22 @@ def require_status(status: str, allowed: tuple[str, ...], action: str) -> None:
         raise IllegalTransition(f"cannot {action}: the file is {status.replace('_', ' ')}")
 
 
-def review_window(decided: datetime, requested: datetime) -> None:
-    """A VRR request is accepted within 3 months of the decision (later: refused)."""
+def review_window(decided: datetime, requested: datetime, exceptional: bool, reason: str | None) -> bool:
+    """A VRR request within 3 months of the decision is accepted; later only exceptionally, with a reason.
+
+    Returns whether the request was accepted as an exceptional late one.
+
+    CPS VRR guidance: requests "should be made within 10 working days" and "will be considered up to
+    3 months" after the decision; later requests "only in exceptional circumstances"."""
     if requested < decided:
         raise Invalid("the request predates the decision", field="requested_at")
-    if requested.date() > decided.date() + relativedelta(months=VRR_WINDOW_MONTHS):
-        raise IllegalTransition("outside the 3-month window for a Victims' Right to Review")
+    if requested.date() <= decided.date() + relativedelta(months=VRR_WINDOW_MONTHS):
+        return False
+    if not exceptional:
+        raise IllegalTransition(
+            "outside the 3-month window for a Victims' Right to Review: accepted only in exceptional "
+            "circumstances (exceptional: true, with a reason)"
+        )
+    if not (reason or "").strip():
+        raise Invalid("an exceptional late review needs its reason", field="reason")
+    return True

@@ -35,6 +35,12 @@ class Decision(Body):
 
 class ReviewRequest(Body):
     requested_at: IsoDatetime
+    exceptional: bool = Field(
+        default=False,
+        description="A request more than 3 months after the decision is accepted only in exceptional "
+        "circumstances (CPS VRR guidance): say so here, with the reason.",
+    )
+    reason: str | None = Field(default=None, max_length=4000, description="Why a late request is exceptional.")
 
 
 class ReviewDecision(Body):
@@ -79,7 +85,9 @@ def build_router() -> APIRouter:
     @router.post("/cases/{urn}/reviews", status_code=201)
     async def request_review(urn: CaseUrn, body: ReviewRequest, d: Deps, caller: Reviewer) -> dict[str, Any]:
         """Victims' Right to Review request (by the victim's IDVA or the CPS)."""
-        return await handlers.request_review(d, f"{caller.agency}:{caller.sub}", urn, body.requested_at)
+        return await handlers.request_review(
+            d, f"{caller.agency}:{caller.sub}", urn, body.requested_at, body.exceptional, body.reason
+        )
 
     @router.post("/reviews/{review_id}/decision")
     async def decide_review(

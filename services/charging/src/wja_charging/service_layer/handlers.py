@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-from wja_platform import db, outbox, workdays
+from wja_platform import db, errors, outbox, workdays
 from wja_platform.clock import Clock
 from wja_schemas import Event, new_envelope
 from wja_schemas import charging as ev
@@ -42,7 +42,13 @@ async def open_file(conn: asyncpg.Connection, event: Any) -> None:
         "anticipated_plea": event.anticipated_plea,
         "remanded": event.remanded,
         "victim_support": event.victim_support,
+        "offences_occurred_at": [
+            {"code": code, "occurred_at": at.isoformat()}
+            for code, at in zip(event.offence_codes, event.offences_occurred_at, strict=False)
+        ],
     }
+    if event.victim_statement_at and not (file and file["victim_statement_at"]):
+        fields["victim_statement_at"] = event.victim_statement_at
     if file is None:
         await repo.insert_file(
             conn,
@@ -61,15 +67,28 @@ async def material_returned(conn: asyncpg.Connection, event: Any) -> None:
     file = await repo.get_file(conn, event.urn, lock=True)
     if file["status"] == "further_material_required":
         evidence = sorted({*file["evidence"], *event.evidence})
-        await repo.update_file(conn, event.urn, status="awaiting_decision", evidence=evidence, due_date=None)
+        statement_at = file["victim_statement_at"] or event.victim_statement_at
+        await repo.update_file(
+            conn,
+            event.urn,
+            status="awaiting_decision",
+            evidence=evidence,
+            due_date=None,
+            victim_statement_at=statement_at,
+        )
 
 
 async def decide(deps: Deps, prosecutor: str, urn: str, body: dict[str, Any]) -> dict[str, Any]:
     now = deps.clock.now()
-    model.validate_decision(body, now.date())
+    today = workdays.london_date(now)
+    errors.refuse(model.decision_problems(body, today))
     async with db.transaction(deps.pool) as conn:
         file = await repo.get_file(conn, urn, lock=True)
+        offences = model.offence_dates(file["offences_occurred_at"])
+        errors.refuse(model.commencement_problems(body.get("charges", []), offences))
         model.require_status(file["status"], ("awaiting_decision",), "decide")
+        statement_on = workdays.london_date(file["victim_statement_at"]) if file["victim_statement_at"] else None
+        warnings = model.check_time_limits(model.time_limits(body.get("charges", []), offences, statement_on), today)
         decision = body["decision"]
         charges = [
             {
@@ -131,7 +150,9 @@ async def decide(deps: Deps, prosecutor: str, urn: str, body: dict[str, Any]) ->
         **summary,
         "review_by": review_by.isoformat() if review_by else None,
         "days_to_decision": days,
+        "warnings": warnings,
     }
+
 
 
 async def finalise_overdue(deps: Deps) -> list[str]:
@@ -154,12 +175,19 @@ def _qualifying(file: dict[str, Any]) -> str:
     raise IllegalTransition("a review needs a decision not to charge or a discontinuance")
 
 
-async def request_review(deps: Deps, requester: str, urn: str, requested_at: datetime) -> dict[str, Any]:
+async def request_review(
+    deps: Deps,
+    requester: str,
+    urn: str,
+    requested_at: datetime,
+    exceptional: bool = False,
+    reason: str | None = None,
+) -> dict[str, Any]:
     async with db.transaction(deps.pool) as conn:
         file = await repo.get_file(conn, urn, lock=True)
         kind = _qualifying(file)
         decided = file["discontinued_at"] or datetime.fromisoformat(file["last_decision"]["decided_at"])
-        model.review_window(decided, requested_at)
+        exceptional = model.review_window(decided, requested_at, exceptional, reason)
         open_review = await conn.fetchval("SELECT 1 FROM reviews WHERE urn = $1 AND outcome IS NULL", urn)
         if open_review:
             raise IllegalTransition("a review of this decision is already under way")
@@ -169,14 +197,16 @@ async def request_review(deps: Deps, requester: str, urn: str, requested_at: dat
         )
         review_id = f"vrr-{uuid.uuid4().hex[:12]}"
         await conn.execute(
-            "INSERT INTO reviews (review_id, urn, decision_type, requested_at, requested_by, late)"
-            " VALUES ($1,$2,$3,$4,$5,$6)",
+            "INSERT INTO reviews (review_id, urn, decision_type, requested_at, requested_by, late, exceptional,"
+            " exceptional_reason) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
             review_id,
             urn,
             kind,
             requested_at,
             requester,
             late,
+            exceptional,
+            reason if exceptional else None,
         )
         await publish(
             conn,
@@ -186,9 +216,10 @@ async def request_review(deps: Deps, requester: str, urn: str, requested_at: dat
                 decision_type=kind,
                 requested_at=requested_at,
                 late=late,
+                exceptional=exceptional,
             ),
         )
-    return {"review_id": review_id, "urn": urn, "decision_type": kind, "late": late}
+    return {"review_id": review_id, "urn": urn, "decision_type": kind, "late": late, "exceptional": exceptional}
 
 
 async def decide_review(deps: Deps, review_id: str, outcome: str, reason: str) -> dict[str, Any]:

@@ -31,6 +31,7 @@ COLUMNS = (
     "cps_decision",
     "closure",
     "assigned_idva",
+    "victim_statement_at",
 )
 
 

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from datetime import date, datetime, timedelta
 
-from dateutil.relativedelta import relativedelta
+from wja_platform import legal, workdays
 
 from wja_intake.domain.errors import IllegalTransition, Invalid
 
@@ -60,20 +60,65 @@ def victim_ref(key: bytes, force: str, name: str, date_of_birth: date) -> str:
     return f"V{force}-{hmac.new(key, material, hashlib.sha256).hexdigest()[:16]}"
 
 
-def bail_exceeds_authority(decided: date, until: date | None, extensions: int = 0) -> bool:
-    """True when ``until`` lies past the period the authorising rank may grant."""
-    if until is None:
-        return False
+def bail_start(arrested_on: date | None, decided_on: date) -> date:
+    """The bail start date: the day after the arrest (PACE s47ZB(4)).
+
+    Without a recorded arrest, the day after the decision (the earliest the arrest can have been)."""
+    return (arrested_on or decided_on) + timedelta(days=1)
+
+
+def bail_limit(start: date, extensions: int) -> date:
+    """The last day the authorising rank may grant: 3, 6 or 9 months beginning with the bail start date.
+
+    Initial period by a custody officer (PACE s47ZB), extended by an inspector (s47ZD) and a
+    superintendent (s47ZE); beyond 9 months only a magistrates' court (s47ZF)."""
     months = BAIL_PERIOD_MONTHS[min(extensions, len(BAIL_PERIOD_MONTHS) - 1)]
-    return until > decided + relativedelta(months=months)
+    return legal.period_end(start, months)
 
 
-def s39a_limit(offences: list[dict], reported_at: datetime) -> date | None:
-    """Common assault (DA): within 6 months of the victim's statement and within 2 years of the offence."""
-    times = [datetime.fromisoformat(o["occurred_at"]) for o in offences if o["code"] == "common_assault"]
-    if not times:
-        return None
-    return min(reported_at.date() + relativedelta(months=6), min(times).date() + relativedelta(months=24))
+def bail_extensions(previous: dict, until: date | None) -> int:
+    """How many times pre-charge bail has been extended: a re-recorded bail counts only when it extends."""
+    if previous.get("kind") != "pre_charge_bail":
+        return 0
+    before = previous.get("extensions", 0)
+    earlier = date.fromisoformat(previous["until"]) if previous.get("until") else None
+    return before + 1 if until is not None and earlier is not None and until > earlier else before
+
+
+def bail_exceeds_authority(start: date, until: date | None, extensions: int = 0) -> bool:
+    """True when ``until`` lies past the period the authorising rank may grant (flagged, not refused)."""
+    return until is not None and until > bail_limit(start, extensions)
+
+
+def offence_dates(offences: list[dict]) -> dict[str, date]:
+    """Each offence code with the earliest day it was committed (London date)."""
+    found: dict[str, date] = {}
+    for o in offences:
+        day = workdays.london_date(datetime.fromisoformat(o["occurred_at"]))
+        found[o["code"]] = min(day, found.get(o["code"], day))
+    return found
+
+
+def time_limits(offences: list[dict], statement_at: datetime | None) -> list[legal.TimeLimit]:
+    """The time limit of each summary-only offence reported (MCA 1980 s127; CJA 1988 s39A)."""
+    statement_on = workdays.london_date(statement_at) if statement_at else None
+    limits = (legal.summary_time_limit(code, day, statement_on) for code, day in offence_dates(offences).items())
+    return [limit for limit in limits if limit is not None]
+
+
+def check_offences(offences: list[dict]) -> list[tuple[str, str]]:
+    """Problems with reported offences: conduct before an offence existed cannot be that offence."""
+    problems = []
+    for i, o in enumerate(offences):
+        start = legal.before_commencement(o["code"], workdays.london_date(o["occurred_at"]))
+        if start is not None:
+            problems.append(
+                (
+                    f"offences.{i}.occurred_at",
+                    f"{o['code'].replace('_', ' ')} is an offence only from {start.isoformat()}",
+                )
+            )
+    return problems
 
 
 def require_status(status: str, allowed: tuple[str, ...], action: str) -> None:
@@ -91,5 +136,24 @@ def check_closure(code: str, reason: str | None) -> None:
 
 
 def dvpo_deadline(issued_at: datetime) -> datetime:
-    """A DVPO hearing must take place within 48 hours of the notice."""
-    return issued_at + timedelta(hours=48)
+    """The DVPO/DAPO hearing must begin within 48 hours of the notice, Sundays, Christmas Day,
+    Good Friday and bank holidays disregarded (CSA 2010 s27(3)-(4); DA Act 2021 s29(2)-(3))."""
+    return legal.protective_hearing_deadline(issued_at)
+
+
+DVPO_DAYS = (14, 28)
+"""A DVPO is in force for 14 to 28 days from the day it is made (CSA 2010 s28(10))."""
+
+
+def order_problems(kind: str, granted: bool, made_on: date, until: date | None) -> list[tuple[str, str]]:
+    """A granted DVPO needs its end date, 14 to 28 days after the day it is made; a refused order has none."""
+    if not granted:
+        return [("until", "a refused order has no end date")] if until is not None else []
+    if kind != "DVPO":
+        return []
+    if until is None:
+        return [("until", "a DVPO needs its end date (14 to 28 days after it is made)")]
+    low, high = DVPO_DAYS
+    if not low <= (until - made_on).days <= high:
+        return [("until", f"a DVPO lasts {low} to {high} days from the day it is made (CSA 2010 s28(10))")]
+    return []

@@ -58,6 +58,11 @@ class Report(Body):
     suspect: Suspect
     risk: Risk
     referral_basis: Literal["consent", "marac", "safeguarding", "none"]
+    evidence: list[EvidenceCode] = Field(
+        default_factory=list,
+        description="Evidence taken with the report; `victim_statement` (a formal witness statement or "
+        "video-recorded interview) starts the CJA 1988 s39A time limit for common assault.",
+    )
 
 
 class At(Body):
@@ -84,7 +89,12 @@ class Order(Body):
     kind: Literal["DVPO", "DAPO"]
     granted: StrictBool
     conditions: list[ConditionCode] = Field(default_factory=list)
-    until: IsoDate | None = None
+    until: IsoDate | None = Field(
+        default=None,
+        description="Last day of the order: for a granted DVPO 14 to 28 days after the day it is made "
+        "(CSA 2010 s28(10)); none for a refused order.",
+    )
+    decided_at: IsoDatetime | None = Field(default=None, description="When the court made it (default: now).")
 
 
 class ChargingRequest(Body):

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from wja_platform import db
+from wja_platform import db, errors, workdays
 from wja_platform.auth import Principal
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring, Sealed
@@ -48,6 +48,7 @@ def check_force(caller: Principal, case: dict[str, Any]) -> None:
 async def report(deps: Deps, caller: Principal, body: dict[str, Any]) -> dict[str, Any]:
     if caller.force and caller.force != body["force_code"]:
         raise Forbidden("you may report only for your own force")
+    errors.refuse(model.check_offences(body["offences"]))
     risk = body["risk"]
     level = model.risk_level(risk["tool"], risk.get("score"), risk.get("level"))
     victim = body["victim"]
@@ -82,6 +83,7 @@ async def report(deps: Deps, caller: Principal, body: dict[str, Any]) -> dict[st
                 "marac": level == "high",
             },
             "referral_basis": body["referral_basis"],
+            "victim_statement_at": reported_at if STATEMENT in body.get("evidence", ()) else None,
         }
         await repo.insert_case(conn, case)
         contact = {**victim, "date_of_birth": victim["date_of_birth"].isoformat()}
@@ -92,6 +94,15 @@ async def report(deps: Deps, caller: Principal, body: dict[str, Any]) -> dict[st
         if case["referral_basis"] != "none":
             await pub.publish(conn, pub.victim_referred(case))
     return {"urn": urn, "risk_level": level, "victim_ref": case["victim_ref"]}
+
+
+STATEMENT = "victim_statement"
+"""The evidence code of the victim's formal witness statement (or video-recorded interview)."""
+
+
+def _statement_at(case: dict[str, Any], evidence: list[str], now: datetime) -> datetime | None:
+    """The first time the victim gave a formal statement: s39A's clock starts then and never moves."""
+    return case.get("victim_statement_at") or (now if STATEMENT in evidence else None)
 
 
 async def _locked(conn: asyncpg.Connection, caller: Principal, urn: str) -> dict[str, Any]:
@@ -122,21 +133,31 @@ async def interview(deps: Deps, caller: Principal, urn: str, at: datetime) -> di
 
 async def bail(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
     now = deps.clock.now()
+    decided_on = workdays.london_date(now)
+    until = body.get("until") if body["kind"] == "pre_charge_bail" else None
+    problems = []
+    if body["kind"] == "released_under_investigation" and body.get("conditions"):
+        problems.append(("conditions", "release under investigation has no conditions"))
+    if until is not None and until < decided_on:
+        problems.append(("until", "bail cannot end before the day it is decided"))
+    errors.refuse(problems)
     async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
         model.require_status(case["status"], model.OPEN[:-2], "decide bail")
-        previous = case.get("bail") or {}
-        extensions = previous.get("extensions", -1) + 1 if previous.get("kind") == "pre_charge_bail" else 0
-        until = body.get("until") if body["kind"] == "pre_charge_bail" else None
-        if body["kind"] == "released_under_investigation" and body.get("conditions"):
-            raise model.Invalid("release under investigation has no conditions", field="conditions")
-        flagged = body["kind"] == "pre_charge_bail" and model.bail_exceeds_authority(now.date(), until, extensions)
+        arrested_on = workdays.london_date(case["arrested_at"]) if case["arrested_at"] else None
+        start = model.bail_start(arrested_on, decided_on)
+        extensions = model.bail_extensions(case.get("bail") or {}, until)
+        flagged = body["kind"] == "pre_charge_bail" and model.bail_exceeds_authority(start, until, extensions)
         record = {
             "kind": body["kind"],
             "conditions": body.get("conditions", []),
             "until": until.isoformat() if until else None,
             "decided_at": now.isoformat(),
+            "bail_start": start.isoformat() if body["kind"] == "pre_charge_bail" else None,
             "extensions": extensions,
+            "authorised_until": model.bail_limit(start, extensions).isoformat()
+            if body["kind"] == "pre_charge_bail"
+            else None,
             "authorised_period_exceeded": flagged,
         }
         status = "under_investigation" if case["status"] == "reported" else case["status"]
@@ -184,12 +205,13 @@ async def protective_notice(deps: Deps, caller: Principal, urn: str, body: dict[
 
 async def protective_order(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
     notice_for = {"DVPO": "DVPN", "DAPO": "DAPN"}[body["kind"]]
-    now = deps.clock.now()
+    now = body.get("decided_at") or deps.clock.now()
     async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
         notices = [n for n in case["protective"] if n["kind"] == notice_for and n["order"] is None]
         if not notices:
             raise IllegalTransition(f"a {body['kind']} needs an open {notice_for} first")
+        errors.refuse(model.order_problems(body["kind"], body["granted"], workdays.london_date(now), body["until"]))
         notices[-1]["order"] = {
             "kind": body["kind"],
             "granted": body["granted"],
@@ -215,7 +237,10 @@ async def charging_request(deps: Deps, caller: Principal, urn: str, body: dict[s
     async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
         model.require_status(case["status"], ("reported", "under_investigation"), "request a charging decision")
-        await repo.update_case(conn, urn, status="awaiting_charging_decision")
+        case["victim_statement_at"] = _statement_at(case, body["evidence"], now)
+        await repo.update_case(
+            conn, urn, status="awaiting_charging_decision", victim_statement_at=case["victim_statement_at"]
+        )
         await pub.publish(conn, pub.charging_requested(case, body, now))
     return {"urn": urn, "status": "awaiting_charging_decision"}
 
@@ -230,8 +255,16 @@ async def further_material(deps: Deps, caller: Principal, urn: str, body: dict[s
             "answered_at": now.isoformat(),
             "note": body.get("note"),
         }
-        await repo.update_case(conn, urn, status="awaiting_charging_decision", action_plan=plan)
-        await pub.publish(conn, ev.FurtherMaterialSubmitted(urn=urn, evidence=body["evidence"], submitted_at=now))
+        statement_at = _statement_at(case, body["evidence"], now)
+        await repo.update_case(
+            conn, urn, status="awaiting_charging_decision", action_plan=plan, victim_statement_at=statement_at
+        )
+        await pub.publish(
+            conn,
+            ev.FurtherMaterialSubmitted(
+                urn=urn, evidence=body["evidence"], submitted_at=now, victim_statement_at=statement_at
+            ),
+        )
     return {"urn": urn, "status": "awaiting_charging_decision"}
 
 

@@ -32,8 +32,8 @@ async def update_case(conn: asyncpg.Connection, urn: str, **changes: Any) -> Non
 
 async def add_entry(conn: asyncpg.Connection, entry: dict[str, Any]) -> None:
     await conn.execute(
-        "INSERT INTO entries (id, urn, at, agency, event_type, summary, duty_holder, tell_victim_by)"
-        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO entries (id, urn, at, agency, event_type, summary, duty_holder, tell_victim_by, steps)"
+        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (id) DO NOTHING",
         entry["id"],
         entry["urn"],
         entry["at"],
@@ -42,6 +42,7 @@ async def add_entry(conn: asyncpg.Connection, entry: dict[str, Any]) -> None:
         entry["summary"],
         entry.get("duty_holder"),
         entry.get("tell_victim_by"),
+        entry.get("steps"),
     )
 
 

@@ -163,12 +163,30 @@ def vcs_due(p: dict[str, Any]) -> bool:
     return p.get("disposal") == "custody" and (p.get("custody_months") or 0) >= 12
 
 
-def obligation(event_type: str, p: dict[str, Any], rules: dict[str, list]) -> tuple[str, int] | None:
-    """(duty holder, working days) when the victim must be told about this event."""
+def obligation_key(event_type: str, p: dict[str, Any]) -> str | None:
+    """The rule key of an event that creates an obligation to tell the victim (``None``: nothing to tell).
+
+    A hearing result creates one only when it is a conviction by guilty plea (``…resulted.v1:guilty_plea``);
+    an action plan (further material required) is between police and CPS."""
     if event_type == "wja.charging.decision.made.v1" and p.get("decision") == "further_material_required":
         return None
-    rule = rules.get(event_type)
-    return (str(rule[0]), int(rule[1])) if rule else None
+    if event_type == "wja.court.hearing.resulted.v1":
+        return f"{event_type}:guilty_plea" if p.get("result") == "guilty_plea" else None
+    return event_type
+
+
+def obligation(event_type: str, p: dict[str, Any], rules: dict[str, list]) -> list[tuple[str, int]]:
+    """The chain of duties an event creates: [(duty holder, working days after the previous step)].
+
+    One step for most events (the duty holder tells the victim). An outcome has two: the court tells the
+    witness care unit within 5 working days, and the WCU tells the victim within 1 working day of
+    receiving it (Victims' Code Right 9). The last step's holder is the one who tells the victim."""
+    key = obligation_key(event_type, p)
+    rule = rules.get(key) if key else None
+    if not rule:
+        return []
+    steps = rule if isinstance(rule[0], list | tuple) else [rule]
+    return [(str(holder), int(days)) for holder, days in steps]
 
 
 def event_time(payload: dict[str, Any], fallback: Any) -> Any:

@@ -20,9 +20,14 @@ Manager = Annotated[Principal, Depends(auth.require("idva:manager"))]
 
 
 class Contact(Body):
-    about: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=100)
+    about: list[Annotated[str, Field(max_length=64)]] = Field(
+        min_length=1, max_length=100, description="The ids of the timeline entries the victim was told about."
+    )
     channel: Channel
     at: IsoDatetime
+    told_by: Literal["idva", "police", "cps", "wcu", "court"] | None = Field(
+        default=None, description="Who told the victim (default: your agency). An entry is recorded as told once."
+    )
 
 
 class Measures(Body):
@@ -95,7 +100,7 @@ def build_router() -> APIRouter:
     @router.post("/cases/{urn}/contacts")
     async def contacts(urn: CaseUrn, body: Contact, d: Deps, caller: Idva) -> dict[str, Any]:
         """Record that the victim was told about timeline entries."""
-        return await handlers.record_contact(d, caller, urn, body.about, body.channel, body.at)
+        return await handlers.record_contact(d, caller, urn, body.about, body.channel, body.at, body.told_by)
 
     @router.post("/cases/{urn}/special-measures", status_code=201)
     async def measures(urn: CaseUrn, body: Measures, d: Deps, caller: Idva) -> dict[str, Any]:

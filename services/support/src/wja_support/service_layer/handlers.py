@@ -67,30 +67,48 @@ async def publish(conn: asyncpg.Connection, event: Event) -> None:
     await outbox.add(conn, new_envelope(event))
 
 
+TELLERS = ("idva", "police", "cps", "wcu", "court")
+"""Who may have told the victim: the IDVA or a duty holder (journey.md)."""
+
+
 async def record_contact(
-    deps: Deps, caller: Principal, urn: str, about: list[str], channel: str, at: datetime
+    deps: Deps,
+    caller: Principal,
+    urn: str,
+    about: list[str],
+    channel: str,
+    at: datetime,
+    told_by: str | None = None,
 ) -> dict[str, Any]:
+    """Record that the victim was told about timeline entries, and by whom (default: the caller's agency)."""
+    teller = told_by or caller.agency
     async with db.transaction(deps.pool) as conn:
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
         rows = await conn.fetch(
-            "SELECT id, tell_victim_by FROM entries WHERE urn = $1 AND id = ANY($2::text[])",
+            "SELECT id, tell_victim_by, told_at FROM entries WHERE urn = $1 AND id = ANY($2::text[]) FOR UPDATE",
             urn,
             about,
         )
-        known = {r["id"]: r["tell_victim_by"] for r in rows}
+        known = {r["id"]: r for r in rows}
         unknown = [i for i in about if i not in known]
         if unknown:
             raise Invalid(f"{len(unknown)} entry id(s) are not on this case's timeline", field="about")
+        told = [i for i in about if known[i]["told_at"] is not None]
+        if told:
+            raise IllegalTransition(
+                f"the victim was already told about {len(told)} of these entries: each is recorded once"
+            )
         await conn.execute(
-            "UPDATE entries SET told_at = $3, told_by = 'idva', channel = $4 WHERE urn = $1"
-            " AND id = ANY($2::text[]) AND told_at IS NULL",
+            "UPDATE entries SET told_at = $3, told_by = $4, channel = $5 WHERE urn = $1 AND id = ANY($2::text[])",
             urn,
             about,
             at,
+            teller,
             channel,
         )
-        on_time = sum(1 for d in known.values() if d is not None and at <= d)
-        late = sum(1 for d in known.values() if d is not None and at > d)
+        deadlines = [r["tell_victim_by"] for r in known.values() if r["tell_victim_by"] is not None]
+        on_time = sum(1 for d in deadlines if at <= d)
+        late = len(deadlines) - on_time
         await publish(
             conn,
             sp.VictimInformed(
@@ -98,12 +116,12 @@ async def record_contact(
                 about=about,
                 channel=channel,
                 told_at=at,
-                told_by="idva",
+                told_by=teller,
                 on_time=on_time,
                 late=late,
             ),
         )
-    return {"urn": urn, "told": len(about), "on_time": on_time, "late": late}
+    return {"urn": urn, "told": len(about), "told_by": teller, "on_time": on_time, "late": late}
 
 
 async def request_measures(deps: Deps, caller: Principal, urn: str, measures: list[str]) -> dict[str, Any]:

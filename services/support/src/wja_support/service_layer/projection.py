@@ -29,12 +29,13 @@ async def apply(conn: asyncpg.Connection, env: Envelope[Event], rules: dict[str,
         "event_type": env.type,
         "summary": model.summary(env.type, payload),
     }
-    duty = model.obligation(env.type, payload, rules)
-    if duty:
-        entry["duty_holder"], entry["tell_victim_by"] = (
-            duty[0],
-            workdays.deadline_after(at, duty[1]),
-        )
+    steps, due = [], at
+    for holder, days in model.obligation(env.type, payload, rules):
+        due = workdays.deadline_after(due, days)
+        steps.append({"duty_holder": holder, "by": due.isoformat().replace("+00:00", "Z")})
+    if steps:
+        entry["duty_holder"], entry["tell_victim_by"] = steps[-1]["duty_holder"], due
+        entry["steps"] = steps
     await repo.add_entry(conn, entry)
     changes: dict[str, Any] = {}
     stage = model.stage_after(case["stage"], env.type, payload)
