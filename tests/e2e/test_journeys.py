@@ -216,3 +216,35 @@ def test_acquittal_with_restraining_order_on_acquittal(system):
     )
     timeline = j.timeline("wja.court.verdict.recorded.v1", "wja.court.restraining_order.made.v1")
     assert timeline["urn"] == urn
+
+
+def test_discontinued_then_review_overturned_then_charged_again_is_listed_again(system):
+    """Issue 17 item 6 through the real event flow: charging's events consumed by court and support."""
+    j = Journey(system)
+    urn = j.report(offence="abh")
+    j.request_charge(plea="not_guilty")
+    j.charge("abh")
+    first = j.hearing("first_hearing")
+    ok(j.cps.post(f"/v1/cases/{urn}/discontinuance", json={"reason": "victim_retraction"}))
+    j.hearing("first_hearing", status="vacated")
+    review = ok(j.cps.post(f"/v1/cases/{urn}/reviews", json={"requested_at": iso(datetime.now(UTC))}), 201, 200)
+    ok(j.cps.post(f"/v1/reviews/{review['review_id']}/decision", json={"outcome": "overturned", "reason": "review"}))
+    until(lambda: j.cps_status("awaiting_decision"), "file reopened for a new decision")
+    j.charge("strangulation")
+    again = j.hearing("first_hearing")
+    assert again["hearing_id"] != first["hearing_id"]
+
+    def relisted():
+        body = j.timeline("wja.court.hearing.vacated.v1", "wja.charging.review.decided.v1")
+        types = [e["event_type"] for e in body["entries"]]
+        twice = types.count("wja.charging.decision.made.v1") == 2 and types.count("wja.court.hearing.listed.v1") == 2
+        return body if twice else None
+
+    timeline = until(relisted, "the second charge and listing on the timeline", timeout=45)
+    assert timeline["stage"] == "pre_trial"
+    # the new charge (strangulation, 5 years) governs the sentence
+    j.result(again, "guilty_plea")
+    refused = j.court.post(f"/v1/cases/{urn}/sentence", json={"disposal": "custody", "custody_months": 61})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "custody_months"
+    sentenced = ok(j.court.post(f"/v1/cases/{urn}/sentence", json={"disposal": "custody", "custody_months": 12}))
+    assert sentenced["sentence"]["vcs_eligible"] is True

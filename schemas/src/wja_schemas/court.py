@@ -149,14 +149,27 @@ class VerdictRecorded(CourtEvent):
 class SentenceImposed(CourtEvent):
     """Emitted when a sentence is imposed after conviction (guilty plea or verdict).
 
-    Key: the case URN. Consumers: support (victim told; Victim Contact Scheme when custody is 12
-    months or more), insights.
+    Key: the case URN. Consumers: support (victim told; Victim Contact Scheme when ``vcs_eligible``),
+    insights.
     """
 
     ce_type: ClassVar[str] = "wja.court.sentence.imposed.v1"
 
     disposal: Disposal
-    custody_months: int | None = Field(default=None, ge=0, le=600, description="Length of a custodial sentence.")
+    custody_months: int | None = Field(
+        default=None, ge=0, le=600, description="The custodial term in calendar months (custody, suspended sentence)."
+    )
+    custody_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=36600,
+        description="The custodial term in days, when the court gave it in days or weeks instead of months.",
+    )
+    vcs_eligible: bool | None = Field(
+        default=None,
+        description="Whether the victim is owed the Victim Contact Scheme (DVCVA 2004 s35: immediate custody of 12 "
+        "months or more for a violent or sexual offence); null from producers that did not compute it.",
+    )
     imposed_at: UtcDatetime
 
 

@@ -125,7 +125,12 @@ _FIELDS: dict[str, dict[str, Any]] = {
         "decided_at": AT,
     },
     "wja.court.verdict.recorded.v1": {"verdict": "convicted", "recorded_at": AT},
-    "wja.court.sentence.imposed.v1": {"disposal": "custody", "custody_months": 14, "imposed_at": AT},
+    "wja.court.sentence.imposed.v1": {
+        "disposal": "custody",
+        "custody_months": 14,
+        "vcs_eligible": True,
+        "imposed_at": AT,
+    },
     "wja.court.restraining_order.made.v1": {
         "basis": "conviction",
         "until": None,
@@ -191,6 +196,12 @@ _OPTIONAL: dict[str, dict[str, Any]] = {
     "wja.court.hearing.unlisted.v1": {"reason": "no_capacity"},
     "wja.court.hearing.resulted.v1": {"result": "cracked", "reason_code": "late_guilty_plea"},
     "wja.court.special_measures.decided.v1": {"granted": False, "refusal_reason_code": "not_necessary"},
+    "wja.court.sentence.imposed.v1": {
+        "disposal": "suspended_sentence",
+        "custody_months": None,
+        "custody_days": 120,
+        "vcs_eligible": False,
+    },
     "wja.support.victim.informed.v1": {"told_by": "wcu", "late": 0},
     "wja.support.familiarisation.requested.v1": {"hearing_id": "h-2"},
     "wja.support.wishes.recorded.v1": {"wishes_to_pursue": True},

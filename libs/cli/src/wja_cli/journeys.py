@@ -26,6 +26,10 @@ OFFENCES = (
     "threats_to_kill",
     "criminal_damage",
 )
+SUMMARY_ONLY_MAX_MONTHS = {"common_assault": 6, "harassment": 6, "stalking": 6}
+"""Summary-only offences cap a custodial term at six months (court: wja_court.domain.sentencing.MAXIMA); the
+other offences here allow 5 years or more, beyond every term drawn."""
+TERMS_MONTHS = (3, 6, 12, 18, 24)
 EVIDENCE = ("bwv", "999_call", "photographs", "medical", "witness_statement", "victim_statement")
 
 
@@ -153,7 +157,8 @@ def plan(
                 p.outcome = "convicted"
                 p.disposal = rng.choice(("custody", "suspended_sentence", "community_order", "fine"))
                 with_term = p.disposal in ("custody", "suspended_sentence")
-                p.custody_months = rng.choice((3, 6, 12, 18, 24)) if with_term else None
+                cap = SUMMARY_ONLY_MAX_MONTHS.get(p.offence, TERMS_MONTHS[-1])
+                p.custody_months = rng.choice([m for m in TERMS_MONTHS if m <= cap]) if with_term else None
                 p.restraining_order = rng.random() < mix.restraining_order
             elif rng.random() < mix.victim_issue_share:
                 p.outcome = "discontinued"

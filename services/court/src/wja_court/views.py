@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+from wja_platform.workdays import london_date
 
 from wja_court.domain.errors import NotFound
 
@@ -15,6 +16,7 @@ def _hearing(r: asyncpg.Record) -> dict[str, Any]:
         "urn": r["urn"],
         "type": r["type"],
         "status": r["status"],
+        "weight": r["weight"],
         "session_id": r["session_id"],
         "starts_at": r["starts_at"].isoformat() if r["starts_at"] else None,
         "court_code": r["court_code"],
@@ -67,4 +69,4 @@ async def session(conn: asyncpg.Connection, session_id: str) -> dict[str, Any]:
 
 async def unlisted(conn: asyncpg.Connection) -> list[dict[str, Any]]:
     rows = await conn.fetch(f"{HEARINGS} WHERE h.status = 'unlisted' ORDER BY h.created_at")
-    return [{**_hearing(r), "target_date": r["target_at"].date().isoformat()} for r in rows]
+    return [{**_hearing(r), "target_date": london_date(r["target_at"]).isoformat()} for r in rows]

@@ -50,7 +50,7 @@ class Court(ServedApp):
                 example(
                     "wja.charging.decision.made.v1",
                     urn=urn,
-                    decided_at=NOW,
+                    decided_at=over.pop("decided_at", NOW),
                     force_code=force or self.force,
                     **over,
                 )

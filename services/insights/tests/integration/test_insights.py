@@ -183,3 +183,41 @@ async def test_per_case_rows_past_retention_become_counts_and_the_figures_stay(s
         rebuild = await client.post("/admin/rebuild", headers=token(settings.state_dir, "police", "service"))
         assert rebuild.status_code == 200  # a replay recounts: the counts must not stay beside it
         assert await pool.fetchval("SELECT count(*) FROM archive") == 0
+async def test_the_first_bst_hour_of_1_july_counts_in_q2_and_a_recharged_case_is_not_discontinued(insights):
+    client, settings, _ = insights
+    force = f"{random.randrange(10, 99)}"
+    bst_hour = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)  # 00:30 on 1 July in London
+    urns = [f"{force}QB{n:05d}26" for n in range(10)]
+    events = []
+    for urn in urns:
+        events += [
+            ev("wja.intake.crime.reported.v1", urn, reported_at=bst_hour, force_code=force),
+            ev("wja.charging.decision.made.v1", urn, decided_at=AT, days_to_decision=1),
+            ev("wja.charging.proceedings.discontinued.v1", urn, discontinued_at=AT.replace(day=10)),
+        ]
+    recharged = urns[:5]  # VRR overturned the discontinuance; the CPS charged again
+    for urn in recharged:
+        events += [
+            ev("wja.charging.review.decided.v1", urn, outcome="overturned", decided_at=AT.replace(day=20)),
+            ev("wja.charging.decision.made.v1", urn, decided_at=AT.replace(day=21), days_to_decision=1),
+        ]
+    await publish(settings.kafka_bootstrap_servers, *events)
+    h = token(settings.state_dir, "police", "analyst")
+
+    async def applied():  # every event of the three topics applied (they arrive in any order)
+        pool = insights[2].state.runtime.pool
+        rows = await pool.fetch("SELECT * FROM facts WHERE urn = ANY($1)", urns)
+        complete = [r for r in rows if r["reported_at"] and r["discontinued_at"] and r["decided_at"]]
+        again = [r for r in complete if r["urn"] in recharged and r["decided_at"] > r["discontinued_at"]]
+        return len(complete) == 10 and len(again) == 5
+
+    await eventually(applied)
+    q2 = (await client.get(f"/v1/summary?quarter=2026-27Q2&force={force}", headers=h)).json()
+    q1 = (await client.get(f"/v1/summary?quarter=2026-27Q1&force={force}", headers=h)).json()
+    assert q2["reports"] == 10 and q1["reports"] == 0
+    assert q2["from"] == "2026-07-01T00:00:00+01:00"
+    # August at force level (no count under 5, so nothing suppressed): ten charged, five still discontinued
+    august = (await client.get(f"/v1/summary?from=2026-08-01&to=2026-09-01&force={force}", headers=h)).json()
+    assert august["charged"] == 10
+    assert august["prosecutions_completed"] == 5
+    assert august["unsuccessful_by_reason"] == {"victim_retraction": 5}

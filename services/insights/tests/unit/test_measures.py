@@ -69,3 +69,35 @@ def test_suppressed_notifications_and_a_charge_rate_built_on_a_suppressed_count_
     s = measures.summary(facts, [], [{"told_at": IN, "on_time": 3, "late": 0}], Q, suppress=True)
     assert s["out_of_court_disposal"] is None and s["charge_rate"] is None  # 6 / 0.75 - 6 = 2
     assert s["notifications"] == {"told": None, "within_deadline": None, "share_within_deadline": None}
+def test_quarters_split_at_midnight_london_not_utc():
+    """CPS financial-year quarters [S33] are London calendar quarters: 2026-06-30T23:30Z is 00:30 on 1 July in
+    London (BST), so it belongs to 2026-27Q2, not Q1."""
+    q1 = measures.Period.of_dates(*measures.quarter("2026-27Q1"))
+    q2 = measures.Period.of_dates(*measures.quarter("2026-27Q2"))
+    first_bst_hour = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
+    assert q2.has(first_bst_hour) and not q1.has(first_bst_hour)
+    assert q1.has(datetime(2026, 6, 30, 22, 59, tzinfo=UTC))  # 23:59 London on 30 June
+    assert q2.start == datetime(2026, 6, 30, 23, tzinfo=UTC)
+    # 1 April 2027 00:30 London is 31 March 23:30 UTC (BST began 28 March): Q1 of 2027-28
+    q4 = measures.Period.of_dates(*measures.quarter("2026-27Q4"))
+    assert not q4.has(datetime(2027, 3, 31, 23, 30, tzinfo=UTC))
+    assert measures.Period.of_dates(*measures.quarter("2027-28Q1")).has(datetime(2027, 3, 31, 23, 30, tzinfo=UTC))
+    # in GMT (1 January) London midnight is UTC midnight
+    assert q4.start == datetime(2027, 1, 1, tzinfo=UTC)
+    s = measures.summary([fact(reported_at=first_bst_hour)], [], [], q2)
+    assert s["reports"] == 1
+    assert measures.summary([fact(reported_at=first_bst_hour)], [], [], q1)["reports"] == 0
+
+
+def test_a_discontinued_case_charged_again_is_no_longer_counted_as_discontinued():
+    """CPS VRR scheme [S37c]: an overturned discontinuance and a new charge reopen the proceedings."""
+    later = datetime(2026, 8, 20, tzinfo=UTC)
+    recharged = fact(decision="charge", decided_at=later, discontinued="victim_retraction", discontinued_at=IN)
+    assert measures.outcome(recharged) == (None, None)
+    still = fact(decision="charge", decided_at=IN, discontinued="victim_retraction", discontinued_at=later)
+    assert measures.outcome(still) == ("victim_retraction", later)
+    convicted_after = {**recharged, "guilty_plea_at": datetime(2026, 9, 1, tzinfo=UTC)}
+    assert measures.outcome(convicted_after)[0] == "convicted"
+    s = measures.summary([recharged, still], [], [], Q)
+    assert s["unsuccessful_by_reason"] == {"victim_retraction": 1} and s["prosecutions_completed"] == 1
+    assert s["charged"] == 2

@@ -1,11 +1,25 @@
-"""Listing rules: target dates, priority, trial effectiveness codes, what each result leads to."""
+"""Listing rules: target dates, priority, trial effectiveness codes, what each result leads to.
+
+A target is a London calendar *date* (the day a hearing should be listed on or after), never an
+instant: a sitting at 09:30 on the target day qualifies, whatever the time of the charge or plea.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from wja_court.domain import sentencing
 from wja_court.domain.errors import IllegalTransition, Invalid
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def london_date(at: datetime) -> date:
+    """The calendar date in London of an instant."""
+    return at.astimezone(LONDON).date()
+
 
 INEFFECTIVE_CODES = {
     # prosecution
@@ -55,22 +69,40 @@ class ListingRules:
         default_factory=lambda: {"first_hearing": 1, "trial": 3, "sentencing": 1, "other": 1}
     )
 
-    def first_hearing_target(self, charged_at: datetime, remanded: bool, anticipated_plea: str) -> datetime:
-        """Remanded: the next sitting; guilty plea anticipated: 14 days; otherwise 28."""
-        if remanded:
-            return charged_at
-        days = self.guilty_plea_days if anticipated_plea == "guilty" else self.not_guilty_days
-        return charged_at + timedelta(days=days)
+    def weight(self, hearing_type: str) -> int:
+        """The listing units a hearing of this type takes from a session's capacity."""
+        return self.weights.get(hearing_type, 1)
 
-    def after_result(self, result: str, hearing_type: str, session_start: datetime) -> tuple[str, datetime] | None:
-        """The hearing a result leads to, with its target date (or None)."""
+    def first_hearing_target(self, charged_at: datetime, remanded: bool, anticipated_plea: str) -> date:
+        """The London date to list on or after: remanded, the next sitting (the charge's own day);
+        guilty plea anticipated, 14 days after the charge's London date; otherwise 28 (TSJ [S39])."""
+        charged_on = london_date(charged_at)
+        if remanded:
+            return charged_on
+        days = self.guilty_plea_days if anticipated_plea == "guilty" else self.not_guilty_days
+        return charged_on + timedelta(days=days)
+
+    def after_result(self, result: str, hearing_type: str, session_start: datetime) -> tuple[str, date] | None:
+        """The hearing a result leads to, with its target London date (or None)."""
+        sat_on = london_date(session_start)
         if result == "guilty_plea":
-            return "sentencing", session_start + timedelta(days=self.sentencing_after_plea_days)
+            return "sentencing", sat_on + timedelta(days=self.sentencing_after_plea_days)
         if result == "not_guilty_plea":
-            return "trial", session_start + timedelta(days=self.trial_after_plea_days)
+            return "trial", sat_on + timedelta(days=self.trial_after_plea_days)
         if result == "adjourned" or (result == "ineffective" and hearing_type == "trial"):
-            return hearing_type, session_start + timedelta(days=self.adjourn_days)
+            return hearing_type, sat_on + timedelta(days=self.adjourn_days)
         return None
+
+
+def day_start(day: date) -> datetime:
+    """Midnight at the start of a London date, as an aware instant."""
+    return datetime.combine(day, time(), LONDON)
+
+
+def earliest_sitting(target: date, now: datetime) -> datetime:
+    """The earliest session start a hearing may take: any sitting on the target London date
+    (from its midnight), but never one that has already begun."""
+    return max(day_start(target), now)
 
 
 def priority(remanded: bool, risk_level: str | None) -> tuple[int, int]:
@@ -99,13 +131,22 @@ def convicted(case: dict) -> bool:
     return case["guilty_plea"] or case["verdict"] == "convicted"
 
 
-def check_sentence(case: dict, disposal: str, custody_months: int | None) -> None:
+def starts_new_proceedings(case: dict) -> bool:
+    """A charge decision on a case whose proceedings were discontinued (the victim's right to review overturned
+    the discontinuance and the CPS charged again) starts new proceedings: listed afresh from a first hearing.
+    A further charge decision on live or concluded proceedings lists nothing."""
+    return bool(case["discontinued"])
+
+
+def check_sentence(
+    case: dict, disposal: str, custody_months: int | None, custody_days: int | None = None
+) -> sentencing.Length | None:
+    """A sentence needs a conviction and none before it; its custodial term follows sentencing.check_term."""
     if not convicted(case):
         raise IllegalTransition("a sentence needs a conviction (guilty plea or verdict)")
     if case["sentence"]:
         raise IllegalTransition("a sentence is already recorded")
-    if disposal in ("custody", "suspended_sentence") and not custody_months:
-        raise Invalid("custody needs its length in months", field="custody_months")
+    return sentencing.check_term(disposal, custody_months, custody_days, case.get("offences") or [])
 
 
 def check_restraining_order(case: dict, basis: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import Field
+from pydantic import BaseModel, Field
 from wja_platform import auth
 from wja_platform.api import Body, CaseUrn, IsoDate, IsoDatetime, StrictBool, StrictInt
 from wja_platform.auth import Principal
@@ -26,14 +26,55 @@ Reader = Annotated[Principal, Depends(auth.require("court", "cps"))]
 Id = Annotated[str, Field(max_length=64)]
 
 
+CAPACITY = (
+    "Listing units the session can take (not a count of hearings). Each hearing takes units by its type"
+    " (setting COURT_HEARING_WEIGHTS; default: trial 3, first_hearing 1, sentencing 1, other 1), so a"
+    " capacity of 6 holds six first hearings, or two trials, or one trial and three first hearings."
+    " A hearing is listed in the earliest session with at least its units free."
+)
+
+
 class SessionIn(Body):
-    court_code: str = Field(pattern=r"^[A-Z0-9]{2,10}$")
-    starts_at: IsoDatetime
-    capacity: StrictInt = Field(ge=0, le=1000)
+    court_code: str = Field(pattern=r"^[A-Z0-9]{2,10}$", description="The court sitting the session.")
+    starts_at: IsoDatetime = Field(description="When the session sits (RFC 3339 with offset).")
+    capacity: StrictInt = Field(ge=0, le=1000, description=CAPACITY)
 
 
 class SessionChange(Body):
-    capacity: StrictInt = Field(ge=0, le=1000)
+    capacity: StrictInt = Field(ge=0, le=1000, description=CAPACITY + " It cannot drop below the units already taken.")
+
+
+class SessionCreated(BaseModel):
+    session_id: str
+    listed_from_queue: int = Field(description="Unlisted hearings this session's capacity listed at once.")
+
+
+class HearingOut(BaseModel):
+    hearing_id: str
+    urn: str
+    type: str = Field(description="first_hearing, trial, sentencing or other.")
+    status: str = Field(description="listed, unlisted, vacated or resulted.")
+    weight: int = Field(description="Listing units this hearing takes from its session's capacity (by type).")
+    session_id: str | None = None
+    starts_at: str | None = None
+    court_code: str | None = None
+    result: str | None = None
+    reason_code: str | None = None
+    familiarisation_requested: bool = False
+
+
+class SessionOut(BaseModel):
+    session_id: str
+    court_code: str
+    starts_at: str
+    capacity: int = Field(description=CAPACITY)
+    used: int = Field(description="Listing units taken by the hearings listed in the session.")
+    free: int = Field(description="capacity - used: the units still free; a trial needs its weight (default 3).")
+    closed: bool
+
+
+class SessionDetail(SessionOut):
+    hearings: list[HearingOut] = Field(default_factory=list, description="The hearings listed in the session.")
 
 
 class Bail(Body):
@@ -53,7 +94,16 @@ class VerdictIn(Body):
 
 class SentenceIn(Body):
     disposal: Disposal
-    custody_months: StrictInt | None = Field(default=None, ge=1, le=600)
+    custody_months: StrictInt | None = Field(
+        default=None, ge=1, le=600, description="The custodial term in calendar months (custody, suspended sentence)."
+    )
+    custody_days: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=36600,
+        description="Or the term in days, for a term the court gives in days or weeks (e.g. 14 days; 51 weeks = 357"
+        " days). Suspended: 14 days to 2 years (SA 2020 s277); never above the charged offences' statutory maximum.",
+    )
 
 
 class OrderIn(Body):
@@ -78,12 +128,12 @@ Deps = Annotated[handlers.Deps, Depends(deps)]
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["court"])
 
-    @router.post("/sessions", status_code=201)
+    @router.post("/sessions", status_code=201, response_model=SessionCreated)
     async def create_session(body: SessionIn, d: Deps, _: Court) -> dict[str, Any]:
         """A clustered DA session with its capacity; waiting hearings are listed into it."""
         return await handlers.create_session(d, body.court_code, body.starts_at, body.capacity)
 
-    @router.get("/sessions")
+    @router.get("/sessions", response_model=list[SessionOut])
     async def list_sessions(
         d: Deps,
         _: Reader,
@@ -94,17 +144,17 @@ def build_router() -> APIRouter:
         async with d.pool.acquire() as conn:
             return await views.sessions(conn, court_code, start, end)
 
-    @router.get("/sessions/{session_id}")
+    @router.get("/sessions/{session_id}", response_model=SessionDetail)
     async def get_session(session_id: Id, d: Deps, _: Reader) -> dict[str, Any]:
         """The listing of one session."""
         async with d.pool.acquire() as conn:
             return await views.session(conn, session_id)
 
-    @router.patch("/sessions/{session_id}")
+    @router.patch("/sessions/{session_id}", response_model=SessionCreated)
     async def change_session(session_id: Id, body: SessionChange, d: Deps, _: Court) -> dict[str, Any]:
         return await handlers.change_session(d, session_id, body.capacity)
 
-    @router.post("/sessions/{session_id}/close")
+    @router.post("/sessions/{session_id}/close", response_model=SessionCreated)
     async def close_session(session_id: Id, d: Deps, _: Court) -> dict[str, Any]:
         return await handlers.change_session(d, session_id, None, close=True)
 
@@ -129,7 +179,7 @@ def build_router() -> APIRouter:
 
     @router.post("/cases/{urn}/sentence")
     async def sentence(urn: CaseUrn, body: SentenceIn, d: Deps, _: Court) -> dict[str, Any]:
-        return await handlers.sentence(d, urn, body.disposal, body.custody_months)
+        return await handlers.sentence(d, urn, body.disposal, body.custody_months, body.custody_days)
 
     @router.post("/cases/{urn}/restraining-orders")
     async def order(urn: CaseUrn, body: OrderIn, d: Deps, _: Court) -> dict[str, Any]:

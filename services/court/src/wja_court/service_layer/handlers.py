@@ -13,7 +13,7 @@ from wja_platform.clock import Clock
 from wja_schemas import Event, new_envelope
 from wja_schemas import court as ev
 
-from wja_court.domain import model
+from wja_court.domain import model, sentencing
 from wja_court.domain.errors import IllegalTransition, Invalid, NotFound
 from wja_court.service_layer.listing import Listing
 
@@ -68,10 +68,10 @@ async def change_session(deps: Deps, session_id: str, capacity: int | None, clos
 
 # ------------------------------------------------------------------ consumed events
 async def charged(conn: asyncpg.Connection, deps: Deps, event: Any, causationid: str) -> None:
-    """A charge decision: the court case opens and the first hearing is listed."""
-    exists = await conn.fetchval("SELECT 1 FROM cases WHERE urn = $1", event.urn)
-    if exists:
-        return  # a second charge decision (after review) on a case already before the court
+    """A charge decision: the court case opens (or, re-charged after a discontinuance, opens again) and the
+    first hearing is listed."""
+    offences = [c.offence_code for c in event.charges]
+    row = await conn.fetchrow("SELECT * FROM cases WHERE urn = $1 FOR UPDATE", event.urn)
     case = {
         "urn": event.urn,
         "force_code": event.force_code,
@@ -79,12 +79,25 @@ async def charged(conn: asyncpg.Connection, deps: Deps, event: Any, causationid:
         "remanded": event.remanded,
         "anticipated_plea": event.anticipated_plea,
         "charged_at": event.decided_at,
+        "offences": offences,
     }
-    await conn.execute(
-        "INSERT INTO cases (urn, force_code, risk_level, remanded, anticipated_plea, charged_at)"
-        " VALUES ($1,$2,$3,$4,$5,$6)",
-        *case.values(),
-    )
+    if row is None:
+        await conn.execute(
+            "INSERT INTO cases (urn, force_code, risk_level, remanded, anticipated_plea, charged_at, offences)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7)",
+            *case.values(),
+        )
+    elif model.starts_new_proceedings(dict(row)):
+        await conn.execute(
+            "UPDATE cases SET force_code = $2, risk_level = $3, remanded = $4, anticipated_plea = $5, charged_at = $6,"
+            " offences = $7, discontinued = false, not_guilty_plea = false, guilty_plea = false, verdict = NULL,"
+            " sentence = NULL WHERE urn = $1",
+            *case.values(),
+        )
+    else:
+        if offences and event.decided_at > row["charged_at"]:  # charges amended on live proceedings
+            await conn.execute("UPDATE cases SET offences = $2 WHERE urn = $1", event.urn, offences)
+        return
     target = deps.listing.rules.first_hearing_target(event.decided_at, event.remanded, event.anticipated_plea)
     await deps.listing.new_hearing(conn, case, "first_hearing", target, deps.clock.now(), causationid)
 
@@ -234,14 +247,19 @@ async def verdict(deps: Deps, urn: str, value: str) -> dict[str, Any]:
     return {"urn": urn, "verdict": value}
 
 
-async def sentence(deps: Deps, urn: str, disposal: str, custody_months: int | None) -> dict[str, Any]:
+async def sentence(
+    deps: Deps, urn: str, disposal: str, custody_months: int | None, custody_days: int | None = None
+) -> dict[str, Any]:
     now = deps.clock.now()
     async with db.transaction(deps.pool) as conn:
         case = await get_case(conn, urn)
-        model.check_sentence(case, disposal, custody_months)
+        term = model.check_sentence(case, disposal, custody_months, custody_days)
+        vcs = sentencing.vcs_eligible(disposal, term, case["offences"])
         record = {
             "disposal": disposal,
             "custody_months": custody_months,
+            "custody_days": custody_days,
+            "vcs_eligible": vcs,
             "imposed_at": now.isoformat(),
         }
         await conn.execute("UPDATE cases SET sentence = $2, finished_at = $3 WHERE urn = $1", urn, record, now)
@@ -258,7 +276,14 @@ async def sentence(deps: Deps, urn: str, disposal: str, custody_months: int | No
             )
         await publish(
             conn,
-            ev.SentenceImposed(urn=urn, disposal=disposal, custody_months=custody_months, imposed_at=now),
+            ev.SentenceImposed(
+                urn=urn,
+                disposal=disposal,
+                custody_months=custody_months,
+                custody_days=custody_days,
+                vcs_eligible=vcs,
+                imposed_at=now,
+            ),
         )
     return {"urn": urn, "sentence": record}
 

@@ -7,11 +7,12 @@ the loser re-reads and takes the next slot, or waits unlisted.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
 from wja_platform import outbox
+from wja_platform.workdays import london_date
 from wja_schemas import court as ev
 from wja_schemas import new_envelope
 
@@ -29,12 +30,14 @@ class Listing:
         self,
         conn: asyncpg.Connection,
         force: str | None,
-        target: datetime,
+        target: date,
         weight: int,
-        not_before: datetime,
+        now: datetime,
     ) -> asyncpg.Record | None:
+        """The earliest open session from the target London date (any sitting that day, none already begun)
+        with at least ``weight`` free units, its units taken."""
         courts = self.force_courts.get(force or "", []) if self.force_courts else None
-        start = max(target, not_before)
+        start = model.earliest_sitting(target, now)
         for _ in range(5):
             row = await conn.fetchrow(
                 "SELECT * FROM sessions WHERE NOT closed AND starts_at >= $1 AND capacity - used >= $2"
@@ -72,12 +75,14 @@ class Listing:
         conn: asyncpg.Connection,
         case: dict[str, Any],
         kind: str,
-        target: datetime,
+        target: date,
         now: datetime,
         causationid: str | None = None,
     ) -> dict[str, Any]:
-        """Create a hearing and list it, or leave it unlisted (visible in the queue)."""
-        weight = self.rules.weights.get(kind, 1)
+        """Create a hearing and list it, or leave it unlisted (visible in the queue).
+
+        ``target_at`` stores the start (London midnight) of the target date."""
+        weight = self.rules.weight(kind)
         hearing_id = f"h-{uuid.uuid4().hex[:12]}"
         await conn.execute(
             "INSERT INTO hearings (hearing_id, urn, type, status, weight, target_at)"
@@ -86,20 +91,20 @@ class Listing:
             case["urn"],
             kind,
             weight,
-            target,
+            model.day_start(target),
         )
         hearing = {
             "hearing_id": hearing_id,
             "urn": case["urn"],
             "type": kind,
             "weight": weight,
-            "target_at": target,
+            "target": target,
         }
         if not await self.list_hearing(conn, hearing, case, now, causationid):
             await outbox.add(
                 conn,
                 new_envelope(
-                    ev.HearingUnlisted(urn=case["urn"], hearing_id=hearing_id, type=kind, target_date=target.date()),
+                    ev.HearingUnlisted(urn=case["urn"], hearing_id=hearing_id, type=kind, target_date=target),
                     causationid=causationid,
                 ),
             )
@@ -113,7 +118,8 @@ class Listing:
         now: datetime,
         causationid: str | None = None,
     ) -> bool:
-        session = await self.take_slot(conn, case.get("force_code"), hearing["target_at"], hearing["weight"], now)
+        target = hearing.get("target") or london_date(hearing["target_at"])
+        session = await self.take_slot(conn, case.get("force_code"), target, hearing["weight"], now)
         if session is None:
             return False
         await conn.execute(

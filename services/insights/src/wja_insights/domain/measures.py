@@ -11,13 +11,15 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from wja_insights.domain import disclosure
 from wja_insights.domain.disclosure import SUPPRESS_BELOW, VICTIM_ISSUES
 
 __all__ = ["SUPPRESS_BELOW", "VICTIM_ISSUES", "Period", "outcome", "quarter", "summary"]
+LONDON = ZoneInfo("Europe/London")
 
 
 @dataclass(frozen=True)
@@ -28,9 +30,15 @@ class Period:
     def has(self, at: datetime | None) -> bool:
         return at is not None and self.start <= at < self.end
 
+    @classmethod
+    def of_dates(cls, start: date, end: date) -> Period:
+        """[start, end) London dates: each day begins at midnight Europe/London, as the CPS counts its
+        quarters (so the first BST hour of 1 April, 1 July and 1 October belongs to the new quarter)."""
+        return cls(datetime.combine(start, time(), LONDON), datetime.combine(end, time(), LONDON))
+
 
 def quarter(text: str) -> tuple[date, date]:
-    """A quarter's [start, end) dates.
+    """A quarter's [start, end) London dates (``Period.of_dates`` turns them into instants).
 
     ``2026-27Q2`` is a financial-year quarter as the CPS publishes it (Q1 = April-June 2026,
     so Q2 = July-September); ``2026Q3`` is a calendar quarter (July-September 2026).
@@ -64,9 +72,20 @@ def outcome(f: dict[str, Any]) -> tuple[str | None, datetime | None]:
         return "convicted", f["guilty_plea_at"]
     if f.get("verdict"):
         return ("convicted" if f["verdict"] == "convicted" else f["verdict"]), f["verdict_at"]
-    if f.get("discontinued"):
+    if f.get("discontinued") and not recharged(f):
         return f["discontinued"], f["discontinued_at"]
     return None, None
+
+
+def recharged(f: dict[str, Any]) -> bool:
+    """A charge decided after the discontinuance (the victim's right to review overturned it): the proceedings
+    run again, so the discontinuance is no longer the case's outcome."""
+    return (
+        f.get("decision") == "charge"
+        and f.get("decided_at") is not None
+        and f.get("discontinued_at") is not None
+        and f["decided_at"] > f["discontinued_at"]
+    )
 
 
 def summary(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import io
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -33,7 +33,7 @@ def period_of(quarter: str | None, start: date | None, end: date | None) -> meas
         raise InvalidError("give a quarter, or both from and to", field="quarter")
     if end <= start:
         raise InvalidError("to must be after from", field="to")
-    return measures.Period(datetime.combine(start, time(), UTC), datetime.combine(end, time(), UTC))
+    return measures.Period.of_dates(start, end)
 
 
 Q = Annotated[str | None, Query(max_length=9, description="e.g. 2026-27Q2 (financial) or 2026Q3 (calendar)")]

@@ -52,7 +52,14 @@ async def apply(conn: asyncpg.Connection, env: Envelope[Event]) -> None:
         case ch.FileFinalised():
             await _set(conn, urn, "finalised_at = $2", e.finalised_at)
         case ch.ProceedingsDiscontinued():
-            await _set(conn, urn, "discontinued = $2, discontinued_at = $3", e.reason, e.discontinued_at)
+            await _set(
+                conn,
+                urn,
+                "discontinued = CASE WHEN discontinued_at IS NULL OR discontinued_at <= $3 THEN $2"
+                " ELSE discontinued END, discontinued_at = GREATEST(discontinued_at, $3)",
+                e.reason,
+                e.discontinued_at,
+            )
         case co.HearingResulted(result="guilty_plea"):
             await _set(conn, urn, "guilty_plea_at = COALESCE(guilty_plea_at, $2)", e.resulted_at)
         case co.VerdictRecorded():

@@ -103,6 +103,7 @@ def summary(event_type: str, p: dict[str, Any]) -> str:
         "wja.court.sentence.imposed.v1": lambda: (
             f"Sentence: {str(p.get('disposal', '')).replace('_', ' ')}"
             + (f", {p.get('custody_months')} months" if p.get("custody_months") else "")
+            + (f", {p.get('custody_days')} days" if p.get("custody_days") else "")
         ),
         "wja.court.restraining_order.made.v1": lambda: (
             f"Restraining order made on {p.get('basis')} ({_conditions(p.get('conditions', []))})"
@@ -144,9 +145,22 @@ def stage_after(current: str, event_type: str, p: dict[str, Any]) -> str:
         "wja.intake.case.closed.v1": "closed",
         "wja.support.support.closed.v1": "closed",
     }.get(event_type)
-    if target is None or current == "closed":
+    if current == "closed":
+        return current
+    if event_type == "wja.charging.review.decided.v1" and p.get("outcome") == "overturned":
+        return "charging"  # VRR overturned an NFA or a discontinuance: the case is back with the CPS
+    if target is None:
         return current
     return target if STAGES.index(target) > STAGES.index(current) else current
+
+
+def vcs_due(p: dict[str, Any]) -> bool:
+    """Whether a sentence owes the victim the Victim Contact Scheme (DVCVA 2004 s35). Court decides it from the
+    charged offences (``vcs_eligible``); a sentence event without it (an older producer) falls back to immediate
+    custody of 12 months or more, the offence being unknown: offering the scheme wrongly harms less than not."""
+    if p.get("vcs_eligible") is not None:
+        return bool(p["vcs_eligible"])
+    return p.get("disposal") == "custody" and (p.get("custody_months") or 0) >= 12
 
 
 def obligation_key(event_type: str, p: dict[str, Any]) -> str | None:

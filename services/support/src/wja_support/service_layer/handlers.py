@@ -169,7 +169,8 @@ async def close_support(deps: Deps, caller: Principal, urn: str, reason: str, vc
         case = await case_for(conn, caller, urn, lock=True, assigned_only=True)
         if case["support_closed"]:
             raise IllegalTransition("support is already closed")
-        vcs = vcs_opt_in or (case["custody_months"] or 0) >= 12
+        # statutory (DVCVA 2004 s35, decided by court from the sentence) or offered at the IDVA's discretion
+        vcs = vcs_opt_in or bool(case["vcs_eligible"])
         await repo.update_case(conn, urn, support_closed=True, support_closed_at=deps.clock.now())
         await publish(
             conn,

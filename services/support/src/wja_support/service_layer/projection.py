@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 from wja_platform import workdays
 from wja_schemas import Envelope, Event
+from wja_schemas import court as co
 from wja_schemas import intake as it
 from wja_schemas import support as sp
 
@@ -45,6 +46,8 @@ async def apply(conn: asyncpg.Connection, env: Envelope[Event], rules: dict[str,
         changes.update(force_code=event.force_code, victim_ref=event.victim_ref)
     if hasattr(event, "custody_months") and getattr(event, "custody_months", None):
         changes["custody_months"] = event.custody_months
+    if isinstance(event, co.SentenceImposed):
+        changes["vcs_eligible"] = model.vcs_due(payload)
     if changes:
         await repo.update_case(conn, env.subject, **changes)
     if isinstance(event, it.VictimReferred):
