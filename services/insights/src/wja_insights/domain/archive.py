@@ -1,20 +1,21 @@
-"""Per-case facts rolled up into counts (force, UTC day, measure, key), and back into inputs.
+"""Per-case facts rolled up into counts (force, London day, measure, key), and back into inputs.
 
 When a case's rows pass their retention period they are replaced by what they add to each
 count: a report on a day, a decision with its days to decide, an outcome, a closure code, an
 order, notifications on time and late. :func:`expand` turns the counts back into rows the
-measures read, dated at the day's start (UTC): every measure counts each fact on its own, so
-the figures of any period bounded at UTC midnight (quarters) are the same as before the purge.
+measures read, dated at the day's start (midnight Europe/London): every measure counts each fact on
+its own, so the figures of any period bounded at London midnight (quarters, as the CPS counts them)
+are the same as before the purge.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
-from wja_insights.domain.measures import outcome
+from wja_insights.domain.measures import LONDON, outcome
 
 Key = tuple[str, date, str, str]  # force ('' unknown), day, measure, key
 DATED = {
@@ -27,7 +28,7 @@ VERDICTS = ("acquitted", "dismissed")
 
 
 def day_of(at: datetime) -> date:
-    return at.astimezone(UTC).date()
+    return at.astimezone(LONDON).date()
 
 
 def contributions(
@@ -73,7 +74,7 @@ def expand(rows: Iterable[tuple[str, date, str, str, int]]) -> tuple[list[dict],
     orders: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
     for force, day, measure, key, n in rows:
-        at, base = datetime.combine(day, time(), UTC), {"force_code": force or None}
+        at, base = datetime.combine(day, time(), LONDON), {"force_code": force or None}
         if measure in DATED:
             facts += [{**base, DATED[measure]: at} for _ in range(n)]
         elif measure == "decision":
