@@ -276,6 +276,10 @@ class Postgres:
                     # (a test cluster has thousands of files: some 5 s of a 10 s recovery went on that)
                     "-c",
                     "recovery_init_sync_method=syncfs",
+                    # and ends with a checkpoint that writes what the last one left dirty: checkpoints
+                    # every 30 s (not 5 min) keep that, and the WAL to replay, small
+                    "-c",
+                    "checkpoint_timeout=30s",
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
