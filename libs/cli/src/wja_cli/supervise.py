@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from wja_cli.stack import StackError
 
@@ -48,6 +48,15 @@ class Restart:
     @property
     def seconds(self) -> float:
         return self.up_again - self.found_dead
+
+
+class _Part(NamedTuple):
+    name: str
+    proc: subprocess.Popen[bytes] | None
+    restart: Callable[[], None]
+    after: str
+    """What the restart means, said when it is done."""
+    log: Path
 
 
 @dataclass
@@ -83,24 +92,18 @@ class Supervisor:
         with self.log.open("a") as out:
             out.write(f"{datetime.now(UTC).isoformat(timespec='milliseconds')} {message}\n")
 
-    def _parts(self) -> list[tuple[str, subprocess.Popen[bytes] | None, Callable[[], None], str]]:
-        """(name, process, restart, what the restart means) of every part, infrastructure first."""
+    def _parts(self) -> list[_Part]:
+        """Every part, infrastructure first."""
         stack = self.stack
-        parts: list[tuple[str, subprocess.Popen[bytes] | None, Callable[[], None], str]] = []
+        parts: list[_Part] = []
         if stack.pg is not None:
-            parts.append(("PostgreSQL", stack.pg.proc, stack.pg.recover, f"crash recovery done; log: {stack.pg.log}"))
+            parts.append(_Part("PostgreSQL", stack.pg.proc, stack.pg.recover, "crash recovery done", stack.pg.log))
         if stack.broker is not None:
-            parts.append(
-                (
-                    "the broker",
-                    stack.broker.proc,
-                    stack.broker.restart,
-                    "a new, empty broker: the relays republish their outboxes to it",
-                )
-            )
+            fresh = "a new, empty broker: the relays republish their outboxes to it"
+            parts.append(_Part("the broker", stack.broker.proc, stack.broker.restart, fresh, stack.broker.log))
         for service, proc in list(stack.procs.items()):
             log = stack.state_dir / "logs" / f"{service}.log"
-            parts.append((f"wja-{service}", proc, lambda s=service: self._restart_service(s), f"log: {log}"))
+            parts.append(_Part(f"wja-{service}", proc, lambda s=service: self._restart_service(s), "starting", log))
         return parts
 
     def _restart_service(self, service: str) -> None:
@@ -108,7 +111,7 @@ class Supervisor:
 
     def check(self) -> None:
         """Look at every part once; restart the dead ones whose backoff has passed."""
-        for name, proc, restart, meaning in self._parts():
+        for name, proc, restart, after, log in self._parts():
             watch = self._watches.setdefault(name, _Watch())
             now = time.monotonic()
             if proc is None or proc.poll() is None:
@@ -127,11 +130,11 @@ class Supervisor:
             except (StackError, OSError, subprocess.SubprocessError) as exc:
                 delay = self._back_off(watch, time.monotonic())
                 first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                self._tell(f"{name} did not start ({first_line}); next try in {delay:.1f} s ({meaning})")
+                self._tell(f"{name} did not start ({first_line}); next try in {delay:.1f} s; see {log}")
                 continue
             up = time.monotonic()
             self.restarts.append(Restart(name, proc.returncode, watch.found_dead, up))
-            self._tell(f"{name} restarted {up - watch.found_dead:.1f} s after it was found dead; {meaning}")
+            self._tell(f"{name} restarted {up - watch.found_dead:.1f} s after it was found dead; {after} (log: {log})")
             watch.found_dead, watch.up_since, watch.restarted = None, up, True
 
     def _back_off(self, watch: _Watch, now: float) -> float:
