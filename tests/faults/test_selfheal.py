@@ -33,7 +33,7 @@ from wja_cli.testing import free_port
 from wja_cli.up import Stack
 
 from ..e2e.helpers import until
-from .test_faults import CASES, RATE, assert_as_undisturbed, assert_insights_match, fetch, run
+from .test_faults import CASES, DELIVERY, RATE, assert_as_undisturbed, assert_insights_match, fetch, run
 
 N = max(CASES // 10, 40)
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(max(600, 8 * N))]
@@ -82,10 +82,10 @@ def ready(url: str) -> bool:
         return False
 
 
-def all_ready_after(system, began: float, urls: list[str] | None = None) -> float:
+def all_ready_after(system, began: float, urls: list[str] | None = None, timeout: float = READY_WITHIN + 30) -> float:
     """Seconds from ``began`` until every service (and extra replica ``urls``) answers ``/readyz`` 200."""
     every = [system.url(s) for s in system.stack.services] + (urls or [])
-    until(lambda: all(ready(u) for u in every), "every service ready again", timeout=READY_WITHIN + 30)
+    until(lambda: all(ready(u) for u in every), "every service ready again", timeout=timeout)
     return time.monotonic() - began
 
 
@@ -254,7 +254,9 @@ def test_sigkill_of_the_relay_leader_while_publishing_hands_over_to_the_standby(
         figures["backlog"] = fetch(system, "intake", backlog)[0]["n"]
         until(lambda: published_by(standby, "intake") > 0, "the standby to publish", timeout=30)
         figures["takeover"] = time.monotonic() - began
-        figures["ready"] = all_ready_after(system, began, [standby])
+        # a figure, not a limit: the killed process's own restart (a Python start-up and a rebalance of a
+        # three-member group) is what takes long on a loaded machine, and the standby publishes meanwhile
+        figures["ready"] = all_ready_after(system, began, [standby], timeout=DELIVERY)
 
     summary = run(system, plans, rate=RATE, disturb=once(crash))
     assert figures, "the run ended before the relay leader was killed"
