@@ -148,6 +148,25 @@ def assert_as_undisturbed(system, calm_plans, plans) -> None:
     assert not differing, (differing[:5], [(calm[i], shaken[i]) for i in differing[:2]])
 
 
+def assert_insights_match(system, plans, force: str) -> None:
+    """The insights figures of ``force`` (the force of ``plans`` alone) equal the hand count from the plans."""
+    analyst = system.client("insights", "cps", "analyst", "analyst-f")
+    to = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    since = min(p.reported_at for p in plans).date().isoformat()
+    hand = expected(plans)
+
+    def converged():
+        body = analyst.get(f"/v1/summary?from={since}&to={to}&force={force}").json()
+        done = body["prosecutions_completed"] == suppressed(hand["prosecutions_completed"])
+        return body if done and body["restraining_orders"] == suppressed(hand["restraining_orders"]) else None
+
+    got = until(converged, f"insights of force {force} to converge", timeout=DELIVERY)
+    for name in ("reports", "arrests", "referrals_to_cps", "charged"):
+        assert got[name] == suppressed(hand[name]), name
+    for name in ("convictions", "unsuccessful"):  # these add up with others: may be hidden as well
+        assert agrees(got[name], hand[name]), name
+
+
 def case_states(system, plans) -> list[tuple]:
     """What each case ended as, in every service: events published (type and count) and final states."""
     urns = [p.urn for p in plans]
@@ -198,21 +217,7 @@ def test_kill_9_any_service_mid_run_ends_every_case_as_an_undisturbed_run(system
     reports = fetch(system, "intake", "SELECT count(*) AS n FROM cases WHERE force_code = '32'")[0]["n"]
     assert reports == CASES  # retried reports minted no second case
     assert_as_undisturbed(system, calm_plans, plans)
-    analyst = system.client("insights", "cps", "analyst", "analyst-f")
-    to = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
-    since = min(p.reported_at for p in plans).date().isoformat()
-    hand = expected(plans)
-
-    def converged():
-        body = analyst.get(f"/v1/summary?from={since}&to={to}&force=32").json()
-        done = body["prosecutions_completed"] == suppressed(hand["prosecutions_completed"])
-        return body if done and body["restraining_orders"] == suppressed(hand["restraining_orders"]) else None
-
-    got = until(converged, "insights to converge after the kills", timeout=DELIVERY)
-    for name in ("reports", "arrests", "referrals_to_cps", "charged"):
-        assert got[name] == suppressed(hand[name]), name
-    for name in ("convictions", "unsuccessful"):  # these add up with others: may be hidden as well
-        assert agrees(got[name], hand[name]), name
+    assert_insights_match(system, plans, "32")
     print(f"\nkill -9 run: {CASES} cases, kills {dict(kills)}, POST retries {summary.retries}, differing cases 0")
 
 

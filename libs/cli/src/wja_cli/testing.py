@@ -60,9 +60,7 @@ class TestStack:
 
     def restart_broker(self) -> None:
         """Stop the broker and start a new, empty one on the same port (a new cluster id)."""
-        self.broker.stop()
-        self.broker = Broker(self.broker.port, self.broker.log)
-        self.broker.start()
+        self.broker.restart()  # the same object: a `wja up` Stack sharing it sees the new broker
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +76,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestStack]:
         try:
             yield test_stack
         finally:
-            test_stack.broker.stop()  # the one running now: restart_broker replaces it
+            test_stack.broker.stop()
     finally:
         pg.stop()
 

@@ -1,8 +1,9 @@
 """`wja up`: the whole system on the embedded defaults, each part its own process.
 
 Starts PostgreSQL (one database and role per service, data kept under the state directory),
-the Tansu broker, and every service, waits until each is ready, prints the URLs, and on
-Ctrl-C stops everything it started.
+the Tansu broker, and every service, waits until each is ready, prints the URLs, then
+supervises them all (:mod:`wja_cli.supervise`: a part that exits is restarted, PostgreSQL with
+crash recovery, the broker as a new, empty one), and on Ctrl-C stops everything it started.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from wja_cli.stack import (
     stop_process,
     wait_for_port,
 )
+from wja_cli.supervise import Supervisor
 
 console = Console()
 
@@ -164,14 +166,10 @@ def run(state_dir: Path, services: list[str] | None = None) -> None:
         console.print(
             "\nTokens: .venv/bin/wja token --agency police --role officer --sub pc-1 --force 01\n"
             f"Logs: {state_dir / 'logs'}   Traces: .venv/bin/wja trace <urn>\n"
+            f"Crashed parts are restarted (see {state_dir / 'logs' / 'supervisor.log'}).\n"
             "Press Ctrl-C to stop everything."
         )
-        while True:
-            for service, proc in list(stack.procs.items()):
-                if proc.poll() is not None:
-                    console.print(f"[red]wja-{service} exited ({proc.returncode}); restarting[/red]")
-                    stack.start_service(service)
-            time.sleep(1)
+        Supervisor(stack, say=lambda message: console.print(f"[yellow]{message}[/yellow]")).run()
     except KeyboardInterrupt:
         console.print("\nstopping…")
     except StackError as exc:
