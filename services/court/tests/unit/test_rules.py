@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from wja_court.domain import model
-from wja_court.domain.errors import IllegalTransition, Invalid
+from wja_court.domain.errors import IllegalTransition
 from wja_court.domain.model import LONDON
 
 AT = datetime(2026, 9, 14, 12, tzinfo=UTC)
@@ -74,11 +74,13 @@ def test_remand_then_high_risk_go_first():
 
 
 def test_result_and_outcome_preconditions():
-    with pytest.raises(Invalid):
-        model.check_result("ineffective", None)
-    with pytest.raises(Invalid):
-        model.check_result("ineffective", "ZZ9")
-    model.check_result("ineffective", "M1")
+    assert model.result_problems("ineffective", None, "trial") == [
+        ("reason_code", "an ineffective trial needs its reason code")
+    ]
+    assert [f for f, _ in model.result_problems("ineffective", "ZZ9", "trial")] == ["reason_code"]
+    assert model.result_problems("ineffective", "M1", "trial") == []
+    # every broken rule is listed (journey.md section 3): a trial outcome on a first hearing, without its code
+    assert [f for f, _ in model.result_problems("ineffective", None, "first_hearing")] == ["result", "reason_code"]
     case = {
         "not_guilty_plea": False,
         "guilty_plea": False,

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from wja_court.domain import sentencing
-from wja_court.domain.errors import IllegalTransition, Invalid
+from wja_court.domain.errors import IllegalTransition
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -110,12 +110,18 @@ def priority(remanded: bool, risk_level: str | None) -> tuple[int, int]:
     return (0 if remanded else 1, {"high": 0, "medium": 1}.get(risk_level or "", 2))
 
 
-def check_result(result: str, reason_code: str | None) -> None:
+def result_problems(result: str, reason_code: str | None, hearing_type: str) -> list[tuple[str, str]]:
+    """Every rule a hearing result breaks (422 lists them all): trial outcomes only for a trial; an
+    ineffective trial needs an HMCTS ineffective-trial reason code [S46]."""
+    problems = []
+    if result in ("effective", "cracked", "ineffective") and hearing_type != "trial":
+        problems.append(("result", "effective, cracked and ineffective describe a trial"))
     if result == "ineffective":
         if not reason_code:
-            raise Invalid("an ineffective trial needs its reason code", field="reason_code")
-        if reason_code not in INEFFECTIVE_CODES:
-            raise Invalid("not an HMCTS ineffective-trial reason code", field="reason_code")
+            problems.append(("reason_code", "an ineffective trial needs its reason code"))
+        elif reason_code not in INEFFECTIVE_CODES:
+            problems.append(("reason_code", "not an HMCTS ineffective-trial reason code"))
+    return problems
 
 
 def check_verdict(case: dict) -> None:

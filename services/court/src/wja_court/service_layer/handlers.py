@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from wja_platform import db, outbox
+from wja_platform import db, errors, outbox
 from wja_platform.clock import Clock
 from wja_schemas import Event, new_envelope
 from wja_schemas import court as ev
@@ -161,7 +161,6 @@ async def familiarisation_requested(conn: asyncpg.Connection, event: Any) -> Non
 
 # ------------------------------------------------------------------ results and outcomes
 async def record_result(deps: Deps, hearing_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    model.check_result(body["result"], body.get("reason_code"))
     now = deps.clock.now()
     async with db.transaction(deps.pool) as conn:
         row = await conn.fetchrow(
@@ -177,8 +176,7 @@ async def record_result(deps: Deps, hearing_id: str, body: dict[str, Any]) -> di
         result = body["result"]
         if result in ("guilty_plea", "not_guilty_plea") and (case["guilty_plea"] or case["not_guilty_plea"]):
             raise IllegalTransition("a plea is already recorded")
-        if result in ("effective", "cracked", "ineffective") and row["type"] != "trial":
-            raise Invalid("effective, cracked and ineffective describe a trial", field="result")
+        errors.refuse(model.result_problems(result, body.get("reason_code"), row["type"]))
         await conn.execute(
             "UPDATE hearings SET status = 'resulted', result = $2, reason_code = $3, resulted_at = $4"
             " WHERE hearing_id = $1",
