@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from wja_platform import web
 from wja_platform.app import ServiceSpec, make_app
 from wja_platform.clock import Clock
 
@@ -18,7 +19,7 @@ def build(settings: InsightsSettings, *, clock: Clock | None = None) -> ServiceS
     return ServiceSpec(
         settings=settings,
         migrations=MIGRATIONS,
-        routers=[http.build_router()],
+        routers=[http.build_router(), web.signin_router("insights")],
         handler=consumers.handle,
         extra_state={"clock": clock or Clock()},
         title="Whole Justice insights",
