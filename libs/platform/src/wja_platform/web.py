@@ -90,7 +90,11 @@ def _binding(request: Request) -> str | None:
 
 
 def csrf_token(request: Request) -> str:
-    """The CSRF token to put in every form of this page (hidden field :data:`CSRF_FIELD`)."""
+    """The CSRF token to put in every form of this page (hidden field :data:`CSRF_FIELD`).
+
+    Signed in, it is bound to the session; before, to the pre-session cookie that the sign-in page
+    sets. Rotating the signing key changes it: a form opened before then asks to be reloaded.
+    """
     binding = _binding(request)
     if binding is None:
         binding = request.state.wja_presession = secrets.token_urlsafe(32)
@@ -109,7 +113,7 @@ async def require_csrf(request: Request) -> dict[str, list[str]]:
     fields = await form(request)
     sent = (fields.get(CSRF_FIELD) or [""])[0]
     binding = request.cookies.get(SESSION_COOKIE) or request.cookies.get(PRESESSION_COOKIE)
-    if not sent or binding is None or not hmac.compare_digest(sent, _mac(request, binding)):
+    if not sent or binding is None or not hmac.compare_digest(sent.encode(), _mac(request, binding).encode()):
         raise CsrfError
     return fields
 

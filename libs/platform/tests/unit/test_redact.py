@@ -124,5 +124,6 @@ async def test_outside_dev_the_session_cookie_is_secure_and_the_csrf_token_is_bo
         session = (await client.get("/ui/token")).json()["csrf"]
         assert session != pre  # a new session, a new token: the pre-session's no longer passes
         assert (await client.post("/ui/signout", data={"csrf_token": pre})).status_code == 403
+        assert (await client.post("/ui/signout", data={"csrf_token": "é" * 64})).status_code == 403
         assert (await client.post("/ui/signout", data={"csrf_token": session})).status_code == 303
         assert (await client.get(f"/ui/signin?token={JWT}")).status_code == 400
