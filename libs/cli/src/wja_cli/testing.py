@@ -177,3 +177,20 @@ async def eventually(predicate: Any, timeout: float = 20.0, step: float = 0.05) 
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(step)
+
+
+def exported_spans() -> list[dict[str, Any]]:
+    """Every span this test process's services wrote to their span file (flushed first)."""
+    import json
+
+    from wja_platform import telemetry
+
+    assert telemetry.flush(), "spans were not exported"
+    span_file = telemetry.span_file()
+    assert span_file is not None, "spans go to OTLP here, not to a file"
+    return [json.loads(line) for line in span_file.read_text().splitlines() if line]
+
+
+def server_spans(path: str) -> list[dict[str, Any]]:
+    """The server spans exported for requests to ``path``."""
+    return [s for s in exported_spans() if s["kind"] == "SERVER" and s["attributes"].get("http.target") == path]

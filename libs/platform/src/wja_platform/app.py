@@ -39,7 +39,9 @@ from wja_platform import (
     messaging,
     metrics,
     opsmetrics,
+    redact,
     telemetry,
+    web,
 )
 from wja_platform.consumer import EventConsumer, Handler
 from wja_platform.relay import OutboxRelay
@@ -247,13 +249,18 @@ def make_app(spec: ServiceSpec) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    app.add_middleware(idempotency.IdempotencyMiddleware)  # outermost: it sees the answers errors.install shapes
+    app.add_middleware(idempotency.IdempotencyMiddleware)  # it sees the answers errors.install shapes
+    web.install(app)  # outermost of ours: a credential in a URL is refused before anything else sees it
     app.include_router(_ops_router(settings.service))
     for router in spec.routers:
         app.include_router(router)
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    FastAPIInstrumentor.instrument_app(
+        app,
+        excluded_urls="healthz,readyz,metrics",
+        http_capture_headers_sanitize_fields=list(redact.SENSITIVE_HEADERS),
+    )
     plain_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -408,7 +415,8 @@ def serve(create_app: Callable[[], FastAPI], settings: ServiceSettings) -> None:
             sys.stderr.write(f"wja-{settings.service}: port {settings.port} is already in use\n")
             raise SystemExit(2) from None
     # Keep idle connections longer than clients do, so a client never reuses one the server closed.
-    uvicorn.run(
+    # No access log (it would hold every URL); whatever uvicorn or we log goes through redact.LogFilter.
+    config = uvicorn.Config(
         create_app(),
         host=settings.http_host,
         port=settings.port,
@@ -416,3 +424,8 @@ def serve(create_app: Callable[[], FastAPI], settings: ServiceSettings) -> None:
         access_log=False,
         timeout_keep_alive=75,
     )
+    redact.install_log_filter("uvicorn", "uvicorn.error", "uvicorn.access")
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:  # as uvicorn.run does: a failed start-up is a non-zero exit
+        raise SystemExit(3)

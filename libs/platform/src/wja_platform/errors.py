@@ -127,7 +127,7 @@ def install(app: FastAPI) -> None:
 
 
 ERROR_RESPONSES = {
-    "400": "Malformed request (e.g. an Idempotency-Key that is not printable ASCII).",
+    "400": "Malformed request (e.g. an Idempotency-Key that is not printable ASCII, or a token in the query string).",
     "401": "No bearer token, or one that is expired, tampered or of another algorithm.",
     "403": "Your agency or role may not do this, or the case is not yours to see.",
     "404": "No such case or resource.",

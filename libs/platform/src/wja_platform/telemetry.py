@@ -5,6 +5,10 @@ process appends its spans as JSON lines to ``<state_dir>/traces/<service>.jsonl`
 within half a second, which ``wja trace <urn>`` renders. asyncpg spans never carry SQL
 parameters; FastAPI and httpx are instrumented; Kafka spans come from FastStream's middleware
 and the relay/consumer (the aiokafka instrumentation is not enabled: it would duplicate them).
+
+Every exporter, file or OTLP, is wrapped in :class:`RedactingSpanExporter`: no span leaves the
+process with a credential in it (a URL's sensitive query values, an ``Authorization`` or cookie
+header, anything shaped like a JWT), whichever instrumentation set the attribute and whenever.
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ from pathlib import Path
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
+from wja_platform import redact
+
 _configured = False
+_span_file: Path | None = None
 _case_urn: contextvars.ContextVar[str | None] = contextvars.ContextVar("wja_case_urn", default=None)
 
 
@@ -84,6 +91,41 @@ class JsonLinesSpanExporter(SpanExporter):
         """Nothing to release: every export opens and closes the file."""
 
 
+class RedactingSpanExporter(SpanExporter):
+    """Hands ``inner`` copies of the spans with their attributes and events redacted (:func:`redact.attributes`)."""
+
+    def __init__(self, inner: SpanExporter) -> None:
+        self.inner = inner
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self.inner.export([redacted_span(span) for span in spans])
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.inner.force_flush(timeout_millis)
+
+
+def redacted_span(span: ReadableSpan) -> ReadableSpan:
+    """A copy of ``span`` whose attributes, event attributes and name hold no credential."""
+    events = [Event(event.name, redact.attributes(event.attributes or {}), event.timestamp) for event in span.events]
+    return ReadableSpan(
+        name=redact.text(span.name),
+        context=span.get_span_context(),
+        parent=span.parent,
+        resource=span.resource,
+        attributes=redact.attributes(span.attributes or {}),
+        events=events,
+        links=span.links,
+        kind=span.kind,
+        status=span.status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
 def otlp_configured() -> bool:
     """True when the standard ``OTEL_EXPORTER_OTLP_*`` variables ask for OTLP export."""
     return any(k.startswith("OTEL_EXPORTER_OTLP_") for k in os.environ) or (
@@ -93,7 +135,7 @@ def otlp_configured() -> bool:
 
 def setup_telemetry(service: str, trace_dir: Path) -> TracerProvider:
     """Install the tracer provider (once per process) and instrument asyncpg and httpx."""
-    global _configured  # noqa: PLW0603
+    global _configured, _span_file  # noqa: PLW0603
     if _configured:
         return trace.get_tracer_provider()  # type: ignore[return-value]
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", f"wja-{service}")})
@@ -104,16 +146,28 @@ def setup_telemetry(service: str, trace_dir: Path) -> TracerProvider:
 
         exporter: SpanExporter = OTLPSpanExporter()
     else:
-        exporter = JsonLinesSpanExporter(trace_dir / f"{service}.jsonl", f"wja-{service}")
-    provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
+        _span_file = trace_dir / f"{service}.jsonl"
+        exporter = JsonLinesSpanExporter(_span_file, f"wja-{service}")
+    provider.add_span_processor(BatchSpanProcessor(RedactingSpanExporter(exporter), schedule_delay_millis=500))
     trace.set_tracer_provider(provider)
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
     AsyncPGInstrumentor(capture_parameters=False).instrument()
-    HTTPXClientInstrumentor().instrument()
+    HTTPXClientInstrumentor().instrument()  # url.full goes through redact_url, then our exporter
     _configured = True
     return provider
+
+
+def span_file() -> Path | None:
+    """The file this process appends its spans to (None before set-up, or when exporting over OTLP)."""
+    return _span_file
+
+
+def flush(timeout_millis: int = 5000) -> bool:
+    """Export every finished span now (tests read the span file right after)."""
+    provider = trace.get_tracer_provider()
+    return bool(getattr(provider, "force_flush", lambda _: True)(timeout_millis))
 
 
 def set_case_urn(urn: str) -> contextvars.Token[str | None]:

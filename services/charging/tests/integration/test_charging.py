@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from wja_charging.service_layer.handlers import finalise_overdue
-from wja_cli.testing import eventually, publish
+from wja_cli.testing import eventually, publish, server_spans
 from wja_platform import metrics
 from wja_schemas import new_envelope
 from wja_schemas.examples import example
@@ -258,3 +258,16 @@ async def test_redelivered_request_is_applied_once(charging):
     assert view["status"] == "further_material_required"
     count = await charging.pool.fetchval("SELECT count(*) FROM inbox WHERE urn = $1", urn)
     assert count == 1
+
+
+async def test_a_review_decision_span_carries_the_case_urn_though_the_path_names_only_the_review(charging):
+    urn = await charging.file()
+    await charging.decide(urn, decision="no_further_action", charges=[], basis="evidential")
+    review = await charging.client.post(
+        f"/v1/cases/{urn}/reviews", json={"requested_at": "2026-09-15T09:00:00Z"}, headers=charging.h()
+    )
+    path = f"/v1/reviews/{review.json()['review_id']}/decision"
+    r = await charging.client.post(path, json={"outcome": "upheld", "reason": "stands"}, headers=charging.h())
+    assert r.status_code == 200, r.text
+    spans = server_spans(path)
+    assert len(spans) == 1 and spans[0]["attributes"]["wja.case.urn"] == urn

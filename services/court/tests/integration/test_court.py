@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from wja_cli.testing import eventually, publish
+from wja_cli.testing import eventually, exported_spans, publish, server_spans
 from wja_schemas import new_envelope
 from wja_schemas.examples import example
 
@@ -248,3 +248,16 @@ async def test_a_redelivered_charge_lists_one_hearing(court):
     hs = await court.hearings(env.subject)
     await asyncio.sleep(1.0)
     assert len(await court.hearings(env.subject)) == len(hs) == 1
+
+
+async def test_a_hearing_result_span_carries_the_case_urn_though_the_path_names_only_the_hearing(court):
+    await court.session(29, capacity=5)
+    urn = await court.charge()
+    hearing = (await court.hearings(urn))[0]
+    path = f"/v1/hearings/{hearing['hearing_id']}/result"
+    r = await court.client.post(path, json={"result": "guilty_plea"}, headers=court.h())
+    assert r.status_code == 200, r.text
+    spans = server_spans(path)
+    assert len(spans) == 1 and spans[0]["attributes"]["wja.case.urn"] == urn
+    queries = [s for s in exported_spans() if s["trace_id"] == spans[0]["trace_id"] and s["kind"] == "CLIENT"]
+    assert queries and queries[-1]["attributes"].get("wja.case.urn") == urn  # later spans of the action, too

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from wja_platform import web
 from wja_platform.app import Runtime, ServiceSpec, make_app, purge_job
 from wja_platform.clock import Clock
 
@@ -25,7 +26,7 @@ def build(settings: InsightsSettings, *, clock: Clock | None = None) -> ServiceS
     return ServiceSpec(
         settings=settings,
         migrations=MIGRATIONS,
-        routers=[http.build_router()],
+        routers=[http.build_router(), web.signin_router("insights")],
         handler=consumers.handle,
         background=[purge_job("per-case purge", settings.purge_check_seconds, purge)],
         extra_state={"clock": clock},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -81,8 +82,31 @@ async def test_access_and_validation(insights):
     bad = await client.get("/v1/summary?quarter=2026-27Q9", headers=h)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "quarter"
     assert (await client.get("/v1/summary?force=1&quarter=2026-27Q2", headers=h)).status_code == 422
-    page = await client.get("/ui/signin?token=" + h["Authorization"].split()[1], follow_redirects=True)
-    assert page.status_code == 200 and "Funnel" in page.text and "<svg" in page.text
+    jwt = h["Authorization"].split()[1]
+    refused = await client.get("/ui/signin?token=" + jwt)
+    assert (
+        refused.status_code == 400
+        and jwt not in refused.text
+        and "wja_token" not in refused.headers.get("set-cookie", "")
+    )
+
+
+async def test_the_chart_page_signs_in_with_a_post_form_and_its_csrf_token(insights):
+    client, settings, _ = insights
+    jwt = token(settings.state_dir, "idva", "manager")["Authorization"].split()[1]
+    first = await client.get("/ui/", params={"force": "01"})
+    assert first.status_code == 303 and first.headers["location"] == "/ui/signin?next=/ui/%3Fforce%3D01"
+    form = await client.get(first.headers["location"])
+    csrf = re.search(r"name=csrf_token value='([^']+)'", form.text).group(1)
+    assert "value='/ui/?force=01'" in form.text
+    without = await client.post("/ui/signin", data={"token": jwt, "next": "/ui/"})
+    assert without.status_code == 403 and "wja_token" not in without.headers.get("set-cookie", "")
+    r = await client.post("/ui/signin", data={"token": jwt, "next": "/ui/?force=01", "csrf_token": csrf})
+    assert r.status_code == 303 and r.headers["location"] == "/ui/?force=01"
+    assert "HttpOnly" in r.headers["set-cookie"] and "samesite=strict" in r.headers["set-cookie"].lower()
+    page = await client.get("/ui/?force=01")
+    assert page.status_code == 200 and "Funnel" in page.text and "<svg" in page.text and "force 01" in page.text
+    assert jwt not in page.text and "Sign out" in page.text
 
 
 @pytest.mark.parametrize("n", range(7))
@@ -183,6 +207,8 @@ async def test_per_case_rows_past_retention_become_counts_and_the_figures_stay(s
         rebuild = await client.post("/admin/rebuild", headers=token(settings.state_dir, "police", "service"))
         assert rebuild.status_code == 200  # a replay recounts: the counts must not stay beside it
         assert await pool.fetchval("SELECT count(*) FROM archive") == 0
+
+
 async def test_the_first_bst_hour_of_1_july_counts_in_q2_and_a_recharged_case_is_not_discontinued(insights):
     client, settings, _ = insights
     force = f"{random.randrange(10, 99)}"

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI
-from wja_platform import auth
+from wja_platform import auth, web
 from wja_platform.app import Runtime, ServiceSpec, make_app, periodic, purge_job, rewrap_job
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring
@@ -31,7 +31,7 @@ def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSp
     spec = ServiceSpec(
         settings=settings,
         migrations=MIGRATIONS,
-        routers=[http.build_router(), ui.build_router()],
+        routers=[http.build_router(), web.signin_router("IDVA", ui.signin_page), ui.build_router()],
         handler=consumers.make_handler(settings.notice_working_days),
         extra_state=state,
         title="Whole Justice support (CJ IDVA)",

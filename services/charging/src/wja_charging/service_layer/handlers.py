@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-from wja_platform import db, errors, outbox, workdays
+from wja_platform import db, errors, outbox, telemetry, workdays
 from wja_platform.auth import Principal
 from wja_platform.clock import Clock
 from wja_schemas import Event, new_envelope
@@ -234,6 +234,7 @@ async def decide_review(deps: Deps, review_id: str, outcome: str, reason: str) -
         review = await conn.fetchrow("SELECT * FROM reviews WHERE review_id = $1 FOR UPDATE", review_id)
         if review is None:
             raise FileNotFound(f"no review {review_id}")
+        telemetry.set_case_urn(review["urn"])  # the path names the review, not the case: tag the spans here
         if review["outcome"] is not None:
             raise IllegalTransition("this review is already decided")
         await conn.execute(

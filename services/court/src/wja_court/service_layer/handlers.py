@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from wja_platform import db, errors, outbox
+from wja_platform import db, errors, outbox, telemetry
 from wja_platform.clock import Clock
 from wja_schemas import Event, new_envelope
 from wja_schemas import court as ev
@@ -170,6 +170,7 @@ async def record_result(deps: Deps, hearing_id: str, body: dict[str, Any]) -> di
         )
         if row is None:
             raise NotFound(f"no hearing {hearing_id}")
+        telemetry.set_case_urn(row["urn"])  # the path names the hearing, not the case: tag the spans here
         if row["status"] != "listed":
             raise IllegalTransition(f"the hearing is {row['status']}: only a listed hearing can be resulted")
         case = await get_case(conn, row["urn"])

@@ -8,9 +8,9 @@ import io
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from wja_platform import auth
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from wja_platform import auth, web
 from wja_platform.api import IsoDate
 from wja_platform.auth import Principal
 from wja_platform.errors import InvalidError
@@ -97,24 +97,16 @@ def build_router() -> APIRouter:
             await conn.execute("DELETE FROM inbox WHERE consumer = $1", runtime.settings.group_id)
         return {"emptied": True}
 
-    @router.get("/ui/signin", include_in_schema=False)
-    async def signin(token: str, next: str = "/ui/") -> Response:
-        response = RedirectResponse(next if next.startswith("/ui/") else "/ui/", status_code=303)
-        response.set_cookie("wja_token", token, httponly=True, samesite="strict", max_age=8 * 3600)
-        return response
-
     @router.get("/ui/", include_in_schema=False)
     async def page(request: Request, force: Force = None, year: int = Query(2026, ge=2000, le=2100)) -> Response:
-        token = request.cookies.get("wja_token", "")
-        try:
-            who = auth.verify(token, request.app.state.jwt_keys, request.app.state.jwt_algorithm)
-        except HTTPException:
-            return HTMLResponse("<p>Sign in: /ui/signin?token=…</p>", status_code=401)
+        who = web.session_principal(request)
+        if who is None:
+            return web.signin_redirect(request)
         if f"{who.agency}:{who.role}" not in ALLOWED:
             return HTMLResponse("<p>Not allowed for your agency or role.</p>", status_code=403)
         quarters = [f"{year}-{(year + 1) % 100:02d}Q{n}" for n in (1, 2, 3, 4)]
         sums = [await compute(request, q, None, None, force) for q in quarters]
-        return HTMLResponse(chart_page(quarters, sums, force))
+        return HTMLResponse(chart_page(quarters, sums, force, web.csrf_token(request)))
 
     return router
 
@@ -135,7 +127,7 @@ def _bars(items: list[tuple[str, float | None]], width: int = 520) -> str:
     return f"<svg width={width + 320} height={len(items) * 34 + 10} role=img>{''.join(rows)}</svg>"
 
 
-def chart_page(quarters: list[str], sums: list[dict[str, Any]], force: str | None) -> str:
+def chart_page(quarters: list[str], sums: list[dict[str, Any]], force: str | None, csrf: str) -> str:
     total = {k: sum((s.get(k) or 0) for s in sums) for k in FUNNEL}
     funnel = _bars([(k.replace("_", " "), total[k]) for k in FUNNEL])
     trend = "".join(
@@ -151,5 +143,8 @@ def chart_page(quarters: list[str], sums: list[dict[str, Any]], force: str | Non
         f"<h1>Domestic abuse cases: {quarters[0][:7]} ({where})</h1><h2>Funnel, report to conviction</h2>{funnel}"
         "<h2>Trend by quarter</h2><table><tr><th>Quarter</th><th>Reports</th><th>Charge rate</th>"
         f"<th>Conviction rate</th><th>Victim-issue share</th><th>Told within deadline</th></tr>{trend}</table>"
-        "<p>Counts of 1 to 4, and figures that would reveal one, are suppressed (shown as -).</p></body></html>"
+        "<p>Counts of 1 to 4, and figures that would reveal one, are suppressed (shown as -).</p>"
+        "<form method=post action=/ui/signout>"
+        f"<input type=hidden name={web.CSRF_FIELD} value='{html.escape(csrf)}'><button>Sign out</button></form>"
+        "</body></html>"
     )

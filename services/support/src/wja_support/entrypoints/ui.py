@@ -1,7 +1,8 @@
 """The IDVA's web page: sign in with a token, caseload with deadlines, a case's timeline, record a contact.
 
-Plain server-rendered HTML (no scripts). The token is kept in an HttpOnly cookie and checked with
-the same rules as the API.
+Plain server-rendered HTML (no scripts). Sign-in (a POST form), the session cookie and the CSRF
+token every form carries are the platform's (:mod:`wja_platform.web`); the session's token is
+checked with the same rules as the API.
 """
 
 from __future__ import annotations
@@ -9,18 +10,16 @@ from __future__ import annotations
 import html
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from wja_platform import auth
+from wja_platform import web
 from wja_platform.auth import Principal
 
 from wja_support import views
 from wja_support.service_layer import handlers
 
-COOKIE = "wja_token"
 LONDON = ZoneInfo("Europe/London")  # deadlines are 23:59 London time: show them so
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f6f7f9;color:#1b1f24}
@@ -36,14 +35,24 @@ textarea{width:100%;font-family:monospace}select,input{font-size:15px;padding:6p
 """
 
 
-def page(title: str, body: str, who: Principal | None = None) -> HTMLResponse:
+def csrf_field(request: Request) -> str:
+    """The hidden CSRF field every form of the page carries."""
+    return f"<input type=hidden name={web.CSRF_FIELD} value='{html.escape(web.csrf_token(request))}'>"
+
+
+def page(request: Request, title: str, body: str, who: Principal | None = None) -> HTMLResponse:
     user = (
         f"<span>{html.escape(who.sub)} ({html.escape(who.role)}) · "
-        "<form method=post action=/ui/signout style=display:inline><button>Sign out</button></form></span>"
+        f"<form method=post action=/ui/signout style=display:inline>{csrf_field(request)}"
+        "<button>Sign out</button></form></span>"
         if who
         else ""
     )
-    return HTMLResponse(
+    return HTMLResponse(shell(title, body, user))
+
+
+def shell(title: str, body: str, user: str = "") -> str:
+    return (
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
         f"<meta name=viewport content='width=device-width'><style>{STYLE}</style></head><body>"
         f"<header><strong><a href=/ui/>Whole Justice · IDVA</a></strong>{user}</header>"
@@ -51,14 +60,17 @@ def page(title: str, body: str, who: Principal | None = None) -> HTMLResponse:
     )
 
 
-def caller(request: Request) -> Principal | None:
-    token = request.cookies.get(COOKIE)
-    if not token:
-        return None
-    try:
-        return auth.verify(token, request.app.state.jwt_keys, request.app.state.jwt_algorithm)
-    except HTTPException:
-        return None
+def signin_page(csrf: str, next_page: str, error: str | None) -> str:
+    """The sign-in form, in the page's own style (fields as :func:`wja_platform.web.signin_form`)."""
+    problem = f"<p class=overdue role=alert>{html.escape(error)}</p>" if error else ""
+    return shell(
+        "Sign in",
+        f"<div class=card><h1>Sign in</h1>{problem}<form method=post action=/ui/signin>"
+        f"<input type=hidden name={web.CSRF_FIELD} value='{html.escape(csrf)}'>"
+        f"<input type=hidden name=next value='{html.escape(next_page)}'>"
+        "<p><label>Your access token<br><textarea name=token rows=5 required autocomplete=off></textarea>"
+        "</label></p><button>Sign in</button></form></div>",
+    )
 
 
 def when(value: str | None) -> str:
@@ -71,44 +83,18 @@ def when(value: str | None) -> str:
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/ui", include_in_schema=False)
 
-    def signed_in(response: Response, token: str) -> Response:
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", max_age=8 * 3600)
-        return response
-
-    @router.get("/signin")
-    async def signin_get(token: str = "", next: str = "/ui/") -> Response:
-        if token:
-            target = next if next.startswith("/ui/") and "//" not in next else "/ui/"
-            return signed_in(RedirectResponse(target, status_code=303), token)
-        return page(
-            "Sign in",
-            "<div class=card><h1>Sign in</h1><form method=post action=/ui/signin>"
-            "<p><label>Your access token<br><textarea name=token rows=5 required></textarea></label></p>"
-            "<button>Sign in</button></form></div>",
-        )
-
-    @router.post("/signin")
-    async def signin_post(request: Request) -> Response:
-        token = parse_qs((await request.body()).decode()).get("token", [""])[0].strip()
-        return signed_in(RedirectResponse("/ui/", status_code=303), token)
-
-    @router.post("/signout")
-    async def signout() -> Response:
-        response = RedirectResponse("/ui/signin", status_code=303)
-        response.delete_cookie(COOKIE)
-        return response
-
     @router.get("/")
     async def home(request: Request) -> Response:
-        who = caller(request)
+        who = web.session_principal(request)
         if who is None:
-            return RedirectResponse("/ui/signin", status_code=303)
+            return web.signin_redirect(request)
         d: handlers.Deps = request.app.state.deps
         try:
             async with d.pool.acquire() as conn:
                 cases = await views.caseload(conn, who, d.clock.now())
         except Exception as exc:
             return page(
+                request,
                 "Not allowed",
                 f"<div class=card>{html.escape(getattr(exc, 'message', 'Not allowed'))}</div>",
                 who,
@@ -128,31 +114,31 @@ def build_router() -> APIRouter:
             if cases
             else "<p>No cases assigned.</p>"
         )
-        return page("Caseload", f"<h1>Caseload</h1>{table}", who)
+        return page(request, "Caseload", f"<h1>Caseload</h1>{table}", who)
 
     @router.get("/cases/{urn}")
     async def case(urn: str, request: Request) -> Response:
-        who = caller(request)
+        who = web.session_principal(request)
         if who is None:
-            return RedirectResponse("/ui/signin", status_code=303)
+            return web.signin_redirect(request)
         d: handlers.Deps = request.app.state.deps
         try:
             async with d.pool.acquire() as conn:
                 tl = await views.timeline(conn, who, urn, d.clock.now())
         except Exception as exc:
             return page(
+                request,
                 "Not allowed",
                 f"<div class=card>{html.escape(getattr(exc, 'message', 'Not allowed'))}</div>",
                 who,
             )
-        return page(urn, _timeline(urn, tl), who)
+        return page(request, urn, _timeline(urn, tl, csrf_field(request)), who)
 
     @router.post("/cases/{urn}/contacts")
-    async def contact(urn: str, request: Request) -> Response:
-        who = caller(request)
+    async def contact(urn: str, request: Request, form: web.CsrfForm) -> Response:
+        who = web.session_principal(request)
         if who is None:
-            return RedirectResponse("/ui/signin", status_code=303)
-        form = parse_qs((await request.body()).decode())
+            return web.signin_redirect(request)
         about = form.get("about", [])
         channel = form.get("channel", ["phone"])[0]
         d: handlers.Deps = request.app.state.deps
@@ -161,6 +147,7 @@ def build_router() -> APIRouter:
                 await handlers.record_contact(d, who, urn, about, channel, d.clock.now())
             except Exception as exc:
                 return page(
+                    request,
                     "Not recorded",
                     f"<div class=card>{html.escape(getattr(exc, 'message', 'error'))}</div>",
                     who,
@@ -170,7 +157,7 @@ def build_router() -> APIRouter:
     return router
 
 
-def _timeline(urn: str, tl: dict[str, Any]) -> str:
+def _timeline(urn: str, tl: dict[str, Any], csrf: str) -> str:
     rows = []
     for e in tl["entries"]:
         due = ""
@@ -187,7 +174,8 @@ def _timeline(urn: str, tl: dict[str, Any]) -> str:
         )
     return (
         f"<h1>Case {html.escape(urn)} <span class=stage>{tl['stage'].replace('_', ' ')}</span></h1>"
-        f"<form method=post action='/ui/cases/{html.escape(urn)}/contacts'><table><tr><th>When</th><th>Agency</th>"
+        f"<form method=post action='/ui/cases/{html.escape(urn)}/contacts'>{csrf}"
+        "<table><tr><th>When</th><th>Agency</th>"
         f"<th>What happened</th><th>Duty</th><th>Victim told?</th></tr>{''.join(rows)}</table>"
         "<div class=card style='margin-top:16px'>Record that the victim was told about the ticked entries by "
         "<select name=channel><option>phone</option><option>in_person</option><option>email</option>"
