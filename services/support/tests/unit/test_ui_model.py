@@ -57,7 +57,8 @@ def test_filters_by_stage_overdue_and_force_from_the_urn():
 
 
 def test_unassigned_rows_need_an_idva_and_the_flag_from_the_rows_is_kept():
-    rows = vm.caseload_rows([row("01SP1000026", None, idva=None), row("01SP2000026", None, needs_idva=True)], NOW, set())
+    unassigned, flagged = row("01SP1000026", None, idva=None), row("01SP2000026", None, needs_idva=True)
+    rows = vm.caseload_rows([unassigned, flagged], NOW, set())
     assert [r["needs_idva"] for r in rows] == [True, True]
     assert not vm.caseload_rows([row("01SP3000026", None)], NOW, set())[0]["needs_idva"]
 

@@ -80,6 +80,8 @@ def render(
 
 def problem_page(request: Request, status: int, message: str = "", errors: list[dict[str, str]] | None = None):
     title, explanation = PROBLEMS.get(status, ("Not done", "The request could not be carried out."))
+    if status == 403 and "/cases/" not in request.url.path:
+        title = "Not open to your role"
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
     return render(
         request,
