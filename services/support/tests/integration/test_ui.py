@@ -97,6 +97,15 @@ async def browser():
             await chromium.close()
 
 
+async def entries_arrived(support, urn: str, n: int) -> None:
+    """Wait (generously: the browser tests share a busy machine) until the projection holds ``n`` entries."""
+
+    async def arrived():
+        return await support.pool.fetchval("SELECT count(*) FROM entries WHERE urn = $1", urn) >= n
+
+    await eventually(arrived, timeout=90)
+
+
 async def a_case(support, *, contact: bool = False) -> tuple[str, str]:
     if contact:
         await support.intake.start()
@@ -104,13 +113,13 @@ async def a_case(support, *, contact: bool = False) -> tuple[str, str]:
     idva = (await support.referred(urn))["idva"]
     arrest = example("wja.intake.suspect.arrested.v1", urn=urn, arrested_at="2026-09-10T09:00:00Z")
     await support.send(new_envelope(arrest))
-    await support.timeline(urn, idva, wait_for=lambda b: len(b["entries"]) >= 4)
+    await entries_arrived(support, urn, 4)
     if contact:
 
         async def fetched():
             return await support.pool.fetchval("SELECT contact_status FROM cases WHERE urn = $1", urn) == "fetched"
 
-        await eventually(fetched)
+        await eventually(fetched, timeout=90)
     return urn, idva
 
 

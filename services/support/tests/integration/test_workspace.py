@@ -33,7 +33,11 @@ async def case_for(support, arrested_at: datetime | None = None) -> tuple[str, s
     if arrested_at:
         await support.send(new_envelope(example("wja.intake.suspect.arrested.v1", urn=urn, arrested_at=arrested_at)))
         n = 4
-    await support.timeline(urn, case["idva"], wait_for=lambda b: len(b["entries"]) >= n)
+
+    async def arrived():
+        return await support.pool.fetchval("SELECT count(*) FROM entries WHERE urn = $1", urn) >= n
+
+    await eventually(arrived, timeout=90)  # generous: the machine is shared
     return urn, case["idva"]
 
 
