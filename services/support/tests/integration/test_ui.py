@@ -245,7 +245,7 @@ async def test_problem_pages_manager_view_and_phone_width_are_accessible(support
     await page.goto(f"{served}/ui/")
     assert "Your team's caseload" in await page.content()
     await page.get_by_label(f"IDVA for {urn}").select_option(other)
-    await page.get_by_role("button", name="Reassign").click()
+    await page.get_by_role("row").filter(has_text=urn).get_by_role("button", name="Reassign").click()
     assert await page.get_by_role("status").inner_text() == "The case was assigned."
     assert await support.pool.fetchval("SELECT idva FROM cases WHERE urn = $1", urn) == other
     await looks_right(page, "manager-caseload", tmp_path)

@@ -58,12 +58,13 @@ async def test_a_manager_sees_the_team_most_urgent_first_with_counts_filters_and
     late, _ = await case_for(support, OVERDUE)
     manager = cookie(support, role="manager", sub="mgr", team="north")
 
-    page = (await support.client.get("/ui/", headers=manager)).text
+    mine = f"/ui/?force={support.force}"  # the broker is shared: other tests' cases reach this team too
+    page = (await support.client.get(mine, headers=manager)).text
     assert page.index(late) < page.index(today) < page.index(calm)
     assert (count(page, "overdue"), count(page, "due today"), count(page, "new referrals")) == (1, 1, 3)
     assert "Overdue (1)" in page and "Due today" in page and "Reassign" in page
 
-    only_late = (await support.client.get("/ui/?overdue=1", headers=manager)).text
+    only_late = (await support.client.get(f"{mine}&overdue=1", headers=manager)).text
     assert late in only_late and today not in only_late and calm not in only_late
     other_force = (await support.client.get("/ui/?force=00&stage=charging", headers=manager)).text
     assert late not in other_force and "No case matches these filters" in other_force

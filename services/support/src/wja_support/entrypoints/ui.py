@@ -204,7 +204,7 @@ async def caseload_page(
         who=who,
         cases=shown,
         total=len(rows),
-        counts=vm.counts(rows, now, contacted),
+        counts=vm.counts([r for r in rows if filters.keep(r)], now, contacted),
         filters=filters,
         stages=vm.STAGES,
         forces=sorted({vm.force_of(r["urn"]) for r in rows}),
