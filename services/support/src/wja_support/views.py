@@ -140,3 +140,18 @@ async def contact_reads(conn: asyncpg.Connection, caller: Principal, urn: str | 
         urn,
     )
     return [{**dict(r), "read_at": _iso(r["read_at"])} for r in rows]
+
+
+async def contacted(conn: asyncpg.Connection, urns: list[str]) -> set[str]:
+    """Of ``urns``, the cases where a contact with the victim is already recorded (any entry told)."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT urn FROM entries WHERE urn = ANY($1::text[]) AND told_at IS NOT NULL", urns
+    )
+    return {r["urn"] for r in rows}
+
+
+async def team_roster(conn: asyncpg.Connection, caller: Principal) -> list[str]:
+    """The IDVAs a manager may assign their team's cases to (nobody for anyone else)."""
+    if caller.agency != "idva" or caller.role != "manager":
+        return []
+    return [i["sub"] for i in await repo.roster(conn) if i["team"] == team_of(caller)]

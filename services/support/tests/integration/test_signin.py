@@ -12,7 +12,7 @@ from wja_schemas import new_envelope
 from wja_schemas.examples import example
 
 pytestmark = pytest.mark.integration
-CSRF = re.compile(r"name=csrf_token value='([^']+)'")
+CSRF = re.compile(r"""name=["']?csrf_token["']? value=["']([^"']+)["']""")
 
 
 def jwt_of(support, sub: str = "idva-a", role: str = "idva") -> str:
@@ -22,7 +22,7 @@ def jwt_of(support, sub: str = "idva-a", role: str = "idva") -> str:
 async def signin_form(client) -> str:
     """Load the sign-in page (as a browser would) and return the CSRF token of its form."""
     page = await client.get("/ui/signin")
-    assert page.status_code == 200 and "<form method=post action=/ui/signin>" in page.text
+    assert page.status_code == 200 and re.search(r"""<form method=["']?post["']? action=["']?/ui/signin""", page.text)
     return CSRF.search(page.text).group(1)
 
 
@@ -108,8 +108,8 @@ async def test_recording_a_contact_needs_the_sessions_csrf_token(support):
     await support.client.post("/ui/signin", data={"csrf_token": before, "token": jwt_of(support, idva)})
     page = await support.client.get(f"/ui/cases/{urn}")
     token = CSRF.findall(page.text)
-    assert len(set(token)) == 1 and len(token) == 2 and before not in token  # sign-out form and contact form
-    form = {"about": due, "channel": "phone"}
+    assert len(set(token)) == 1 and len(token) >= 2 and before not in token  # sign-out form and every action
+    form = {"about": due, "channel": "phone", "at": "2026-09-14T12:00"}
 
     async def told() -> bool:
         body = await support.timeline(urn, idva)
@@ -122,7 +122,7 @@ async def test_recording_a_contact_needs_the_sessions_csrf_token(support):
         assert r.status_code == 403 and "Form refused" in r.text and "reload the page" in r.text
     assert not await told()
     r = await support.client.post(f"/ui/cases/{urn}/contacts", data={**form, "csrf_token": token[0]})
-    assert r.status_code == 303 and r.headers["location"] == f"/ui/cases/{urn}"
+    assert r.status_code == 303 and r.headers["location"].startswith(f"/ui/cases/{urn}")
     assert await told()
 
 

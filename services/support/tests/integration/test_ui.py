@@ -1,31 +1,31 @@
-"""The IDVA web page in a real headless Chromium against a real server."""
+"""The IDVA workspace in a real headless Chromium (Playwright driving Debian's chromium) against a real server.
+
+Clicks through sign in, caseload, a case, record a contact, request special measures, show contact
+details, sign out; runs axe-core over every page (no serious or critical violation); checks the
+keyboard path, the 375 px card layout, and that every screenshot shows something.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
-import fcntl
-import itertools
-import json
-import os
-import shutil
 import struct
-import subprocess
-import time
 import zlib
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import uvicorn
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Page, async_playwright
 from wja_cli.testing import eventually, free_port, token
 from wja_schemas import new_envelope
 from wja_schemas.examples import example
-from wja_support.bootstrap import create_app
+
+from .conftest import CONTACT
 
 pytestmark = pytest.mark.integration
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's: browser downloads are blocked here
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -35,8 +35,8 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--window-size=1280,900",
 ]
+AXE = Axe()
 
 
 def png_pixels(path: Path) -> tuple[int, int, bytes]:
@@ -54,149 +54,207 @@ def png_pixels(path: Path) -> tuple[int, int, bytes]:
     return width, height, zlib.decompress(idat)
 
 
-def high(fd: int) -> int:
-    """``fd`` moved to a number above 9, so redirecting to fds 3 and 4 cannot clobber it."""
-    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
-    os.close(fd)
-    return moved
+async def looks_right(page: Page, name: str, tmp: Path) -> None:
+    """No serious or critical axe-core violation, and a screenshot that is not blank."""
+    results = await AXE.run(page)
+    bad = [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not bad, f"{name}: {bad}"
+    shot = tmp / f"{name}.png"
+    await page.screenshot(path=str(shot))
+    width, height, pixels = png_pixels(shot)
+    viewport = page.viewport_size
+    assert (width, height) == (viewport["width"], viewport["height"])
+    assert len(set(pixels[: width * 4 * 120])) > 8, f"{name} rendered blank"
 
 
-class Chromium:
-    """A real headless Chromium driven over the DevTools protocol on a pipe (``--remote-debugging-pipe``:
-    the browser reads commands on fd 3 and writes answers on fd 4, each a JSON text ended by NUL).
-
-    It types into the page's forms and presses its buttons as a person would; nothing is
-    posted behind the page's back.
-    """
-
-    def __init__(self, tmp: Path) -> None:
-        binary = shutil.which("chromium")
-        assert binary, "chromium is not installed (scripts/test.sh installs Debian's chromium package)"
-        to_browser, self._out = (high(fd) for fd in os.pipe())
-        self._in, from_browser = (high(fd) for fd in os.pipe())
-        flags = " ".join([*CHROMIUM_FLAGS, "--remote-debugging-pipe", f"--user-data-dir={tmp / 'profile'}"])
-        script = f"exec {binary} {flags} about:blank 3<&{to_browser} 4>&{from_browser}"
-        self.proc = subprocess.Popen(
-            ["/bin/bash", "-c", script],  # bash: dash takes no fd number above 9
-            pass_fds=(to_browser, from_browser),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        os.close(to_browser)
-        os.close(from_browser)
-        self._ids = itertools.count(1)
-        self._buffer = b""
-        page = next(t for t in self.call("Target.getTargets")["targetInfos"] if t["type"] == "page")
-        self.session = self.call("Target.attachToTarget", targetId=page["targetId"], flatten=True)["sessionId"]
-
-    def call(self, method: str, session: str | None = None, **params: object) -> dict:
-        ident = next(self._ids)
-        message = {"id": ident, "method": method, "params": params}
-        if session:
-            message["sessionId"] = session
-        os.write(self._out, json.dumps(message).encode() + b"\0")
-        while True:
-            while b"\0" not in self._buffer:
-                chunk = os.read(self._in, 1 << 16)
-                assert chunk, "chromium closed the DevTools pipe"
-                self._buffer += chunk
-            raw, self._buffer = self._buffer.split(b"\0", 1)
-            answer = json.loads(raw)
-            if answer.get("id") == ident:
-                assert "error" not in answer, answer
-                return answer["result"]
-
-    def js(self, expression: str) -> object:
-        result = self.call("Runtime.evaluate", self.session, expression=expression, returnByValue=True)
-        return result["result"].get("value")
-
-    def open(self, url: str) -> None:
-        self.call("Page.navigate", self.session, url=url)
-        self.settle()
-
-    def settle(self, path: str | None = None) -> None:
-        """Wait until the page (at ``path``, when given) has loaded."""
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.js("document.readyState") == "complete" and (path is None or self.js("location.pathname") == path):
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"the page did not load: {self.js('location.href')}")
-
-    def dom(self) -> str:
-        return str(self.js("document.documentElement.outerHTML"))
-
-    def screenshot(self) -> bytes:
-        return base64.b64decode(self.call("Page.captureScreenshot", self.session, format="png")["data"])
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError, AssertionError):
-            self.call("Browser.close")
-        self.proc.wait(timeout=30)
-        os.close(self._in)
-        os.close(self._out)
-
-
-def browse(port: int, jwt: str, urn: str, tmp: Path) -> dict:
-    """Sign in through the form, open the case, tick its first due entry and record the contact."""
-    base = f"http://127.0.0.1:{port}"
-    seen: dict = {}
-    browser = Chromium(tmp)
-    try:
-        browser.open(f"{base}/ui/")  # not signed in: sent to the form, coming back here afterwards
-        seen["signin"] = browser.dom()
-        browser.js(f"document.querySelector('textarea[name=token]').value = {json.dumps(jwt)}")
-        browser.js("document.querySelector('form[action=\"/ui/signin\"] button').click()")
-        browser.settle("/ui/")
-        seen["caseload"], seen["shot"] = browser.dom(), browser.screenshot()
-        browser.js(f"document.querySelector('a[href=\"/ui/cases/{urn}\"]').click()")
-        browser.settle(f"/ui/cases/{urn}")
-        seen["case"] = browser.dom()
-        seen["ticked"] = browser.js("document.querySelector('input[name=about]').value")
-        browser.js("document.querySelector('input[name=about]').checked = true")
-        browser.js("[...document.querySelectorAll('button')].find(b => b.textContent === 'Record contact').click()")
-        time.sleep(0.5)
-        browser.settle(f"/ui/cases/{urn}")
-        seen["after"] = browser.dom()
-        seen["history"] = browser.call("Page.getNavigationHistory", browser.session)["entries"]
-    finally:
-        browser.close()
-    fresh = Chromium(tmp / "fresh")
-    try:
-        fresh.open(f"{base}/ui/")
-        seen["denied"] = fresh.dom()
-    finally:
-        fresh.close()
-    return seen
-
-
-async def test_idva_signs_in_with_the_form_sees_caseload_and_timeline_in_a_real_browser(stack, support, tmp_path):
-    case = await support.referred(support.urn())
-    urn, idva = case["urn"], case["idva"]
-    arrested = example("wja.intake.suspect.arrested.v1", urn=urn, arrested_at=datetime(2026, 9, 14, 9, tzinfo=UTC))
-    await support.send(new_envelope(arrested))
-    await support.timeline(urn, idva, wait_for=lambda b: len(b["entries"]) >= 4)
-    app = create_app(support.settings, clock=support.clock)  # the same service, served over real HTTP
+@pytest.fixture
+async def served(support) -> AsyncIterator[str]:
+    """The support service under test (already started), also served over real HTTP for the browser."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    config = uvicorn.Config(support.app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
         await eventually(lambda: asyncio.sleep(0, result=server.started))
-        jwt = token(support.settings.state_dir, "idva", "idva", sub=idva)["Authorization"].split()[1]
-        seen = await asyncio.to_thread(browse, port, jwt, urn, tmp_path)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
-    assert "Sign in" in seen["signin"] and "csrf_token" in seen["signin"] and urn not in seen["signin"]
-    assert "Caseload" in seen["caseload"] and urn in seen["caseload"] and "Next deadline" in seen["caseload"]
-    case_dom = seen["case"]
-    assert f"Case {urn}" in case_dom and "Crime reported to police" in case_dom
-    assert "Record contact" in case_dom and "Harriet" not in case_dom
-    assert "told " in seen["after"] and f'value="{seen["ticked"]}"' not in seen["after"]  # recorded: no box left
-    assert not any(jwt in entry["url"] for entry in seen["history"])  # the token never was in a URL
-    shot = tmp_path / "caseload.png"
-    shot.write_bytes(seen["shot"])
-    width, height, pixels = png_pixels(shot)
-    assert width == 1280 and height > 600
-    assert len(set(pixels[: width * 4 * 120])) > 8, "the page rendered blank"
-    assert "Sign in" in seen["denied"] and urn not in seen["denied"]
+
+
+@pytest.fixture(scope="module")
+async def browser():
+    """One Chromium for the module (each test opens its own context: its own cookies)."""
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+async def entries_arrived(support, urn: str, n: int) -> None:
+    """Wait (generously: the browser tests share a busy machine) until the projection holds ``n`` entries."""
+
+    async def arrived():
+        return await support.pool.fetchval("SELECT count(*) FROM entries WHERE urn = $1", urn) >= n
+
+    await eventually(arrived, timeout=90)
+
+
+async def a_case(support, *, contact: bool = False) -> tuple[str, str]:
+    if contact:
+        await support.intake.start()
+    urn = support.urn()
+    idva = (await support.referred(urn))["idva"]
+    arrest = example("wja.intake.suspect.arrested.v1", urn=urn, arrested_at="2026-09-10T09:00:00Z")
+    await support.send(new_envelope(arrest))
+    await entries_arrived(support, urn, 4)
+    if contact:
+
+        async def fetched():
+            return await support.pool.fetchval("SELECT contact_status FROM cases WHERE urn = $1", urn) == "fetched"
+
+        await eventually(fetched, timeout=90)
+    return urn, idva
+
+
+def jwt(support, sub: str, role: str = "idva", **claims) -> str:
+    return token(support.settings.state_dir, "idva", role, sub=sub, **claims)["Authorization"].split()[1]
+
+
+async def test_an_idva_works_a_case_in_a_real_browser(support, served, browser, tmp_path):
+    urn, idva = await a_case(support, contact=True)
+    page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+
+    await page.goto(f"{served}/ui/")
+    assert page.url == f"{served}/ui/signin"
+    await looks_right(page, "signin", tmp_path)
+    await page.get_by_label("Your access token").fill(jwt(support, idva))
+    await page.get_by_role("button", name="Sign in").click()
+    assert page.url == f"{served}/ui/"
+    assert "token" not in page.url
+    body = await page.content()
+    assert "Your caseload" in body and urn in body and "Next deadline" in body and "Overdue (1)" in body
+    await looks_right(page, "caseload", tmp_path)
+
+    await page.get_by_role("link", name=urn).click()
+    assert (await page.get_by_role("heading", level=1).inner_text()).startswith(f"Case {urn}")
+    body = await page.content()
+    assert "Crime reported to police" in body and "Record contact" in body and CONTACT["name"] not in body
+    assert "Not told: overdue" in body
+    await looks_right(page, "case", tmp_path)
+
+    await page.locator('input[name="about"]').first.check()
+    await page.get_by_label("Told by").select_option("idva")
+    await page.get_by_label("How").select_option("phone")
+    await page.get_by_role("button", name="Record contact").click()
+    assert await page.get_by_role("status").inner_text() == "The contact was recorded."
+    assert "by IDVA (phone)" in await page.content()
+    await looks_right(page, "case-after-contact", tmp_path)
+
+    await page.get_by_label("Screens").check()
+    await page.get_by_label("Live link").check()
+    await page.get_by_role("button", name="Request special measures").click()
+    assert await page.get_by_role("status").inner_text() == "Special measures were requested from the court."
+    requested = await support.pool.fetchval(
+        "SELECT value FROM outbox WHERE urn = $1 AND ce_type = 'wja.support.special_measures.requested.v1'", urn
+    )
+    assert b'"screens"' in requested and b'"live_link"' in requested
+
+    await page.get_by_role("button", name="Close support").click()  # the browser insists on a reason first
+    assert "?done=closed" not in page.url
+
+    await page.get_by_label("Why do you need them?").select_option("safety_planning")
+    async with page.expect_navigation() as shown:
+        await page.get_by_role("button", name="Show contact details").click()
+    response = await shown.value
+    assert response.headers["cache-control"] == "no-store"
+    body = await page.content()
+    assert CONTACT["name"] in body and CONTACT["phone"] in body and "This read was recorded" in body
+    assert CONTACT["name"] not in page.url and CONTACT["phone"] not in page.url
+    await looks_right(page, "contact-details", tmp_path)
+
+    await page.get_by_role("link", name=f"Back to case {urn}").click()
+    assert CONTACT["name"] not in await page.content()
+    await page.get_by_role("button", name="Sign out").click()
+    assert page.url == f"{served}/ui/signin"
+    await page.goto(f"{served}/ui/")
+    body = await page.content()
+    assert page.url == f"{served}/ui/signin" and "Sign in" in body and urn not in body
+
+
+async def test_the_workspace_works_by_keyboard_alone(support, served, browser, tmp_path):
+    urn, idva = await a_case(support)
+    page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+    await page.goto(f"{served}/ui/signin")
+
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    outline = await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "focus is not visible"
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "Whole Justice · IDVA workspace"
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "token"
+    await page.keyboard.type(jwt(support, idva))
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{served}/ui/")
+
+    for _ in range(40):  # Tab to the case's link, then follow it
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.textContent") == urn:
+            break
+    else:
+        pytest.fail("the case link cannot be reached by keyboard")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{served}/ui/cases/{urn}")
+
+    await page.locator("#measure-screens").focus()
+    await page.keyboard.press("Space")
+    for _ in range(10):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.textContent") == "Request special measures":
+            break
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{served}/ui/cases/{urn}?done=measures")
+    await looks_right(page, "case-by-keyboard", tmp_path)
+
+
+async def test_problem_pages_manager_view_and_phone_width_are_accessible(support, served, browser, tmp_path):
+    urn, idva = await a_case(support)
+    other = "idva-b" if idva == "idva-a" else "idva-a"
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    host = served.removeprefix("http://").split(":")[0]
+    await context.add_cookies([{"name": "wja_token", "value": jwt(support, other), "domain": host, "path": "/"}])
+    page = await context.new_page()
+    denied = await page.goto(f"{served}/ui/cases/{urn}")
+    assert denied.status == 403
+    assert await page.get_by_role("heading", level=1).inner_text() == "You are not assigned to this case"
+    await looks_right(page, "forbidden", tmp_path)
+    await page.get_by_role("link", name="Back to your caseload").click()
+    assert page.url == f"{served}/ui/"
+
+    manager = jwt(support, "mgr", role="manager", team="north")
+    await context.add_cookies([{"name": "wja_token", "value": manager, "domain": host, "path": "/"}])
+    await page.goto(f"{served}/ui/")
+    assert "Your team's caseload" in await page.content()
+    await page.get_by_label(f"IDVA for {urn}").select_option(other)
+    await page.get_by_role("row").filter(has_text=urn).get_by_role("button", name="Reassign").click()
+    assert await page.get_by_role("status").inner_text() == "The case was assigned."
+    assert await support.pool.fetchval("SELECT idva FROM cases WHERE urn = $1", urn) == other
+    await looks_right(page, "manager-caseload", tmp_path)
+    missing = await page.goto(f"{served}/ui/cases/{support.force}SP0000126")
+    assert missing.status == 404
+    await looks_right(page, "not-found", tmp_path)
+
+    await page.set_viewport_size({"width": 375, "height": 812})
+    await page.goto(f"{served}/ui/")
+    assert await page.evaluate("getComputedStyle(document.querySelector('table.caseload tr')).display") == "block"
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375, "the caseload scrolls sideways"
+    await looks_right(page, "caseload-375", tmp_path)

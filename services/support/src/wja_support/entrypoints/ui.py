@@ -1,183 +1,200 @@
-"""The IDVA's web page: sign in with a token, caseload with deadlines, a case's timeline, record a contact.
+"""The IDVA's workspace at ``/ui/``: sign in, caseload (most urgent first), a case and its actions.
 
-Plain server-rendered HTML (no scripts). Sign-in (a POST form), the session cookie and the CSRF
-token every form carries are the platform's (:mod:`wja_platform.web`); the session's token is
-checked with the same rules as the API.
+Server-rendered Jinja2 templates (autoescaped) and one plain CSS file; no scripts. Sign-in (a POST
+form), the session cookie and the CSRF token every form carries are the platform's
+(:mod:`wja_platform.web`): every POST of these pages is refused (403) without the session's token.
+The session's token is checked with the same rules as the API; every action goes through the service
+layer (``handlers``) and every read through ``views``. Domain errors and an unavailable database are
+pages that say what happened and offer a way back, never a bare status.
 """
 
 from __future__ import annotations
 
-import html
-from datetime import datetime
+import re
+from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
+import jinja2
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from wja_platform import web
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from wja_platform import db, web
 from wja_platform.auth import Principal
+from wja_schemas.types import URN_PATTERN
 
 from wja_support import views
+from wja_support.entrypoints import ui_model as vm
 from wja_support.service_layer import handlers
 
-LONDON = ZoneInfo("Europe/London")  # deadlines are 23:59 London time: show them so
-STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f6f7f9;color:#1b1f24}
-header{background:#2b3a55;color:#fff;padding:14px 28px;display:flex;justify-content:space-between;align-items:center}
-header a{color:#fff}main{max-width:1100px;margin:24px auto;padding:0 24px}
-table{width:100%;border-collapse:collapse;background:#fff;box-shadow:0 1px 3px #0002}
-th,td{padding:10px 12px;border-bottom:1px solid #e4e7eb;text-align:left;vertical-align:top}
-th{background:#eef1f5;font-weight:600}.overdue{color:#b00020;font-weight:700}.told{color:#17733a}
-.card{background:#fff;padding:20px;box-shadow:0 1px 3px #0002;margin-bottom:20px}
-button{background:#2b3a55;color:#fff;border:0;padding:9px 16px;border-radius:4px;font-size:15px;cursor:pointer}
-textarea{width:100%;font-family:monospace}select,input{font-size:15px;padding:6px}
-.stage{display:inline-block;background:#e7ecf7;padding:3px 9px;border-radius:10px}
-"""
-
-
-def csrf_field(request: Request) -> str:
-    """The hidden CSRF field every form of the page carries."""
-    return f"<input type=hidden name={web.CSRF_FIELD} value='{html.escape(web.csrf_token(request))}'>"
-
-
-def page(request: Request, title: str, body: str, who: Principal | None = None) -> HTMLResponse:
-    user = (
-        f"<span>{html.escape(who.sub)} ({html.escape(who.role)}) · "
-        f"<form method=post action=/ui/signout style=display:inline>{csrf_field(request)}"
-        "<button>Sign out</button></form></span>"
-        if who
-        else ""
+HERE = Path(__file__).parent
+CSS = HERE / "static" / "workspace.css"
+RETRY_AFTER_SECONDS = 30
+TEMPLATES = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
     )
-    return HTMLResponse(shell(title, body, user))
+)
+TEMPLATES.env.filters.update(when=vm.when, words=vm.words)
+DONE = {
+    "assigned": "The case was assigned.",
+}
+PROBLEMS = {
+    403: (
+        "You are not assigned to this case",
+        "Only the IDVA assigned to a case, or their team's manager, may see it or act on it.",
+    ),
+    404: ("Not found", "There is no such case, or nothing of it is held here."),
+    409: ("Not done", "This cannot be done in the case's current state."),
+    422: ("Please check the form", "Some of what was entered is not valid."),
+    503: ("The service is unavailable", "The case store is not answering. Nothing was changed: try again shortly."),
+}
 
 
-def shell(title: str, body: str, user: str = "") -> str:
-    return (
-        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
-        f"<meta name=viewport content='width=device-width'><style>{STYLE}</style></head><body>"
-        f"<header><strong><a href=/ui/>Whole Justice · IDVA</a></strong>{user}</header>"
-        f"<main>{body}</main></body></html>"
-    )
+def template_context(request: Request) -> dict[str, Any]:
+    """What every template receives: the session's CSRF token, which every POST form carries."""
+    return {"csrf_token": web.csrf_token(request)}
+
+
+def caller(request: Request) -> Principal | None:
+    """The signed-in IDVA (the session cookie's token, verified), or None."""
+    return web.session_principal(request)
 
 
 def signin_page(csrf: str, next_page: str, error: str | None) -> str:
-    """The sign-in form, in the page's own style (fields as :func:`wja_platform.web.signin_form`)."""
-    problem = f"<p class=overdue role=alert>{html.escape(error)}</p>" if error else ""
-    return shell(
-        "Sign in",
-        f"<div class=card><h1>Sign in</h1>{problem}<form method=post action=/ui/signin>"
-        f"<input type=hidden name={web.CSRF_FIELD} value='{html.escape(csrf)}'>"
-        f"<input type=hidden name=next value='{html.escape(next_page)}'>"
-        "<p><label>Your access token<br><textarea name=token rows=5 required autocomplete=off></textarea>"
-        "</label></p><button>Sign in</button></form></div>",
+    """The sign-in form in the workspace's layout (the platform's sign-in routes render it)."""
+    return TEMPLATES.env.get_template("signin.html").render(
+        csrf_token=csrf, next=next_page, error=error or "", errors=[], done="", who=None
     )
 
 
-def when(value: str | None) -> str:
-    if not value:
-        return ""
-    at = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return at.astimezone(LONDON).strftime("%d %b %Y %H:%M")
+def render(
+    request: Request, name: str, *, status_code: int = 200, headers: dict[str, str] | None = None, **context: Any
+) -> HTMLResponse:
+    context.setdefault("who", caller(request))
+    for key, empty in (("done", ""), ("error", ""), ("errors", [])):
+        context.setdefault(key, empty)
+    return TEMPLATES.TemplateResponse(
+        request, name, {**template_context(request), **context}, status_code=status_code, headers=headers
+    )
+
+
+def problem_page(request: Request, status: int, message: str = "", errors: list[dict[str, str]] | None = None):
+    title, explanation = PROBLEMS.get(status, ("Not done", "The request could not be carried out."))
+    if status == 403 and "/cases/" not in request.url.path:
+        title = "Not open to your role"
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+    return render(
+        request,
+        "problem.html",
+        status_code=status,
+        headers=headers,
+        title=title,
+        explanation=explanation,
+        message=message,
+        errors=errors or [],
+    )
+
+
+class PageRoute(APIRoute):
+    """A page route: a domain error becomes its page (403, 404, 409, 422), a database away a 503 page."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            try:
+                if request.method == "POST":
+                    await web.require_csrf(request)  # every form of these pages carries the session's token
+                return await handler(request)
+            except web.CsrfError:
+                raise  # the platform's "Form refused" page
+            except db.UNAVAILABLE:
+                return problem_page(request, 503)
+            except Exception as exc:
+                status = getattr(exc, "http_status", None)
+                if not (isinstance(status, int) and 400 <= status < 500):
+                    raise
+                return problem_page(request, status, getattr(exc, "message", ""))
+
+        return run
+
+
+def deps(request: Request) -> handlers.Deps:
+    return request.app.state.deps  # type: ignore[no-any-return]
+
+
+def valid_urn(urn: str) -> bool:
+    return re.fullmatch(URN_PATTERN, urn) is not None
+
+
+def to_signin() -> Response:
+    return RedirectResponse("/ui/signin", status_code=303)
 
 
 def build_router() -> APIRouter:
-    router = APIRouter(prefix="/ui", include_in_schema=False)
+    from wja_support.entrypoints import ui_case
+
+    router = APIRouter(prefix="/ui", include_in_schema=False, route_class=PageRoute)
+
+    @router.get("/static/workspace.css")
+    async def stylesheet() -> Response:
+        return FileResponse(CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
     @router.get("/")
     async def home(request: Request) -> Response:
-        who = web.session_principal(request)
+        who = caller(request)
         if who is None:
-            return web.signin_redirect(request)
-        d: handlers.Deps = request.app.state.deps
+            return to_signin()
+        return await caseload_page(request, who, done=DONE.get(request.query_params.get("done", ""), ""))
+
+    @router.post("/cases/{urn}/assignment")
+    async def assignment(urn: str, request: Request) -> Response:
+        who = caller(request)
+        if who is None:
+            return to_signin()
+        if not valid_urn(urn):
+            return problem_page(request, 404, "no such case")
+        idva = vm.one(vm.form_data(await request.body()), "idva")
         try:
-            async with d.pool.acquire() as conn:
-                cases = await views.caseload(conn, who, d.clock.now())
+            await handlers.reassign(deps(request), who, urn, idva)
         except Exception as exc:
-            return page(
-                request,
-                "Not allowed",
-                f"<div class=card>{html.escape(getattr(exc, 'message', 'Not allowed'))}</div>",
-                who,
-            )
-        rows = "".join(
-            f"<tr><td><a href='/ui/cases/{c['urn']}'>{c['urn']}</a></td><td><span class=stage>"
-            f"{c['stage'].replace('_', ' ')}</span></td><td>{when(c['next_deadline'])}</td>"
-            f"<td class={'overdue' if c['overdue'] else ''}>{c['overdue'] or ''}</td>"
-            f"<td>{html.escape(c['contact_status'].replace('_', ' '))}</td></tr>"
-            for c in cases
-        )
-        table = (
-            (
-                f"<table><tr><th>Case</th><th>Stage</th><th>Next deadline</th><th>Overdue</th><th>Contact details</th>"
-                f"</tr>{rows}</table>"
-            )
-            if cases
-            else "<p>No cases assigned.</p>"
-        )
-        return page(request, "Caseload", f"<h1>Caseload</h1>{table}", who)
+            status = getattr(exc, "http_status", None)
+            if status not in (409, 422):
+                raise
+            return await caseload_page(request, who, status_code=status, error=exc.message, error_urn=urn)
+        return RedirectResponse("/ui/?done=assigned", status_code=303)
 
-    @router.get("/cases/{urn}")
-    async def case(urn: str, request: Request) -> Response:
-        who = web.session_principal(request)
-        if who is None:
-            return web.signin_redirect(request)
-        d: handlers.Deps = request.app.state.deps
-        try:
-            async with d.pool.acquire() as conn:
-                tl = await views.timeline(conn, who, urn, d.clock.now())
-        except Exception as exc:
-            return page(
-                request,
-                "Not allowed",
-                f"<div class=card>{html.escape(getattr(exc, 'message', 'Not allowed'))}</div>",
-                who,
-            )
-        return page(request, urn, _timeline(urn, tl, csrf_field(request)), who)
-
-    @router.post("/cases/{urn}/contacts")
-    async def contact(urn: str, request: Request, form: web.CsrfForm) -> Response:
-        who = web.session_principal(request)
-        if who is None:
-            return web.signin_redirect(request)
-        about = form.get("about", [])
-        channel = form.get("channel", ["phone"])[0]
-        d: handlers.Deps = request.app.state.deps
-        if about:
-            try:
-                await handlers.record_contact(d, who, urn, about, channel, d.clock.now())
-            except Exception as exc:
-                return page(
-                    request,
-                    "Not recorded",
-                    f"<div class=card>{html.escape(getattr(exc, 'message', 'error'))}</div>",
-                    who,
-                )
-        return RedirectResponse(f"/ui/cases/{urn}", status_code=303)
-
+    ui_case.add_routes(router)
     return router
 
 
-def _timeline(urn: str, tl: dict[str, Any], csrf: str) -> str:
-    rows = []
-    for e in tl["entries"]:
-        due = ""
-        if e.get("tell_victim_by"):
-            if e.get("told_at"):
-                due = f"<span class=told>told {when(e['told_at'])}</span>"
-            else:
-                cls = "overdue" if e.get("overdue") else ""
-                box = f"<input type=checkbox name=about value='{html.escape(e['id'])}'>"
-                due = f"{box} <span class={cls}>tell by {when(e['tell_victim_by'])}{' (overdue)' if cls else ''}</span>"
-        rows.append(
-            f"<tr><td>{when(e['at'])}</td><td>{html.escape(e['agency'])}</td><td>{html.escape(e['summary'])}</td>"
-            f"<td>{html.escape(e.get('duty_holder') or '')}</td><td>{due}</td></tr>"
-        )
-    return (
-        f"<h1>Case {html.escape(urn)} <span class=stage>{tl['stage'].replace('_', ' ')}</span></h1>"
-        f"<form method=post action='/ui/cases/{html.escape(urn)}/contacts'>{csrf}"
-        "<table><tr><th>When</th><th>Agency</th>"
-        f"<th>What happened</th><th>Duty</th><th>Victim told?</th></tr>{''.join(rows)}</table>"
-        "<div class=card style='margin-top:16px'>Record that the victim was told about the ticked entries by "
-        "<select name=channel><option>phone</option><option>in_person</option><option>email</option>"
-        "<option>letter</option><option>text</option></select> <button>Record contact</button></div></form>"
+async def caseload_page(
+    request: Request, who: Principal, *, status_code: int = 200, done: str = "", error: str = "", error_urn: str = ""
+) -> Response:
+    d = deps(request)
+    now = d.clock.now()
+    filters = vm.Filters.from_query(dict(request.query_params))
+    async with d.pool.acquire() as conn:
+        rows = await views.caseload(conn, who, now)
+        contacted = await views.contacted(conn, [r["urn"] for r in rows])
+        roster = await views.team_roster(conn, who)
+    shown = [r for r in vm.caseload_rows(rows, now, contacted) if filters.keep(r)]
+    return render(
+        request,
+        "caseload.html",
+        status_code=status_code,
+        who=who,
+        cases=shown,
+        total=len(rows),
+        counts=vm.counts([r for r in rows if filters.keep(r)], now, contacted),
+        filters=filters,
+        stages=vm.STAGES,
+        forces=sorted({vm.force_of(r["urn"]) for r in rows}),
+        manager=who.role == "manager",
+        roster=roster,
+        done=done,
+        error=error,
+        error_urn=error_urn,
     )
