@@ -37,6 +37,7 @@ async def test_closed_cases_go_after_retention_and_open_ones_stay(support):
         return await support.pool.fetchval("SELECT stage FROM cases WHERE urn = $1", unreferred) == "closed"
 
     await eventually(lambda: fetched(closed))
+    await eventually(lambda: fetched(still_open))  # its copy must exist before we check it is kept
     await eventually(police_closed)
     closure = await support.client.post(f"/v1/cases/{closed}/closure", json={"reason": "post_trial"}, headers=h)
     assert closure.status_code == 200

@@ -41,6 +41,13 @@ async def case_for(support, arrested_at: datetime | None = None) -> tuple[str, s
     return urn, case["idva"]
 
 
+async def post(support, url: str, data: dict | None = None, headers: dict[str, str] | None = None):
+    """Submit a form as the page does: with the CSRF token the session's pages carry."""
+    page = (await support.client.get("/ui/", headers=headers)).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return await support.client.post(url, data={**(data or {}), "csrf_token": csrf}, headers=headers)
+
+
 def count(page: str, what: str) -> int:
     found = re.search(rf'<span class="count">(\d+)</span> {what}', page)
     assert found, f"no {what} count"
@@ -61,7 +68,8 @@ async def test_a_manager_sees_the_team_most_urgent_first_with_counts_filters_and
     mine = f"/ui/?force={support.force}"  # the broker is shared: other tests' cases reach this team too
     page = (await support.client.get(mine, headers=manager)).text
     assert page.index(late) < page.index(today) < page.index(calm)
-    assert (count(page, "overdue"), count(page, "due today"), count(page, "new referrals")) == (1, 1, 3)
+    assert (count(page, "overdue"), count(page, "due today")) == (1, 1)
+    assert count(page, "new referrals") >= 3  # ours; another test's case may share this random force
     assert "Overdue (1)" in page and "Due today" in page and "Reassign" in page
 
     only_late = (await support.client.get(f"{mine}&overdue=1", headers=manager)).text
@@ -71,11 +79,11 @@ async def test_a_manager_sees_the_team_most_urgent_first_with_counts_filters_and
 
     current = await support.pool.fetchval("SELECT idva FROM cases WHERE urn = $1", calm)
     other = "idva-b" if current == "idva-a" else "idva-a"
-    moved = await support.client.post(f"/ui/cases/{calm}/assignment", data={"idva": other}, headers=manager)
+    moved = await post(support, f"/ui/cases/{calm}/assignment", data={"idva": other}, headers=manager)
     assert moved.status_code == 303 and moved.headers["location"] == "/ui/?done=assigned"
     assert await support.pool.fetchval("SELECT idva FROM cases WHERE urn = $1", calm) == other
 
-    stranger = await support.client.post(f"/ui/cases/{calm}/assignment", data={"idva": "nobody"}, headers=manager)
+    stranger = await post(support, f"/ui/cases/{calm}/assignment", data={"idva": "nobody"}, headers=manager)
     assert stranger.status_code == 422 and "not an IDVA on the roster" in stranger.text
     assert 'role="alert"' in stranger.text
 
@@ -87,11 +95,11 @@ async def test_the_assigned_idva_acts_on_a_case_through_the_page_with_the_apis_r
     assert f"Case {urn}" in page and "Suspect arrested" in page and "Not told: overdue" in page
     entry = re.search(r'name="about" value="([^"]+)"', page).group(1)
 
-    nothing = await support.client.post(f"/ui/cases/{urn}/contacts", data={"channel": "phone"}, headers=me)
+    nothing = await post(support, f"/ui/cases/{urn}/contacts", data={"channel": "phone"}, headers=me)
     assert nothing.status_code == 422 and "about" in nothing.text and "Please check the form" in nothing.text
 
     form = {"about": entry, "told_by": "police", "channel": "in_person", "at": "2026-09-14T10:30"}
-    told = await support.client.post(f"/ui/cases/{urn}/contacts", data=form, headers=me)
+    told = await post(support, f"/ui/cases/{urn}/contacts", data=form, headers=me)
     assert told.status_code == 303 and told.headers["location"] == f"/ui/cases/{urn}?done=contact"
     row = await support.pool.fetchrow("SELECT told_at, told_by, channel FROM entries WHERE id = $1", entry)
     assert (row["told_at"], row["told_by"], row["channel"]) == (
@@ -102,10 +110,10 @@ async def test_the_assigned_idva_acts_on_a_case_through_the_page_with_the_apis_r
     shown = (await support.client.get(told.headers["location"], headers=me)).text
     assert "The contact was recorded." in shown and "by POLICE (in person)" in shown
 
-    again = await support.client.post(f"/ui/cases/{urn}/contacts", data=form, headers=me)
+    again = await post(support, f"/ui/cases/{urn}/contacts", data=form, headers=me)
     assert again.status_code == 409 and "already told" in again.text and f"Case {urn}" in again.text
 
-    none_chosen = await support.client.post(f"/ui/cases/{urn}/special-measures", data={}, headers=me)
+    none_chosen = await post(support, f"/ui/cases/{urn}/special-measures", data={}, headers=me)
     assert none_chosen.status_code == 422 and "measures" in none_chosen.text
     for path, data, done in [
         ("special-measures", {"measures": ["screens", "live_link"]}, "measures"),
@@ -114,7 +122,7 @@ async def test_the_assigned_idva_acts_on_a_case_through_the_page_with_the_apis_r
         ("personal-statement", {"will_read_in_court": "no"}, "statement"),
         ("closure", {"reason": "victim_choice"}, "closed"),
     ]:
-        r = await support.client.post(f"/ui/cases/{urn}/{path}", data=data, headers=me)
+        r = await post(support, f"/ui/cases/{urn}/{path}", data=data, headers=me)
         assert (r.status_code, r.headers["location"]) == (303, f"/ui/cases/{urn}?done={done}"), path
     assert await outbox_types(support, urn) == [
         "wja.support.idva.assigned.v1",
@@ -127,16 +135,18 @@ async def test_the_assigned_idva_acts_on_a_case_through_the_page_with_the_apis_r
     ]
     closed = (await support.client.get(f"/ui/cases/{urn}", headers=me)).text
     assert "Support on this case is closed." in closed
-    twice = await support.client.post(f"/ui/cases/{urn}/closure", data={"reason": "other"}, headers=me)
+    twice = await post(support, f"/ui/cases/{urn}/closure", data={"reason": "other"}, headers=me)
     assert twice.status_code == 409 and "already closed" in twice.text
 
 
 async def test_refusals_are_pages_that_say_why_and_offer_a_way_back(support):
     urn, idva = await case_for(support, OVERDUE)
     other = "idva-b" if idva == "idva-a" else "idva-a"
-    for method, path in [("get", "/ui/"), ("get", f"/ui/cases/{urn}"), ("post", f"/ui/cases/{urn}/contacts")]:
-        r = await getattr(support.client, method)(path)
+    for path in ("/ui/", f"/ui/cases/{urn}"):
+        r = await support.client.get(path)
         assert (r.status_code, r.headers["location"]) == (303, "/ui/signin"), path
+    unsigned = await support.client.post(f"/ui/cases/{urn}/contacts", headers={"accept": "text/html"})
+    assert unsigned.status_code == 403 and "Form refused" in unsigned.text  # no session, no CSRF token
     forged = {"Cookie": "wja_token=not-a-token"}
     assert (await support.client.get("/ui/", headers=forged)).headers["location"] == "/ui/signin"
 
@@ -146,13 +156,13 @@ async def test_refusals_are_pages_that_say_why_and_offer_a_way_back(support):
     theirs = await support.client.get(f"/ui/cases/{urn}", headers=cookie(support, sub=other))
     assert theirs.status_code == 403 and "You are not assigned to this case" in theirs.text
     assert 'href="/ui/"' in theirs.text and "Suspect arrested" not in theirs.text
-    act = await support.client.post(f"/ui/cases/{urn}/familiarisation", headers=cookie(support, sub=other))
+    act = await post(support, f"/ui/cases/{urn}/familiarisation", headers=cookie(support, sub=other))
     assert act.status_code == 403 and "You are not assigned to this case" in act.text
 
     manager = cookie(support, role="manager", sub="mgr", team="north")
     seen = await support.client.get(f"/ui/cases/{urn}", headers=manager)
     assert seen.status_code == 200 and "Only the IDVA assigned to this case can act on it" in seen.text
-    refused = await support.client.post(f"/ui/cases/{urn}/familiarisation", headers=manager)
+    refused = await post(support, f"/ui/cases/{urn}/familiarisation", headers=manager)
     assert refused.status_code == 403 and "only the assigned IDVA may do this" in refused.text
 
     unknown = await support.client.get(f"/ui/cases/{support.force}SP0000126", headers=cookie(support, sub=idva))
@@ -174,10 +184,10 @@ async def test_contact_details_need_a_purpose_are_shown_once_and_never_cached(su
     page = (await support.client.get(f"/ui/cases/{urn}", headers=me)).text
     assert "Show contact details" in page and CONTACT["name"] not in page
 
-    bare = await support.client.post(f"/ui/cases/{urn}/contact-details", data={}, headers=me)
+    bare = await post(support, f"/ui/cases/{urn}/contact-details", data={}, headers=me)
     assert bare.status_code == 422 and "purpose" in bare.text and CONTACT["name"] not in bare.text
 
-    shown = await support.client.post(
+    shown = await post(support,
         f"/ui/cases/{urn}/contact-details", data={"purpose": "safety_planning"}, headers=me
     )
     assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
@@ -186,7 +196,7 @@ async def test_contact_details_need_a_purpose_are_shown_once_and_never_cached(su
     assert CONTACT["name"] not in str(shown.url)
 
     manager = cookie(support, role="manager", sub="mgr", team="north")
-    refused = await support.client.post(
+    refused = await post(support,
         f"/ui/cases/{urn}/contact-details", data={"purpose": "safety_planning"}, headers=manager
     )
     assert refused.status_code == 403 and CONTACT["name"] not in refused.text
