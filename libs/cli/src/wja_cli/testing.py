@@ -165,7 +165,7 @@ class ServedApp:
         return self.app.state.runtime.pool
 
 
-async def eventually(predicate: Any, timeout: float = 20.0, step: float = 0.05) -> Any:
+async def eventually(predicate: Any, timeout: float = 60.0, step: float = 0.05) -> Any:
     """Await ``predicate()`` until it returns something truthy; fail after ``timeout`` seconds."""
     import asyncio
 

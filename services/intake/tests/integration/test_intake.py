@@ -248,13 +248,13 @@ async def test_claim_check_reads_and_refusals_are_counted_by_reason(intake):
     none = await intake.new_case(referral_basis="none")
     path = "/v1/referrals/{}?purpose=idva_contact"
     before = claim_check_counts((await intake.client.get("/metrics")).text)
-    assert set(before) == {"read", "not_permitted", "no_basis"}
+    assert set(before) == {"read", "not_permitted", "no_basis", "gone"}
     assert (await intake.client.get(path.format(urn), headers=intake.h("idva", "idva", sub="x"))).status_code == 403
     assert (await intake.client.get(path.format(urn), headers=intake.h("idva", "manager"))).status_code == 200
     assert (await intake.client.get(path.format(none), headers=intake.h("idva", "manager"))).status_code == 403
     assert (await intake.client.get(path.format(none), headers=intake.h("idva", "manager"))).status_code == 403
     after = claim_check_counts((await intake.client.get("/metrics")).text)
-    assert {k: after[k] - before[k] for k in before} == {"read": 1, "not_permitted": 1, "no_basis": 2}
+    assert {k: after[k] - before[k] for k in before} == {"read": 1, "not_permitted": 1, "no_basis": 2, "gone": 0}
 
 
 async def test_no_referral_basis_or_withdrawn_consent_refuses_the_claim_check(intake):
