@@ -204,7 +204,7 @@ def test_status_shows_a_lagging_consumer_and_an_injected_dead_letter(system) -> 
     assert re.search(rf"│ insights\s+│ ready\s+│.*│ {poison_before + 3} poison", dead.stdout)
 
     operator = token(system.stack.state_dir, "idva", "service", sub="ops-test")
-    letters = httpx.get(f"{urls['insights']}/admin/dlq", headers=operator, timeout=10).json()
+    letters = httpx.get(f"{urls['insights']}/admin/dlq?limit=10000", headers=operator, timeout=10).json()
     mine = [d["id"] for d in letters if d["topic"] == retry and d["kind"] == "poison"]
     assert len(mine) >= 3
     purged = httpx.post(f"{urls['insights']}/admin/dlq/purge", json={"ids": mine}, headers=operator, timeout=10)

@@ -21,7 +21,7 @@ from ..e2e.test_bus import read_all
 from ..e2e.test_journeys import Journey
 
 pytestmark = pytest.mark.e2e
-CSRF = re.compile(r"name=csrf_token value='([^']+)'")
+CSRF = re.compile(r"""name=["']?csrf_token["']? value=["']([^"']+)["']""")
 
 
 def jwt_of(client: httpx.Client) -> str:

@@ -376,10 +376,12 @@ def _ops_router(service: str) -> APIRouter:
 
     @router.get("/admin/dlq", tags=["ops"], dependencies=[operator])
     async def dlq_list(
-        runtime: RuntimeDep, status: str = Query("open", pattern="^(open|replayed|purged)$")
+        runtime: RuntimeDep,
+        status: str = Query("open", pattern="^(open|replayed|purged)$"),
+        limit: int = Query(100, ge=1, le=10000, description="At most this many, oldest first."),
     ) -> list[dict[str, Any]]:
         """Dead letters of this service's consumer (origin and reason; never the payload)."""
-        return await deadletters.listing(runtime.pool, service, status=status)
+        return await deadletters.listing(runtime.pool, service, status=status, limit=limit)
 
     @router.post("/admin/dlq/replay", tags=["ops"], dependencies=[operator])
     async def dlq_replay(runtime: RuntimeDep, selection: DeadLetterSelection) -> dict[str, int]:
