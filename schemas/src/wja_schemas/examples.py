@@ -178,9 +178,9 @@ _OPTIONAL: dict[str, dict[str, Any]] = {
         "victim_support": "supports",
         "suspect": {"name": "Marcus Test", "date_of_birth": date(1990, 2, 3), "pnc_id": "26/123456A"},
         "offences_occurred_at": [AT],
-        "victim_statement_at": AT,
+        "first_statement_at": AT,
     },
-    "wja.intake.further_material.submitted.v1": {"victim_statement_at": AT},
+    "wja.intake.further_material.submitted.v1": {"first_statement_at": AT},
     "wja.intake.case.closed.v1": {"reason_code": "victim_withdrew_support"},
     "wja.charging.decision.made.v1": {
         "decision": "no_further_action",

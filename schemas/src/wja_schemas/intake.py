@@ -194,7 +194,7 @@ class ChargingRequested(IntakeEvent):
         description="When each offence of `offence_codes` occurred (same order): the CPS checks time limits "
         "(MCA 1980 s127, CJA 1988 s39A) and commencement dates with it. Empty from producers before it was added.",
     )
-    victim_statement_at: UtcDatetime | None = Field(
+    first_statement_at: UtcDatetime | None = Field(
         default=None,
         description="When the victim first gave a formal witness statement or video-recorded interview "
         "(starts the CJA 1988 s39A time limit for common assault); absent when none was given.",
@@ -214,7 +214,7 @@ class FurtherMaterialSubmitted(IntakeEvent):
 
     evidence: list[EvidenceCode] = Field(default_factory=list, description="Kinds of evidence submitted.")
     submitted_at: UtcDatetime
-    victim_statement_at: UtcDatetime | None = Field(
+    first_statement_at: UtcDatetime | None = Field(
         default=None,
         description="When the victim first gave a formal witness statement or video-recorded interview "
         "(CJA 1988 s39A), if by now they have.",

@@ -42,7 +42,7 @@ def _file(row: dict[str, Any], now: datetime) -> dict[str, Any]:
             for t in model.time_limits(
                 [{"offence_code": c} for c in row["offence_codes"]],
                 model.offence_dates(row["offences_occurred_at"]),
-                workdays.london_date(row["victim_statement_at"]) if row["victim_statement_at"] else None,
+                workdays.london_date(row["first_statement_at"]) if row["first_statement_at"] else None,
             )
         ],
     }

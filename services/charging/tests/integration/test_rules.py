@@ -24,7 +24,7 @@ async def file_with(charging, codes, occurred, statement=None) -> str:
             urn=urn,
             offence_codes=codes,
             offences_occurred_at=[at(o) for o in occurred],
-            victim_statement_at=at(statement) if statement else None,
+            first_statement_at=at(statement) if statement else None,
             requested_at=charging.clock.now(),
         )
     )

@@ -19,7 +19,7 @@ async def case_view(conn: asyncpg.Connection, urn: str) -> dict[str, Any]:
         "bail_authorised_period_exceeded": bail.get("authorised_period_exceeded", False),
         "dvpo_hearing_by": [n["order_hearing_by"] for n in case["protective"] if n["order"] is None] or None,
     }
-    limits = model.time_limits(case["offences"], case["victim_statement_at"])
+    limits = model.time_limits(case["offences"], case["first_statement_at"])
     clocks["time_limits"] = [
         {"offence_code": t.offence_code, "last_day": t.last_day.isoformat(), "basis": t.basis} for t in limits
     ]
@@ -40,7 +40,7 @@ async def case_view(conn: asyncpg.Connection, urn: str) -> dict[str, Any]:
         "reported_at": _iso(case["reported_at"]),
         "arrested_at": _iso(case["arrested_at"]),
         "interviewed_at": _iso(case["interviewed_at"]),
-        "victim_statement_at": _iso(case["victim_statement_at"]),
+        "first_statement_at": _iso(case["first_statement_at"]),
         "bail": case["bail"],
         "protective": case["protective"],
         "clocks": clocks,

@@ -84,7 +84,7 @@ async def test_time_limits_from_the_first_victim_statement(intake):
     req = {"evidence": ["victim_statement", "bwv"], "requested_test": "full_code"}
     assert (await c.post(f"/v1/cases/{urn}/charging-requests", json=req, headers=h)).status_code == 200
     view = (await c.get(f"/v1/cases/{urn}", headers=h)).json()
-    assert view["victim_statement_at"] == "2026-09-14T12:00:00+00:00"
+    assert view["first_statement_at"] == "2026-09-14T12:00:00+00:00"
     assert view["clocks"]["time_limits"][0] == {
         "offence_code": "common_assault",
         "last_day": "2027-03-14",  # 6 months from the statement, within 2 years of the offence
@@ -95,12 +95,12 @@ async def test_time_limits_from_the_first_victim_statement(intake):
         "SELECT value FROM outbox WHERE urn = $1 AND ce_type = $2", urn, ev.ChargingRequested.ce_type
     )
     event = ev.ChargingRequested.model_validate_json(row["value"])
-    assert event.victim_statement_at == datetime(2026, 9, 14, 12, tzinfo=UTC)
+    assert event.first_statement_at == datetime(2026, 9, 14, 12, tzinfo=UTC)
     assert [t.date().isoformat() for t in event.offences_occurred_at] == ["2026-01-10", "2026-01-10"]
 
 
 async def test_a_report_with_the_victims_statement_starts_s39a_at_the_report(intake):
     urn = await intake.new_case(evidence=["victim_statement"])
     view = (await intake.client.get(f"/v1/cases/{urn}", headers=intake.h())).json()
-    assert view["victim_statement_at"] == "2026-09-14T10:00:00+00:00"
+    assert view["first_statement_at"] == "2026-09-14T10:00:00+00:00"
     assert view["clocks"]["s39a_time_limit"] == "2027-03-14"

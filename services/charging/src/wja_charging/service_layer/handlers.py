@@ -48,8 +48,8 @@ async def open_file(conn: asyncpg.Connection, event: Any) -> None:
             for code, at in zip(event.offence_codes, event.offences_occurred_at, strict=False)
         ],
     }
-    if event.victim_statement_at and not (file and file["victim_statement_at"]):
-        fields["victim_statement_at"] = event.victim_statement_at
+    if event.first_statement_at and not (file and file["first_statement_at"]):
+        fields["first_statement_at"] = event.first_statement_at
     if file is None:
         await repo.insert_file(
             conn,
@@ -68,14 +68,14 @@ async def material_returned(conn: asyncpg.Connection, event: Any) -> None:
     file = await repo.get_file(conn, event.urn, lock=True)
     if file["status"] == "further_material_required":
         evidence = sorted({*file["evidence"], *event.evidence})
-        statement_at = file["victim_statement_at"] or event.victim_statement_at
+        statement_at = file["first_statement_at"] or event.first_statement_at
         await repo.update_file(
             conn,
             event.urn,
             status="awaiting_decision",
             evidence=evidence,
             due_date=None,
-            victim_statement_at=statement_at,
+            first_statement_at=statement_at,
         )
 
 
@@ -88,7 +88,7 @@ async def decide(deps: Deps, prosecutor: str, urn: str, body: dict[str, Any]) ->
         offences = model.offence_dates(file["offences_occurred_at"])
         errors.refuse(model.commencement_problems(body.get("charges", []), offences))
         model.require_status(file["status"], ("awaiting_decision",), "decide")
-        statement_on = workdays.london_date(file["victim_statement_at"]) if file["victim_statement_at"] else None
+        statement_on = workdays.london_date(file["first_statement_at"]) if file["first_statement_at"] else None
         warnings = model.check_time_limits(model.time_limits(body.get("charges", []), offences, statement_on), today)
         decision = body["decision"]
         charges = [

@@ -31,7 +31,7 @@ COLUMNS = (
     "cps_decision",
     "closure",
     "assigned_idva",
-    "victim_statement_at",
+    "first_statement_at",
 )
 
 

@@ -75,7 +75,7 @@ async def report(deps: Deps, caller: Principal, body: dict[str, Any]) -> dict[st
                 "marac": level == "high",
             },
             "referral_basis": body["referral_basis"],
-            "victim_statement_at": reported_at if STATEMENT in body.get("evidence", ()) else None,
+            "first_statement_at": reported_at if STATEMENT in body.get("evidence", ()) else None,
         }
         await repo.insert_case(conn, case)
         contact = {**victim, "date_of_birth": victim["date_of_birth"].isoformat()}
@@ -94,7 +94,7 @@ STATEMENT = "victim_statement"
 
 def _statement_at(case: dict[str, Any], evidence: list[str], now: datetime) -> datetime | None:
     """The first time the victim gave a formal statement: s39A's clock starts then and never moves."""
-    return case.get("victim_statement_at") or (now if STATEMENT in evidence else None)
+    return case.get("first_statement_at") or (now if STATEMENT in evidence else None)
 
 
 async def _locked(conn: asyncpg.Connection, caller: Principal, urn: str) -> dict[str, Any]:
@@ -229,9 +229,9 @@ async def charging_request(deps: Deps, caller: Principal, urn: str, body: dict[s
     async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
         model.require_status(case["status"], ("reported", "under_investigation"), "request a charging decision")
-        case["victim_statement_at"] = _statement_at(case, body["evidence"], now)
+        case["first_statement_at"] = _statement_at(case, body["evidence"], now)
         await repo.update_case(
-            conn, urn, status="awaiting_charging_decision", victim_statement_at=case["victim_statement_at"]
+            conn, urn, status="awaiting_charging_decision", first_statement_at=case["first_statement_at"]
         )
         await pub.publish(conn, pub.charging_requested(case, body, now))
     return {"urn": urn, "status": "awaiting_charging_decision"}
@@ -249,12 +249,12 @@ async def further_material(deps: Deps, caller: Principal, urn: str, body: dict[s
         }
         statement_at = _statement_at(case, body["evidence"], now)
         await repo.update_case(
-            conn, urn, status="awaiting_charging_decision", action_plan=plan, victim_statement_at=statement_at
+            conn, urn, status="awaiting_charging_decision", action_plan=plan, first_statement_at=statement_at
         )
         await pub.publish(
             conn,
             ev.FurtherMaterialSubmitted(
-                urn=urn, evidence=body["evidence"], submitted_at=now, victim_statement_at=statement_at
+                urn=urn, evidence=body["evidence"], submitted_at=now, first_statement_at=statement_at
             ),
         )
     return {"urn": urn, "status": "awaiting_charging_decision"}

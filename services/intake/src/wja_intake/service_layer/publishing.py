@@ -69,5 +69,5 @@ def charging_requested(case: dict[str, Any], body: dict[str, Any], at: Any) -> e
         victim_support=case["victim_support"],
         requested_at=at,
         offences_occurred_at=[o["occurred_at"] for o in case["offences"]],
-        victim_statement_at=case.get("victim_statement_at"),
+        first_statement_at=case.get("first_statement_at"),
     )
