@@ -107,9 +107,14 @@ class Support(ServedApp):
         return await eventually(get)
 
 
+FORCES = iter(random.sample(range(10, 99), 89))
+"""A force code of its own for each test: the broker is shared, so a force two tests drew at random
+would mix their referrals (and their IDVAs' caseloads)."""
+
+
 @pytest.fixture
 async def support(stack):
-    force = f"{random.randrange(10, 99)}"
+    force = f"{next(FORCES)}"
     state = stack.state_dir()
     key = auth.ensure_dev_key(state).read_text().strip()
     intake = StubIntake(key)
