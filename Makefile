@@ -8,7 +8,8 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: up test test-fast faults bench lint arch schemas docs clean install
+# `make test-unit`: the domain and service layers against in-memory fakes (no servers; seconds).
+.PHONY: up test test-unit test-fast faults bench lint arch schemas docs clean install
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -28,9 +29,13 @@ up: install
 test: install
 	bash scripts/test.sh
 
+test-unit: install
+	$(VENV)/bin/pytest -q -p no:cacheprovider $(wildcard services/*/tests/unit)
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 schemas: install
 	$(VENV)/bin/python -m wja_schemas.snapshot --write

@@ -48,6 +48,8 @@ echo "== ruff"
 .venv/bin/ruff check . || exit 1
 echo "== import contracts"
 .venv/bin/lint-imports || exit 1
+echo "== types (mypy)"
+.venv/bin/mypy || exit 1
 echo "== pytest"
 .venv/bin/pytest "$@"
 rc=$?

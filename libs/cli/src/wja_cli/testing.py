@@ -194,3 +194,27 @@ def exported_spans() -> list[dict[str, Any]]:
 def server_spans(path: str) -> list[dict[str, Any]]:
     """The server spans exported for requests to ``path``."""
     return [s for s in exported_spans() if s["kind"] == "SERVER" and s["attributes"].get("http.target") == path]
+
+
+@contextlib.asynccontextmanager
+async def served(
+    stack: TestStack,
+    service: str,
+    create_app: Any,
+    settings_class: Any,
+    served_class: Any,
+    clock: Any,
+    **settings: Any,
+) -> AsyncIterator[Any]:
+    """Serve one service in-process on the session's broker and a database of its own (the integration
+    fixture of every service): ``served_class(client, settings, app, clock)``."""
+    config = settings_class(
+        database_url=stack.new_database(service),
+        kafka_bootstrap_servers=stack.bootstrap,
+        state_dir=stack.state_dir(),
+        consumer_group=f"wja-{service}-{uuid.uuid4().hex[:6]}",
+        **settings,
+    )
+    app = create_app(config, clock=clock)
+    async with serve_app(app) as client:
+        yield served_class(client, config, app, clock)

@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Request
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt
 from wja_schemas.types import URN_PATTERN
 
 from wja_platform import telemetry
 
-__all__ = ["Body", "CaseUrn", "IsoDate", "IsoDatetime", "StrictBool", "StrictInt"]
+__all__ = ["Body", "CaseUrn", "IsoDate", "IsoDatetime", "StrictBool", "StrictInt", "app_deps"]
 
 
 class Body(BaseModel):
@@ -46,3 +46,11 @@ async def _case_urn(urn: Annotated[str, Path(pattern=URN_PATTERN)]) -> str:
 
 CaseUrn = Annotated[str, Depends(_case_urn)]
 """The ``{urn}`` path parameter: checked against the URN pattern, and the request's spans tagged with it."""
+
+
+def app_deps(request: Request) -> Any:
+    """The service's ``Deps`` (set on ``app.state.deps`` at start-up), for a typed dependency::
+
+        Deps = Annotated[handlers.Deps, Depends(app_deps)]
+    """
+    return request.app.state.deps

@@ -16,55 +16,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from wja_platform import db
+from wja_platform import db, problems
 
 log = logging.getLogger(__name__)
 
 
-class ServiceError(Exception):
-    """Base of errors the API turns into a 4xx with a safe message."""
-
-    http_status = 400
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class NotFoundError(ServiceError):
-    """Unknown case or resource → 404."""
-
-    http_status = 404
-
-
-class ConflictError(ServiceError):
-    """Illegal transition → 409."""
-
-    http_status = 409
-
-
-class ForbiddenError(ServiceError):
-    """Wrong agency, role, force or assignment → 403."""
-
-    http_status = 403
-
-
-class InvalidError(ServiceError):
-    """A body that is well-formed but breaks rules → 422 naming every field (``problems``: field, message)."""
-
-    http_status = 422
-
-    def __init__(self, message: str, *, field: str | None = None, problems: list[tuple[str, str]] | None = None):
-        super().__init__(message, field=field)
-        self.problems = problems or ([(field, message)] if field else [])
-
-
-def refuse(problems: list[tuple[str, str]]) -> None:
-    """Raise one 422 listing every broken rule, when there is any (domains return problems, never raise)."""
-    if problems:
-        message = problems[0][1] if len(problems) == 1 else f"the request breaks {len(problems)} rules"
-        raise InvalidError(message, problems=problems)
+# The family lives in :mod:`wja_platform.problems` (plain Python, so domains may raise it); the
+# older names stay as aliases.
+ServiceError = problems.ServiceError
+NotFoundError = problems.NotFound
+ConflictError = problems.Conflict
+ForbiddenError = problems.Forbidden
+InvalidError = problems.Invalid
+GoneError = problems.Gone
+refuse = problems.refuse
 
 
 def body(message: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:

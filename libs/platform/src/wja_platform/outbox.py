@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 from opentelemetry import propagate
-from wja_schemas import Envelope, Event, to_record
+from wja_schemas import Envelope, Event, new_envelope, to_record
 from wja_schemas.topics import case_topic
 
 NOTIFY_CHANNEL = "wja_outbox"
@@ -104,3 +104,8 @@ async def add_raw(
         [[k, v] for k, v in headers],
     )
     await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+
+
+async def publish(conn: asyncpg.Connection, event: Event, *, causationid: str | None = None) -> None:
+    """Write ``event`` to the outbox in the caller's transaction (every service publishes this way)."""
+    await add(conn, new_envelope(event, causationid=causationid))
