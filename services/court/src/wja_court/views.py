@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+from wja_platform.problems import NotFound
 from wja_platform.workdays import london_date
-
-from wja_court.domain.errors import NotFound
 
 
 def _hearing(r: asyncpg.Record) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from wja_cli.testing import ServedApp, eventually, publish, serve_app
+from wja_cli.testing import ServedApp, eventually, publish, served
 from wja_court.bootstrap import create_app
 from wja_court.config import CourtSettings
 from wja_platform.clock import FixedClock
@@ -26,8 +26,17 @@ def iso(at):
 
 @dataclass
 class Court(ServedApp):
-    code: str
     caller = ("court", "listing_officer", "lo-1")
+
+    @property
+    def force(self) -> str:
+        """The test's own force (each test has one: the broker is shared)."""
+        return next(iter(self.settings.force_courts))
+
+    @property
+    def code(self) -> str:
+        """The one court serving the test's force."""
+        return self.settings.force_courts[self.force][0]
 
     async def session(self, days: float, capacity: int = 5, code: str | None = None) -> str:
         r = await self.client.post(
@@ -75,21 +84,13 @@ class Court(ServedApp):
         ]
 
 
+def court_settings() -> dict:
+    """A force of the test's own, served by one court of its own."""
+    return {"force_courts": {f"{next(FORCES)}": [f"C{uuid.uuid4().hex[:5].upper()}"]}}
+
+
 @pytest.fixture
 async def court(stack):
-    force = f"{next(FORCES)}"
-    code = f"C{uuid.uuid4().hex[:5].upper()}"
-    settings = CourtSettings(
-        database_url=stack.new_database("court"),
-        kafka_bootstrap_servers=stack.bootstrap,
-        state_dir=stack.state_dir(),
-        consumer_group=f"wja-court-{uuid.uuid4().hex[:6]}",
-        parking_retry_seconds=0.2,
-        force_courts={force: [code]},
-    )
-    clock = FixedClock(NOW)
-    app = create_app(settings, clock=clock)
-    async with serve_app(app) as client:
-        c = Court(client, settings, app, clock, code)
-        c.force = force
+    settings = court_settings() | {"parking_retry_seconds": 0.2}
+    async with served(stack, "court", create_app, CourtSettings, Court, FixedClock(NOW), **settings) as c:
         yield c

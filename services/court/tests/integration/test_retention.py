@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
-from wja_cli.testing import eventually, serve_app
+from wja_cli.testing import eventually, served
 from wja_court.bootstrap import create_app
 from wja_court.config import CourtSettings
 from wja_court.service_layer import retention
 from wja_platform.clock import FixedClock
 
-from .conftest import FORCES, NOW, Court
+from .conftest import NOW, Court, court_settings
 
 pytestmark = pytest.mark.integration
 DAYS = 30
@@ -20,22 +19,8 @@ DAYS = 30
 
 @pytest.fixture
 async def court(stack):
-    force = f"{next(FORCES)}"
-    code = f"C{uuid.uuid4().hex[:5].upper()}"
-    settings = CourtSettings(
-        database_url=stack.new_database("court"),
-        kafka_bootstrap_servers=stack.bootstrap,
-        state_dir=stack.state_dir(),
-        consumer_group=f"wja-court-{uuid.uuid4().hex[:6]}",
-        force_courts={force: [code]},
-        retention_days=DAYS,
-        purge_check_seconds=0.2,
-    )
-    clock = FixedClock(NOW)
-    app = create_app(settings, clock=clock)
-    async with serve_app(app) as client:
-        c = Court(client, settings, app, clock, code)
-        c.force = force
+    settings = court_settings() | {"retention_days": DAYS, "purge_check_seconds": 0.2}
+    async with served(stack, "court", create_app, CourtSettings, Court, FixedClock(NOW), **settings) as c:
         yield c
 
 

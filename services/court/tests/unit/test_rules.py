@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 from wja_court.domain import model
-from wja_court.domain.errors import IllegalTransition
 from wja_court.domain.model import LONDON
+from wja_platform.problems import Conflict
 
 AT = datetime(2026, 9, 14, 12, tzinfo=UTC)
 RULES = model.ListingRules()
@@ -88,11 +88,11 @@ def test_result_and_outcome_preconditions():
         "sentence": None,
         "discontinued": False,
     }
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(Conflict):
         model.check_verdict(case)
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(Conflict):
         model.check_sentence(case, "fine", None)
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(Conflict):
         model.check_restraining_order(case, "acquittal")
     model.check_sentence({**case, "guilty_plea": True}, "fine", None)
     model.check_restraining_order({**case, "verdict": "acquitted"}, "acquittal")

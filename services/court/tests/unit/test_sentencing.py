@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from wja_court.domain import model, sentencing
-from wja_court.domain.errors import IllegalTransition, Invalid
 from wja_court.domain.sentencing import Length
+from wja_platform.problems import Conflict, Invalid
 
 OFFENCES = (
     "common_assault",
@@ -120,7 +120,7 @@ def test_victim_contact_scheme_dvcva_2004_s35():
 
 def test_check_sentence_needs_a_conviction_and_returns_the_term():
     case = {"guilty_plea": False, "verdict": None, "sentence": None, "offences": ["abh"]}
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(Conflict):
         model.check_sentence(case, "custody", 12)
     assert model.check_sentence({**case, "guilty_plea": True}, "custody", 12) == Length(12, "months")
     with pytest.raises(Invalid):

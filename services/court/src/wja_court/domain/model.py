@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from wja_platform.problems import Conflict
+
 from wja_court.domain import sentencing
-from wja_court.domain.errors import IllegalTransition
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -126,11 +127,11 @@ def result_problems(result: str, reason_code: str | None, hearing_type: str) -> 
 
 def check_verdict(case: dict) -> None:
     if not case["not_guilty_plea"]:
-        raise IllegalTransition("a verdict needs a not-guilty plea first")
+        raise Conflict("a verdict needs a not-guilty plea first")
     if case["verdict"]:
-        raise IllegalTransition("a verdict is already recorded")
+        raise Conflict("a verdict is already recorded")
     if case["discontinued"]:
-        raise IllegalTransition("the proceedings were discontinued")
+        raise Conflict("the proceedings were discontinued")
 
 
 def convicted(case: dict) -> bool:
@@ -149,14 +150,14 @@ def check_sentence(
 ) -> sentencing.Length | None:
     """A sentence needs a conviction and none before it; its custodial term follows sentencing.check_term."""
     if not convicted(case):
-        raise IllegalTransition("a sentence needs a conviction (guilty plea or verdict)")
+        raise Conflict("a sentence needs a conviction (guilty plea or verdict)")
     if case["sentence"]:
-        raise IllegalTransition("a sentence is already recorded")
+        raise Conflict("a sentence is already recorded")
     return sentencing.check_term(disposal, custody_months, custody_days, case.get("offences") or [])
 
 
 def check_restraining_order(case: dict, basis: str) -> None:
     if basis == "conviction" and not convicted(case):
-        raise IllegalTransition("an order on conviction (SA 2020 s360) needs a conviction")
+        raise Conflict("an order on conviction (SA 2020 s360) needs a conviction")
     if basis == "acquittal" and case["verdict"] not in ("acquitted", "dismissed"):
-        raise IllegalTransition("an order on acquittal (PHA 1997 s5A) needs an acquittal")
+        raise Conflict("an order on acquittal (PHA 1997 s5A) needs an acquittal")

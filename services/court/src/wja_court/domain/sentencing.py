@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from wja_court.domain.errors import Invalid
+from wja_platform.problems import Invalid
 
 CUSTODIAL = ("custody", "suspended_sentence")
 

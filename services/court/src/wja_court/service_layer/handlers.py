@@ -8,13 +8,12 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from wja_platform import db, errors, outbox, telemetry
+from wja_platform import db, outbox, telemetry
 from wja_platform.clock import Clock
-from wja_schemas import Event, new_envelope
+from wja_platform.problems import Conflict, Invalid, NotFound, refuse
 from wja_schemas import court as ev
 
 from wja_court.domain import model, sentencing
-from wja_court.domain.errors import IllegalTransition, Invalid, NotFound
 from wja_court.service_layer.listing import Listing
 
 
@@ -23,10 +22,6 @@ class Deps:
     pool: asyncpg.Pool
     clock: Clock
     listing: Listing
-
-
-async def publish(conn: asyncpg.Connection, event: Event, causationid: str | None = None) -> None:
-    await outbox.add(conn, new_envelope(event, causationid=causationid))
 
 
 async def get_case(conn: asyncpg.Connection, urn: str, *, lock: bool = True) -> dict[str, Any]:
@@ -58,7 +53,7 @@ async def change_session(deps: Deps, session_id: str, capacity: int | None, clos
             raise NotFound(f"no session {session_id}")
         if capacity is not None:
             if capacity < row["used"]:
-                raise IllegalTransition(f"{row['used']} places are already taken in this session")
+                raise Conflict(f"{row['used']} places are already taken in this session")
             await conn.execute("UPDATE sessions SET capacity = $2 WHERE session_id = $1", session_id, capacity)
         if close:
             await conn.execute("UPDATE sessions SET closed = true WHERE session_id = $1", session_id)
@@ -124,7 +119,7 @@ async def discontinued(conn: asyncpg.Connection, deps: Deps, event: Any, causati
                 h["weight"],
             )
         await conn.execute("UPDATE hearings SET status = 'vacated' WHERE hearing_id = $1", h["hearing_id"])
-        await publish(
+        await outbox.publish(
             conn,
             ev.HearingVacated(
                 urn=event.urn,
@@ -132,7 +127,7 @@ async def discontinued(conn: asyncpg.Connection, deps: Deps, event: Any, causati
                 reason="discontinued",
                 vacated_at=event.discontinued_at,
             ),
-            causationid,
+            causationid=causationid,
         )
     if rows:
         await deps.listing.list_waiting(conn, deps.clock.now())
@@ -172,12 +167,12 @@ async def record_result(deps: Deps, hearing_id: str, body: dict[str, Any]) -> di
             raise NotFound(f"no hearing {hearing_id}")
         telemetry.set_case_urn(row["urn"])  # the path names the hearing, not the case: tag the spans here
         if row["status"] != "listed":
-            raise IllegalTransition(f"the hearing is {row['status']}: only a listed hearing can be resulted")
+            raise Conflict(f"the hearing is {row['status']}: only a listed hearing can be resulted")
         case = await get_case(conn, row["urn"])
         result = body["result"]
         if result in ("guilty_plea", "not_guilty_plea") and (case["guilty_plea"] or case["not_guilty_plea"]):
-            raise IllegalTransition("a plea is already recorded")
-        errors.refuse(model.result_problems(result, body.get("reason_code"), row["type"]))
+            raise Conflict("a plea is already recorded")
+        refuse(model.result_problems(result, body.get("reason_code"), row["type"]))
         await conn.execute(
             "UPDATE hearings SET status = 'resulted', result = $2, reason_code = $3, resulted_at = $4"
             " WHERE hearing_id = $1",
@@ -190,7 +185,7 @@ async def record_result(deps: Deps, hearing_id: str, body: dict[str, Any]) -> di
             await conn.execute("UPDATE cases SET guilty_plea = true WHERE urn = $1", case["urn"])
         elif result == "not_guilty_plea":
             await conn.execute("UPDATE cases SET not_guilty_plea = true WHERE urn = $1", case["urn"])
-        await publish(
+        await outbox.publish(
             conn,
             ev.HearingResulted(
                 urn=case["urn"],
@@ -208,7 +203,7 @@ async def record_result(deps: Deps, hearing_id: str, body: dict[str, Any]) -> di
                 case["urn"],
                 bail["kind"] == "remanded",
             )
-            await publish(
+            await outbox.publish(
                 conn,
                 ev.CourtBailDecided(
                     urn=case["urn"],
@@ -242,7 +237,7 @@ async def verdict(deps: Deps, urn: str, value: str) -> dict[str, Any]:
             value,
             now,
         )
-        await publish(conn, ev.VerdictRecorded(urn=urn, verdict=value, recorded_at=now))
+        await outbox.publish(conn, ev.VerdictRecorded(urn=urn, verdict=value, recorded_at=now))
     return {"urn": urn, "verdict": value}
 
 
@@ -273,7 +268,7 @@ async def sentence(
                 h["hearing_id"],
                 now,
             )
-        await publish(
+        await outbox.publish(
             conn,
             ev.SentenceImposed(
                 urn=urn,
@@ -300,7 +295,7 @@ async def restraining_order(deps: Deps, urn: str, body: dict[str, Any]) -> dict[
             body["conditions"],
             now,
         )
-        await publish(
+        await outbox.publish(
             conn,
             ev.RestrainingOrderMade(
                 urn=urn,
@@ -330,7 +325,7 @@ async def decide_special_measures(deps: Deps, urn: str, request_id: str, body: d
         if row is None:
             raise NotFound(f"no special-measures request {request_id} on {urn}")
         if row["decided_at"] is not None:
-            raise IllegalTransition("this request is already decided")
+            raise Conflict("this request is already decided")
         measures = body.get("measures") or row["measures"]
         await conn.execute(
             "UPDATE special_measures SET granted = $2, decided_measures = $3, refusal_reason = $4,"
@@ -341,7 +336,7 @@ async def decide_special_measures(deps: Deps, urn: str, request_id: str, body: d
             body.get("refusal_reason"),
             now,
         )
-        await publish(
+        await outbox.publish(
             conn,
             ev.SpecialMeasuresDecided(
                 urn=urn,
