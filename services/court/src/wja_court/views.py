@@ -2,70 +2,69 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 from wja_platform.problems import NotFound
-from wja_platform.workdays import london_date
+
+from wja_court.adapters.repository import Repository
+from wja_court.domain.model import Hearing, Session
 
 
-def _hearing(r: asyncpg.Record) -> dict[str, Any]:
+def _hearing(h: Hearing) -> dict[str, Any]:
     return {
-        "hearing_id": r["hearing_id"],
-        "urn": r["urn"],
-        "type": r["type"],
-        "status": r["status"],
-        "weight": r["weight"],
-        "session_id": r["session_id"],
-        "starts_at": r["starts_at"].isoformat() if r["starts_at"] else None,
-        "court_code": r["court_code"],
-        "result": r["result"],
-        "reason_code": r["reason_code"],
-        "familiarisation_requested": r["familiarisation"] is not None,
+        "hearing_id": h.hearing_id,
+        "urn": h.urn,
+        "type": h.type,
+        "status": h.status,
+        "weight": h.weight,
+        "session_id": h.session_id,
+        "starts_at": h.starts_at.isoformat() if h.starts_at else None,
+        "court_code": h.court_code,
+        "result": h.result,
+        "reason_code": h.reason_code,
+        "familiarisation_requested": h.familiarisation_requested,
     }
 
 
-HEARINGS = "SELECT h.*, s.starts_at, s.court_code FROM hearings h LEFT JOIN sessions s USING (session_id)"
-
-
-async def case_hearings(conn: asyncpg.Connection, urn: str) -> list[dict[str, Any]]:
-    if not await conn.fetchval("SELECT 1 FROM cases WHERE urn = $1", urn):
-        raise NotFound(f"no court case {urn}")
-    rows = await conn.fetch(f"{HEARINGS} WHERE h.urn = $1 ORDER BY h.created_at, h.hearing_id", urn)
-    return [_hearing(r) for r in rows]
-
-
-def _session(r: asyncpg.Record) -> dict[str, Any]:
+def _session(s: Session) -> dict[str, Any]:
     return {
-        "session_id": r["session_id"],
-        "court_code": r["court_code"],
-        "starts_at": r["starts_at"].isoformat(),
-        "capacity": r["capacity"],
-        "used": r["used"],
-        "free": r["capacity"] - r["used"],
-        "closed": r["closed"],
+        "session_id": s.session_id,
+        "court_code": s.court_code,
+        "starts_at": s.starts_at.isoformat(),
+        "capacity": s.capacity,
+        "used": s.used,
+        "free": s.free,
+        "closed": s.closed,
     }
 
 
-async def sessions(conn: asyncpg.Connection, court_code: str | None, start: Any, end: Any) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        "SELECT * FROM sessions WHERE ($1::text IS NULL OR court_code = $1) AND ($2::timestamptz IS NULL OR"
-        " starts_at >= $2) AND ($3::timestamptz IS NULL OR starts_at < $3) ORDER BY starts_at, session_id LIMIT 1000",
-        court_code,
-        start,
-        end,
-    )
-    return [_session(r) for r in rows]
+async def case_hearings(pool: asyncpg.Pool, urn: str) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        repo = Repository(conn)
+        if not await repo.case_exists(urn):
+            raise NotFound(f"no court case {urn}")
+        return [_hearing(h) for h in await repo.case_hearings(urn)]
 
 
-async def session(conn: asyncpg.Connection, session_id: str) -> dict[str, Any]:
-    row = await conn.fetchrow("SELECT * FROM sessions WHERE session_id = $1", session_id)
-    if row is None:
-        raise NotFound(f"no session {session_id}")
-    hearings = await conn.fetch(f"{HEARINGS} WHERE h.session_id = $1 ORDER BY h.created_at", session_id)
-    return {**_session(row), "hearings": [_hearing(h) for h in hearings]}
+async def sessions(
+    pool: asyncpg.Pool, court_code: str | None, start: datetime | None, end: datetime | None
+) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        return [_session(s) for s in await Repository(conn).sessions(court_code, start, end)]
 
 
-async def unlisted(conn: asyncpg.Connection) -> list[dict[str, Any]]:
-    rows = await conn.fetch(f"{HEARINGS} WHERE h.status = 'unlisted' ORDER BY h.created_at")
-    return [{**_hearing(r), "target_date": london_date(r["target_at"]).isoformat()} for r in rows]
+async def session(pool: asyncpg.Pool, session_id: str) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        repo = Repository(conn)
+        found = await repo.get_session(session_id, lock=False)
+        if found is None:
+            raise NotFound(f"no session {session_id}")
+        return {**_session(found), "hearings": [_hearing(h) for h in await repo.session_hearings(session_id)]}
+
+
+async def unlisted(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        hearings = await Repository(conn).unlisted()
+    return [{**_hearing(h), "target_date": h.target.isoformat()} for h in hearings]

@@ -47,12 +47,14 @@ async def test_no_capacity_leaves_the_hearing_unlisted_until_capacity_appears_pr
 async def test_two_cases_racing_for_the_last_slot_exactly_one_wins(court):
     sid = await court.session(30, capacity=1)
     deps = court.app.state.deps
+    from wja_court.adapters.repository import Repository
     from wja_court.service_layer import handlers
+    from wja_platform.uow import PgUnitOfWork
 
     async def charge(urn):
         event = example("wja.charging.decision.made.v1", urn=urn, decided_at=NOW, force_code=court.force)
         async with deps.pool.acquire() as conn, conn.transaction():
-            await handlers.charged(conn, deps, event, f"cause-{urn}")
+            await handlers.charged(PgUnitOfWork.joining(conn, Repository), deps, event, f"cause-{urn}")
 
     urns = [f"{court.force}RC{n:05d}26" for n in (1, 2)]
     await asyncio.gather(*(charge(u) for u in urns))

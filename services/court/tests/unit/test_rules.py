@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -64,8 +65,8 @@ def test_trials_weigh_three_units_by_default_and_weights_are_configurable():
 
 def test_a_discontinued_case_charged_again_starts_new_proceedings():
     """CPS VRR scheme [S37c]: an overturned discontinuance and a new charge put the case before the court again."""
-    assert model.starts_new_proceedings({"discontinued": True})
-    assert not model.starts_new_proceedings({"discontinued": False})
+    assert model.starts_new_proceedings(model.Case("01AA0000126", AT, discontinued=True))
+    assert not model.starts_new_proceedings(model.Case("01AA0000126", AT, discontinued=False))
 
 
 def test_remand_then_high_risk_go_first():
@@ -81,18 +82,12 @@ def test_result_and_outcome_preconditions():
     assert model.result_problems("ineffective", "M1", "trial") == []
     # every broken rule is listed (journey.md section 3): a trial outcome on a first hearing, without its code
     assert [f for f, _ in model.result_problems("ineffective", None, "first_hearing")] == ["result", "reason_code"]
-    case = {
-        "not_guilty_plea": False,
-        "guilty_plea": False,
-        "verdict": None,
-        "sentence": None,
-        "discontinued": False,
-    }
+    case = model.Case("01AA0000126", AT)
     with pytest.raises(Conflict):
         model.check_verdict(case)
     with pytest.raises(Conflict):
         model.check_sentence(case, "fine", None)
     with pytest.raises(Conflict):
         model.check_restraining_order(case, "acquittal")
-    model.check_sentence({**case, "guilty_plea": True}, "fine", None)
-    model.check_restraining_order({**case, "verdict": "acquitted"}, "acquittal")
+    model.check_sentence(replace(case, guilty_plea=True), "fine", None)
+    model.check_restraining_order(replace(case, verdict="acquitted"), "acquittal")

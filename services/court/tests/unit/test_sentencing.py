@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 import pytest
 from wja_court.domain import model, sentencing
 from wja_court.domain.sentencing import Length
@@ -119,9 +122,9 @@ def test_victim_contact_scheme_dvcva_2004_s35():
 
 
 def test_check_sentence_needs_a_conviction_and_returns_the_term():
-    case = {"guilty_plea": False, "verdict": None, "sentence": None, "offences": ["abh"]}
+    case = model.Case("01AA0000126", datetime(2026, 9, 14, tzinfo=UTC), offences=("abh",))
     with pytest.raises(Conflict):
         model.check_sentence(case, "custody", 12)
-    assert model.check_sentence({**case, "guilty_plea": True}, "custody", 12) == Length(12, "months")
+    assert model.check_sentence(replace(case, guilty_plea=True), "custody", 12) == Length(12, "months")
     with pytest.raises(Invalid):
-        model.check_sentence({**case, "verdict": "convicted"}, "custody", 61)
+        model.check_sentence(replace(case, verdict="convicted"), "custody", 61)

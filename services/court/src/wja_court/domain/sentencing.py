@@ -11,13 +11,15 @@ months therefore compare month for month.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
 from wja_platform.problems import Invalid
 
-CUSTODIAL = ("custody", "suspended_sentence")
+CUSTODIAL = frozenset({"custody", "suspended_sentence"})
+"""Disposals with a custodial term."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ def field_of(custody_months: int | None) -> str:
     return "custody_months" if custody_months is not None else "custody_days"
 
 
-def maximum_for(offences: list[str]) -> Length | None:
+def maximum_for(offences: Sequence[str]) -> Length | None:
     """The longest term the charged offences allow together (consecutive terms, each within its own maximum);
     None when court does not know the charges (the limit cannot be checked)."""
     known = [MAXIMA[o].length for o in offences if o in MAXIMA]
@@ -120,12 +122,12 @@ def maximum_for(offences: list[str]) -> Length | None:
     return Length(sum(length.readings()[1] for length in known), "days")
 
 
-def describe_maximum(offences: list[str]) -> str:
+def describe_maximum(offences: Sequence[str]) -> str:
     return " + ".join(f"{MAXIMA[o].length} ({MAXIMA[o].source})" for o in offences)
 
 
 def check_term(
-    disposal: str, custody_months: int | None, custody_days: int | None, offences: list[str]
+    disposal: str, custody_months: int | None, custody_days: int | None, offences: Sequence[str]
 ) -> Length | None:
     """The custodial term of a sentence, or an Invalid (422) naming the field and the limit it breaks."""
     term = term_of(custody_months, custody_days)
@@ -152,7 +154,7 @@ def check_term(
     return term
 
 
-def vcs_eligible(disposal: str, term: Length | None, offences: list[str]) -> bool:
+def vcs_eligible(disposal: str, term: Length | None, offences: Sequence[str]) -> bool:
     """DVCVA 2004 s35: the Victim Contact Scheme is due when an offender is sentenced to imprisonment (immediate
     custody, not a suspended sentence) for 12 months or more for a sexual or violent offence."""
     if disposal != "custody" or term is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
@@ -15,9 +15,11 @@ from wja_schemas.types import (
     Disposal,
     HearingResult,
     SpecialMeasure,
+    Verdict,
 )
 
 from wja_court import views
+from wja_court.service_layer import commands as cmd
 from wja_court.service_layer import handlers
 
 Court = Annotated[Principal, Depends(auth.require("court"))]
@@ -89,7 +91,7 @@ class Result(Body):
 
 
 class VerdictIn(Body):
-    verdict: Literal["convicted", "acquitted", "dismissed"]
+    verdict: Verdict
 
 
 class SentenceIn(Body):
@@ -107,7 +109,7 @@ class SentenceIn(Body):
 
 
 class OrderIn(Body):
-    basis: Literal["conviction", "acquittal"]
+    basis: cmd.OrderBasis
     until: IsoDate | None
     conditions: list[ConditionCode] = Field(min_length=1)
 
@@ -127,7 +129,7 @@ def build_router() -> APIRouter:
     @router.post("/sessions", status_code=201, response_model=SessionCreated)
     async def create_session(body: SessionIn, d: Deps, _: Court) -> dict[str, Any]:
         """A clustered DA session with its capacity; waiting hearings are listed into it."""
-        return await handlers.create_session(d, body.court_code, body.starts_at, body.capacity)
+        return await handlers.create_session(d, cmd.CreateSession(body.court_code, body.starts_at, body.capacity))
 
     @router.get("/sessions", response_model=list[SessionOut])
     async def list_sessions(
@@ -137,52 +139,51 @@ def build_router() -> APIRouter:
         start: IsoDatetime | None = Query(None, alias="from"),
         end: IsoDatetime | None = Query(None, alias="to"),
     ) -> list[dict[str, Any]]:
-        async with d.pool.acquire() as conn:
-            return await views.sessions(conn, court_code, start, end)
+        return await views.sessions(d.pool, court_code, start, end)
 
     @router.get("/sessions/{session_id}", response_model=SessionDetail)
     async def get_session(session_id: Id, d: Deps, _: Reader) -> dict[str, Any]:
         """The listing of one session."""
-        async with d.pool.acquire() as conn:
-            return await views.session(conn, session_id)
+        return await views.session(d.pool, session_id)
 
     @router.patch("/sessions/{session_id}", response_model=SessionCreated)
     async def change_session(session_id: Id, body: SessionChange, d: Deps, _: Court) -> dict[str, Any]:
-        return await handlers.change_session(d, session_id, body.capacity)
+        return await handlers.change_session(d, cmd.ChangeSession(session_id, capacity=body.capacity))
 
     @router.post("/sessions/{session_id}/close", response_model=SessionCreated)
     async def close_session(session_id: Id, d: Deps, _: Court) -> dict[str, Any]:
-        return await handlers.change_session(d, session_id, None, close=True)
+        return await handlers.change_session(d, cmd.ChangeSession(session_id, close=True))
 
     @router.get("/unlisted")
     async def unlisted(d: Deps, _: Reader) -> list[dict[str, Any]]:
         """Hearings waiting for capacity."""
-        async with d.pool.acquire() as conn:
-            return await views.unlisted(conn)
+        return await views.unlisted(d.pool)
 
     @router.get("/cases/{urn}/hearings")
     async def hearings(urn: CaseUrn, d: Deps, _: Reader) -> list[dict[str, Any]]:
-        async with d.pool.acquire() as conn:
-            return await views.case_hearings(conn, urn)
+        return await views.case_hearings(d.pool, urn)
 
     @router.post("/hearings/{hearing_id}/result")
     async def result(hearing_id: Id, body: Result, d: Deps, _: Court) -> dict[str, Any]:
-        return await handlers.record_result(d, hearing_id, body.model_dump())
+        bail = cmd.BailDecision(body.bail.kind, list(body.bail.conditions)) if body.bail else None
+        return await handlers.record_result(d, cmd.RecordResult(hearing_id, body.result, body.reason_code, bail))
 
     @router.post("/cases/{urn}/verdict")
     async def verdict(urn: CaseUrn, body: VerdictIn, d: Deps, _: Court) -> dict[str, Any]:
-        return await handlers.verdict(d, urn, body.verdict)
+        return await handlers.verdict(d, cmd.RecordVerdict(urn, body.verdict))
 
     @router.post("/cases/{urn}/sentence")
     async def sentence(urn: CaseUrn, body: SentenceIn, d: Deps, _: Court) -> dict[str, Any]:
-        return await handlers.sentence(d, urn, body.disposal, body.custody_months, body.custody_days)
+        command = cmd.ImposeSentence(urn, body.disposal, body.custody_months, body.custody_days)
+        return await handlers.sentence(d, command)
 
     @router.post("/cases/{urn}/restraining-orders")
     async def order(urn: CaseUrn, body: OrderIn, d: Deps, _: Court) -> dict[str, Any]:
-        return await handlers.restraining_order(d, urn, body.model_dump())
+        return await handlers.restraining_order(d, cmd.MakeOrder(urn, body.basis, body.until, list(body.conditions)))
 
     @router.post("/cases/{urn}/special-measures/{request_id}/decision")
     async def measures(urn: CaseUrn, request_id: Id, body: MeasuresDecision, d: Deps, _: Court) -> dict[str, Any]:
-        return await handlers.decide_special_measures(d, urn, request_id, body.model_dump())
+        command = cmd.DecideMeasures(urn, request_id, body.granted, list(body.measures), body.refusal_reason)
+        return await handlers.decide_special_measures(d, command)
 
     return router

@@ -1,20 +1,32 @@
-"""Court use cases: sessions, charges listed, results, verdicts, sentences, orders, special measures."""
+"""Court use cases: sessions, charges listed, results, verdicts, sentences, orders, special measures.
+
+Every use case runs here, asked over HTTP (a command, in a unit of work of its own) or by an event
+(in the consumer's unit of work, so the processed-event record commits with the effect).
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
-from wja_platform import db, outbox, telemetry
+from wja_platform import telemetry
 from wja_platform.clock import Clock
-from wja_platform.problems import Conflict, Invalid, NotFound, refuse
+from wja_platform.consumer import NotReady
+from wja_platform.uow import PgUnitOfWork, UnitOfWork
+from wja_schemas import charging as ch
 from wja_schemas import court as ev
+from wja_schemas import support as sp
 
+from wja_court.adapters.repository import Repository
 from wja_court.domain import model, sentencing
+from wja_court.service_layer import commands as cmd
 from wja_court.service_layer.listing import Listing
+
+Uow = UnitOfWork[Repository]
 
 
 @dataclass
@@ -22,329 +34,230 @@ class Deps:
     pool: asyncpg.Pool
     clock: Clock
     listing: Listing
+    unit_of_work: Callable[[], Uow] | None = None
+    """Where use cases run (default: a PostgreSQL transaction from ``pool``; unit tests give a fake)."""
+
+    def uow(self) -> Uow:
+        if self.unit_of_work is not None:
+            return self.unit_of_work()
+        return PgUnitOfWork(self.pool, Repository)
 
 
-async def get_case(conn: asyncpg.Connection, urn: str, *, lock: bool = True) -> dict[str, Any]:
-    row = await conn.fetchrow(f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn)
-    if row is None:
-        raise NotFound(f"no court case {urn}")
-    return dict(row)
+async def get_case(uow: Uow, urn: str, *, lock: bool = True) -> model.Case:
+    return model.found(await uow.repo.get_case(urn, lock=lock), f"no court case {urn}")
+
+
+async def before_the_court(uow: Uow, urn: str) -> None:
+    """An event about a case court has not opened yet is parked until its charge arrives."""
+    if not await uow.repo.case_exists(urn):
+        raise NotReady("the case is not before the court yet")
 
 
 # ------------------------------------------------------------------ sessions
-async def create_session(deps: Deps, court_code: str, starts_at: datetime, capacity: int) -> dict[str, Any]:
+async def create_session(deps: Deps, c: cmd.CreateSession) -> dict[str, Any]:
     session_id = f"s-{uuid.uuid4().hex[:12]}"
-    async with db.transaction(deps.pool) as conn:
-        await conn.execute(
-            "INSERT INTO sessions (session_id, court_code, starts_at, capacity) VALUES ($1,$2,$3,$4)",
-            session_id,
-            court_code,
-            starts_at,
-            capacity,
-        )
-        listed = await deps.listing.list_waiting(conn, deps.clock.now())
+    async with deps.uow() as uow:
+        await uow.repo.add_session(session_id, c.court_code, c.starts_at, c.capacity)
+        listed = await deps.listing.list_waiting(uow, deps.clock.now())
     return {"session_id": session_id, "listed_from_queue": listed}
 
 
-async def change_session(deps: Deps, session_id: str, capacity: int | None, close: bool = False) -> dict[str, Any]:
-    async with db.transaction(deps.pool) as conn:
-        row = await conn.fetchrow("SELECT * FROM sessions WHERE session_id = $1 FOR UPDATE", session_id)
-        if row is None:
-            raise NotFound(f"no session {session_id}")
-        if capacity is not None:
-            if capacity < row["used"]:
-                raise Conflict(f"{row['used']} places are already taken in this session")
-            await conn.execute("UPDATE sessions SET capacity = $2 WHERE session_id = $1", session_id, capacity)
-        if close:
-            await conn.execute("UPDATE sessions SET closed = true WHERE session_id = $1", session_id)
-        listed = await deps.listing.list_waiting(conn, deps.clock.now()) if capacity is not None else 0
-    return {"session_id": session_id, "listed_from_queue": listed}
+async def change_session(deps: Deps, c: cmd.ChangeSession) -> dict[str, Any]:
+    async with deps.uow() as uow:
+        session = model.found(await uow.repo.get_session(c.session_id), f"no session {c.session_id}")
+        if c.capacity is not None:
+            model.check_capacity(session, c.capacity)
+            await uow.repo.set_capacity(c.session_id, c.capacity)
+        if c.close:
+            await uow.repo.close_session(c.session_id)
+        listed = await deps.listing.list_waiting(uow, deps.clock.now()) if c.capacity is not None else 0
+    return {"session_id": c.session_id, "listed_from_queue": listed}
 
 
 # ------------------------------------------------------------------ consumed events
-async def charged(conn: asyncpg.Connection, deps: Deps, event: Any, causationid: str) -> None:
+async def charged(uow: Uow, deps: Deps, event: ch.DecisionMade, causationid: str) -> None:
     """A charge decision: the court case opens (or, re-charged after a discontinuance, opens again) and the
     first hearing is listed."""
-    offences = [c.offence_code for c in event.charges]
-    row = await conn.fetchrow("SELECT * FROM cases WHERE urn = $1 FOR UPDATE", event.urn)
-    case = {
-        "urn": event.urn,
-        "force_code": event.force_code,
-        "risk_level": event.risk_level,
-        "remanded": event.remanded,
-        "anticipated_plea": event.anticipated_plea,
-        "charged_at": event.decided_at,
-        "offences": offences,
-    }
-    if row is None:
-        await conn.execute(
-            "INSERT INTO cases (urn, force_code, risk_level, remanded, anticipated_plea, charged_at, offences)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7)",
-            *case.values(),
-        )
-    elif model.starts_new_proceedings(dict(row)):
-        await conn.execute(
-            "UPDATE cases SET force_code = $2, risk_level = $3, remanded = $4, anticipated_plea = $5, charged_at = $6,"
-            " offences = $7, discontinued = false, not_guilty_plea = false, guilty_plea = false, verdict = NULL,"
-            " sentence = NULL WHERE urn = $1",
-            *case.values(),
-        )
-    else:
-        if offences and event.decided_at > row["charged_at"]:  # charges amended on live proceedings
-            await conn.execute("UPDATE cases SET offences = $2 WHERE urn = $1", event.urn, offences)
-        return
-    target = deps.listing.rules.first_hearing_target(event.decided_at, event.remanded, event.anticipated_plea)
-    await deps.listing.new_hearing(conn, case, "first_hearing", target, deps.clock.now(), causationid)
+    case = model.Case(
+        urn=event.urn,
+        charged_at=event.decided_at,
+        force_code=event.force_code,
+        risk_level=event.risk_level,
+        remanded=event.remanded,
+        anticipated_plea=event.anticipated_plea,
+        offences=tuple(c.offence_code for c in event.charges),
+    )
+    async with uow:
+        existing = await uow.repo.get_case(event.urn, lock=True)
+        if existing is None:
+            await uow.repo.add_case(case)
+        elif model.starts_new_proceedings(existing):
+            await uow.repo.restart_case(case)
+        else:
+            if model.amends_charges(existing, case.offences, event.decided_at):  # charges amended on live proceedings
+                await uow.repo.set_offences(event.urn, case.offences)
+            return
+        target = deps.listing.rules.first_hearing_target(event.decided_at, event.remanded, event.anticipated_plea)
+        await deps.listing.new_hearing(uow, case, "first_hearing", target, deps.clock.now(), causationid)
 
 
-async def discontinued(conn: asyncpg.Connection, deps: Deps, event: Any, causationid: str) -> None:
+async def discontinued(uow: Uow, deps: Deps, event: ch.ProceedingsDiscontinued, causationid: str) -> None:
     """Proceedings discontinued: every future hearing is vacated and its capacity freed."""
-    case = await get_case(conn, event.urn)
-    if case["discontinued"]:
-        return
-    await conn.execute(
-        "UPDATE cases SET discontinued = true, finished_at = COALESCE(finished_at, $2) WHERE urn = $1",
-        event.urn,
-        event.discontinued_at,
-    )
-    rows = await conn.fetch(
-        "SELECT * FROM hearings WHERE urn = $1 AND status IN ('listed', 'unlisted') FOR UPDATE",
-        event.urn,
-    )
-    for h in rows:
-        if h["session_id"] and h["status"] == "listed":
-            await conn.execute(
-                "UPDATE sessions SET used = used - $2 WHERE session_id = $1",
-                h["session_id"],
-                h["weight"],
+    async with uow:
+        await before_the_court(uow, event.urn)
+        case = await get_case(uow, event.urn)
+        if case.discontinued:
+            return
+        await uow.repo.mark_discontinued(event.urn, event.discontinued_at)
+        pending = await uow.repo.lock_pending(event.urn)
+        for h in pending:
+            if h.session_id and h.status == "listed":
+                await uow.repo.free_units(h.session_id, h.weight)
+            await uow.repo.vacate(h.hearing_id)
+            vacated = ev.HearingVacated(
+                urn=event.urn, hearing_id=h.hearing_id, reason="discontinued", vacated_at=event.discontinued_at
             )
-        await conn.execute("UPDATE hearings SET status = 'vacated' WHERE hearing_id = $1", h["hearing_id"])
-        await outbox.publish(
-            conn,
-            ev.HearingVacated(
-                urn=event.urn,
-                hearing_id=h["hearing_id"],
-                reason="discontinued",
-                vacated_at=event.discontinued_at,
-            ),
-            causationid=causationid,
-        )
-    if rows:
-        await deps.listing.list_waiting(conn, deps.clock.now())
+            await uow.publish(vacated, causationid=causationid)
+        if pending:
+            await deps.listing.list_waiting(uow, deps.clock.now())
 
 
-async def special_measures_requested(conn: asyncpg.Connection, event: Any) -> None:
-    await conn.execute(
-        "INSERT INTO special_measures (request_id, urn, measures, requested_at) VALUES ($1,$2,$3,$4)"
-        " ON CONFLICT (request_id) DO NOTHING",
-        event.request_id,
-        event.urn,
-        list(event.measures),
-        event.requested_at,
-    )
+async def special_measures_requested(uow: Uow, event: sp.SpecialMeasuresRequested) -> None:
+    async with uow:
+        await before_the_court(uow, event.urn)
+        await uow.repo.add_measures_request(event.request_id, event.urn, list(event.measures), event.requested_at)
 
 
-async def familiarisation_requested(conn: asyncpg.Connection, event: Any) -> None:
-    visit = {"request_id": event.request_id, "requested_at": event.requested_at.isoformat()}
-    await conn.execute(
-        "UPDATE hearings SET familiarisation = $2 WHERE hearing_id = (SELECT hearing_id FROM hearings WHERE urn = $1"
-        " AND type = 'trial' ORDER BY created_at DESC LIMIT 1)",
-        event.urn,
-        visit,
-    )
+async def familiarisation_requested(uow: Uow, event: sp.FamiliarisationRequested) -> None:
+    async with uow:
+        await before_the_court(uow, event.urn)
+        visit = {"request_id": event.request_id, "requested_at": event.requested_at.isoformat()}
+        await uow.repo.set_familiarisation(event.urn, visit)
 
 
-# ------------------------------------------------------------------ results and outcomes
-async def record_result(deps: Deps, hearing_id: str, body: dict[str, Any]) -> dict[str, Any]:
+# ------------------------------------------------------------------ results
+async def record_result(deps: Deps, c: cmd.RecordResult) -> dict[str, Any]:
+    """A hearing's result: its plea (once), the court's bail decision, and the hearing it leads to."""
     now = deps.clock.now()
-    async with db.transaction(deps.pool) as conn:
-        row = await conn.fetchrow(
-            "SELECT h.*, s.starts_at FROM hearings h LEFT JOIN sessions s USING (session_id)"
-            " WHERE hearing_id = $1 FOR UPDATE OF h",
-            hearing_id,
+    async with deps.uow() as uow:
+        hearing = model.found(await uow.repo.get_hearing(c.hearing_id), f"no hearing {c.hearing_id}")
+        telemetry.set_case_urn(hearing.urn)  # the path names the hearing, not the case: tag the spans here
+        model.check_resultable(hearing)
+        case = await get_case(uow, hearing.urn)
+        model.check_result(case, hearing, c.result, c.reason_code)
+        await uow.repo.result_hearing(c.hearing_id, c.result, c.reason_code, now)
+        if c.result in model.PLEAS:
+            await uow.repo.record_plea(case.urn, guilty=c.result == "guilty_plea")
+        resulted = ev.HearingResulted(
+            urn=case.urn,
+            hearing_id=c.hearing_id,
+            type=hearing.type,
+            result=c.result,
+            reason_code=c.reason_code,
+            resulted_at=now,
         )
-        if row is None:
-            raise NotFound(f"no hearing {hearing_id}")
-        telemetry.set_case_urn(row["urn"])  # the path names the hearing, not the case: tag the spans here
-        if row["status"] != "listed":
-            raise Conflict(f"the hearing is {row['status']}: only a listed hearing can be resulted")
-        case = await get_case(conn, row["urn"])
-        result = body["result"]
-        if result in ("guilty_plea", "not_guilty_plea") and (case["guilty_plea"] or case["not_guilty_plea"]):
-            raise Conflict("a plea is already recorded")
-        refuse(model.result_problems(result, body.get("reason_code"), row["type"]))
-        await conn.execute(
-            "UPDATE hearings SET status = 'resulted', result = $2, reason_code = $3, resulted_at = $4"
-            " WHERE hearing_id = $1",
-            hearing_id,
-            result,
-            body.get("reason_code"),
-            now,
-        )
-        if result == "guilty_plea":
-            await conn.execute("UPDATE cases SET guilty_plea = true WHERE urn = $1", case["urn"])
-        elif result == "not_guilty_plea":
-            await conn.execute("UPDATE cases SET not_guilty_plea = true WHERE urn = $1", case["urn"])
-        await outbox.publish(
-            conn,
-            ev.HearingResulted(
-                urn=case["urn"],
-                hearing_id=hearing_id,
-                type=row["type"],
-                result=result,
-                reason_code=body.get("reason_code"),
-                resulted_at=now,
-            ),
-        )
-        bail = body.get("bail")
-        if bail:
-            await conn.execute(
-                "UPDATE cases SET remanded = $2 WHERE urn = $1",
-                case["urn"],
-                bail["kind"] == "remanded",
-            )
-            await outbox.publish(
-                conn,
-                ev.CourtBailDecided(
-                    urn=case["urn"],
-                    hearing_id=hearing_id,
-                    kind=bail["kind"],
-                    conditions=bail.get("conditions", []),
-                    decided_at=now,
-                ),
-            )
-        follow = deps.listing.rules.after_result(result, row["type"], row["starts_at"] or now)
-        next_hearing = None
-        if follow:
-            next_hearing = await deps.listing.new_hearing(conn, case, follow[0], follow[1], now)
+        await uow.publish(resulted)
+        if c.bail:
+            await _bail_decided(uow, case, c.hearing_id, c.bail, now)
+        next_hearing = await _what_follows(uow, deps, case, hearing, c.result, now)
     return {
-        "hearing_id": hearing_id,
+        "hearing_id": c.hearing_id,
         "status": "resulted",
-        "result": result,
-        "next_hearing_id": next_hearing["hearing_id"] if next_hearing else None,
+        "result": c.result,
+        "next_hearing_id": next_hearing.hearing_id if next_hearing else None,
     }
 
 
-async def verdict(deps: Deps, urn: str, value: str) -> dict[str, Any]:
-    now = deps.clock.now()
-    async with db.transaction(deps.pool) as conn:
-        case = await get_case(conn, urn)
-        model.check_verdict(case)
-        await conn.execute(
-            "UPDATE cases SET verdict = $2, finished_at = CASE WHEN $2 = 'convicted' THEN finished_at ELSE $3 END"
-            " WHERE urn = $1",
-            urn,
-            value,
-            now,
-        )
-        await outbox.publish(conn, ev.VerdictRecorded(urn=urn, verdict=value, recorded_at=now))
-    return {"urn": urn, "verdict": value}
+async def _bail_decided(uow: Uow, case: model.Case, hearing_id: str, bail: cmd.BailDecision, now: datetime) -> None:
+    await uow.repo.set_remanded(case.urn, bail.kind == "remanded")
+    decided = ev.CourtBailDecided(
+        urn=case.urn, hearing_id=hearing_id, kind=bail.kind, conditions=list(bail.conditions), decided_at=now
+    )
+    await uow.publish(decided)
 
 
-async def sentence(
-    deps: Deps, urn: str, disposal: str, custody_months: int | None, custody_days: int | None = None
-) -> dict[str, Any]:
+async def _what_follows(
+    uow: Uow, deps: Deps, case: model.Case, hearing: model.Hearing, result: str, now: datetime
+) -> model.Hearing | None:
+    """The hearing a result leads to (sentencing after a guilty plea, a trial after a not-guilty plea, the same
+    hearing again after an adjournment or an ineffective trial), listed from the date the hearing sat."""
+    follow = deps.listing.rules.after_result(result, hearing.type, hearing.starts_at or now)
+    if follow is None:
+        return None
+    kind, target = follow
+    return await deps.listing.new_hearing(uow, case, kind, target, now)
+
+
+# ------------------------------------------------------------------ outcomes
+async def verdict(deps: Deps, c: cmd.RecordVerdict) -> dict[str, Any]:
     now = deps.clock.now()
-    async with db.transaction(deps.pool) as conn:
-        case = await get_case(conn, urn)
-        term = model.check_sentence(case, disposal, custody_months, custody_days)
-        vcs = sentencing.vcs_eligible(disposal, term, case["offences"])
+    async with deps.uow() as uow:
+        model.check_verdict(await get_case(uow, c.urn))
+        await uow.repo.set_verdict(c.urn, c.verdict, now if model.ends_proceedings(c.verdict) else None)
+        await uow.publish(ev.VerdictRecorded(urn=c.urn, verdict=c.verdict, recorded_at=now))
+    return {"urn": c.urn, "verdict": c.verdict}
+
+
+async def sentence(deps: Deps, c: cmd.ImposeSentence) -> dict[str, Any]:
+    """The sentence, with whether the Victim Contact Scheme is due; it results a pending sentencing hearing."""
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        case = await get_case(uow, c.urn)
+        term = model.check_sentence(case, c.disposal, c.custody_months, c.custody_days)
+        vcs = sentencing.vcs_eligible(c.disposal, term, case.offences)
         record = {
-            "disposal": disposal,
-            "custody_months": custody_months,
-            "custody_days": custody_days,
+            "disposal": c.disposal,
+            "custody_months": c.custody_months,
+            "custody_days": c.custody_days,
             "vcs_eligible": vcs,
             "imposed_at": now.isoformat(),
         }
-        await conn.execute("UPDATE cases SET sentence = $2, finished_at = $3 WHERE urn = $1", urn, record, now)
-        pending = await conn.fetch(
-            "SELECT hearing_id, session_id, weight FROM hearings WHERE urn = $1"
-            " AND type = 'sentencing' AND status IN ('listed','unlisted') FOR UPDATE",
-            urn,
+        await uow.repo.set_sentence(c.urn, record, now)
+        for hearing_id in await uow.repo.lock_pending_sentencing(c.urn):  # sentenced: this results the hearing
+            await uow.repo.result_hearing(hearing_id, "effective", None, now)
+        imposed = ev.SentenceImposed(
+            urn=c.urn,
+            disposal=c.disposal,
+            custody_months=c.custody_months,
+            custody_days=c.custody_days,
+            vcs_eligible=vcs,
+            imposed_at=now,
         )
-        for h in pending:  # sentenced: the sentencing hearing is resulted by this
-            await conn.execute(
-                "UPDATE hearings SET status = 'resulted', result = 'effective', resulted_at = $2 WHERE hearing_id = $1",
-                h["hearing_id"],
-                now,
-            )
-        await outbox.publish(
-            conn,
-            ev.SentenceImposed(
-                urn=urn,
-                disposal=disposal,
-                custody_months=custody_months,
-                custody_days=custody_days,
-                vcs_eligible=vcs,
-                imposed_at=now,
-            ),
-        )
-    return {"urn": urn, "sentence": record}
+        await uow.publish(imposed)
+    return {"urn": c.urn, "sentence": record}
 
 
-async def restraining_order(deps: Deps, urn: str, body: dict[str, Any]) -> dict[str, Any]:
+async def restraining_order(deps: Deps, c: cmd.MakeOrder) -> dict[str, Any]:
     now = deps.clock.now()
-    async with db.transaction(deps.pool) as conn:
-        case = await get_case(conn, urn)
-        model.check_restraining_order(case, body["basis"])
-        await conn.execute(
-            "INSERT INTO restraining_orders (urn, basis, until, conditions, made_at) VALUES ($1,$2,$3,$4,$5)",
-            urn,
-            body["basis"],
-            body.get("until"),
-            body["conditions"],
-            now,
+    async with deps.uow() as uow:
+        model.check_restraining_order(await get_case(uow, c.urn), c.basis)
+        await uow.repo.add_order(c.urn, c.basis, c.until, list(c.conditions), now)
+        made = ev.RestrainingOrderMade(
+            urn=c.urn, basis=c.basis, until=c.until, conditions=list(c.conditions), made_at=now
         )
-        await outbox.publish(
-            conn,
-            ev.RestrainingOrderMade(
-                urn=urn,
-                basis=body["basis"],
-                until=body.get("until"),
-                conditions=body["conditions"],
-                made_at=now,
-            ),
-        )
-    return {"urn": urn, "basis": body["basis"], "until": body.get("until")}
+        await uow.publish(made)
+    return {"urn": c.urn, "basis": c.basis, "until": c.until}
 
 
-async def decide_special_measures(deps: Deps, urn: str, request_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    if not body["granted"] and not (body.get("refusal_reason") or "").strip():
-        raise Invalid(
-            "DA complainants are eligible (YJCEA s17(4A)): a refusal needs its reason",
-            field="refusal_reason",
-        )
+async def decide_special_measures(deps: Deps, c: cmd.DecideMeasures) -> dict[str, Any]:
+    model.check_refusal_reason(c.granted, c.refusal_reason)
     now = deps.clock.now()
-    async with db.transaction(deps.pool) as conn:
-        await get_case(conn, urn)
-        row = await conn.fetchrow(
-            "SELECT * FROM special_measures WHERE request_id = $1 AND urn = $2 FOR UPDATE",
-            request_id,
-            urn,
+    async with deps.uow() as uow:
+        await get_case(uow, c.urn)
+        request = model.found(
+            await uow.repo.get_measures_request(c.request_id, c.urn),
+            f"no special-measures request {c.request_id} on {c.urn}",
         )
-        if row is None:
-            raise NotFound(f"no special-measures request {request_id} on {urn}")
-        if row["decided_at"] is not None:
-            raise Conflict("this request is already decided")
-        measures = body.get("measures") or row["measures"]
-        await conn.execute(
-            "UPDATE special_measures SET granted = $2, decided_measures = $3, refusal_reason = $4,"
-            " decided_at = $5 WHERE request_id = $1",
-            request_id,
-            body["granted"],
-            measures,
-            body.get("refusal_reason"),
-            now,
+        model.check_undecided(request)
+        measures = list(c.measures) or list(request.measures)
+        await uow.repo.decide_measures(c.request_id, c.granted, measures, c.refusal_reason, now)
+        decided = ev.SpecialMeasuresDecided(
+            urn=c.urn,
+            request_id=c.request_id,
+            measures=measures,
+            granted=c.granted,
+            refusal_reason_code=None if c.granted else "reasons_in_court_record",
+            decided_at=now,
         )
-        await outbox.publish(
-            conn,
-            ev.SpecialMeasuresDecided(
-                urn=urn,
-                request_id=request_id,
-                measures=measures,
-                granted=body["granted"],
-                refusal_reason_code=None if body["granted"] else "reasons_in_court_record",
-                decided_at=now,
-            ),
-        )
-    return {"request_id": request_id, "granted": body["granted"], "measures": measures}
+        await uow.publish(decided)
+    return {"request_id": c.request_id, "granted": c.granted, "measures": measures}
