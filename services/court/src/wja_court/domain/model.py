@@ -25,38 +25,40 @@ def london_date(at: datetime) -> date:
     return at.astimezone(LONDON).date()
 
 
-INEFFECTIVE_CODES = {
-    # prosecution
-    "M1",
-    "M2",
-    "M3",
-    "M4",
-    "N",
-    "O",
-    # defence
-    "Q1",
-    "Q2",
-    "Q3",
-    "R",
-    "S1",
-    "S2",
-    "S4",
-    "T",
-    "U1",
-    "U2",
-    "V",
-    # court
-    "W1",
-    "W2",
-    "W3",
-    "W4",
-    "X",
-    # other
-    "S3",
-    "W5",
-    "Y",
-    "Z",
-}
+INEFFECTIVE_CODES = frozenset(
+    {
+        # prosecution
+        "M1",
+        "M2",
+        "M3",
+        "M4",
+        "N",
+        "O",
+        # defence
+        "Q1",
+        "Q2",
+        "Q3",
+        "R",
+        "S1",
+        "S2",
+        "S4",
+        "T",
+        "U1",
+        "U2",
+        "V",
+        # court
+        "W1",
+        "W2",
+        "W3",
+        "W4",
+        "X",
+        # other
+        "S3",
+        "W5",
+        "Y",
+        "Z",
+    }
+)
 """HMCTS ineffective-trial reason codes grouped by party (domain.md 3.4)."""
 
 PLEAS = frozenset({"guilty_plea", "not_guilty_plea"})

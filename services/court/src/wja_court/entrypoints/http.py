@@ -125,7 +125,12 @@ Deps = Annotated[handlers.Deps, Depends(app_deps)]
 
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["court"])
+    _session_routes(router)
+    _case_routes(router)
+    return router
 
+
+def _session_routes(router: APIRouter) -> None:
     @router.post("/sessions", status_code=201, response_model=SessionCreated)
     async def create_session(body: SessionIn, d: Deps, _: Court) -> dict[str, Any]:
         """A clustered DA session with its capacity; waiting hearings are listed into it."""
@@ -159,6 +164,8 @@ def build_router() -> APIRouter:
         """Hearings waiting for capacity."""
         return await views.unlisted(d.pool)
 
+
+def _case_routes(router: APIRouter) -> None:
     @router.get("/cases/{urn}/hearings")
     async def hearings(urn: CaseUrn, d: Deps, _: Reader) -> list[dict[str, Any]]:
         return await views.case_hearings(d.pool, urn)
@@ -185,5 +192,3 @@ def build_router() -> APIRouter:
     async def measures(urn: CaseUrn, request_id: Id, body: MeasuresDecision, d: Deps, _: Court) -> dict[str, Any]:
         command = cmd.DecideMeasures(urn, request_id, body.granted, list(body.measures), body.refusal_reason)
         return await handlers.decide_special_measures(d, command)
-
-    return router
