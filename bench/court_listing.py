@@ -15,12 +15,14 @@ from pathlib import Path
 
 from wja_cli.stack import Postgres
 from wja_cli.testing import free_port
+from wja_court.adapters.repository import Repository
 from wja_court.bootstrap import MIGRATIONS
 from wja_court.domain.model import ListingRules
-from wja_court.service_layer import handlers
+from wja_court.service_layer import commands, handlers
 from wja_court.service_layer.listing import Listing
 from wja_platform import db
 from wja_platform.clock import FixedClock
+from wja_platform.uow import PgUnitOfWork
 from wja_schemas.examples import example
 
 START = datetime(2026, 4, 1, 10, tzinfo=UTC)
@@ -35,7 +37,7 @@ async def main(n: int) -> None:
         deps = handlers.Deps(pool, FixedClock(START), Listing(ListingRules(), {}))
         days = [START + timedelta(days=d) for d in range(365) if (START + timedelta(days=d)).weekday() < 5]
         for day in days:
-            await handlers.create_session(deps, "C01", day, capacity=max(1, n // len(days) + 2))
+            await handlers.create_session(deps, commands.CreateSession("C01", day, max(1, n // len(days) + 2)))
         started = time.perf_counter()
         for i in range(n):
             event = example(
@@ -46,7 +48,7 @@ async def main(n: int) -> None:
                 remanded=i % 10 == 0,
             )
             async with pool.acquire() as conn, conn.transaction():
-                await handlers.charged(conn, deps, event, f"bench-{i}")
+                await handlers.charged(PgUnitOfWork.joining(conn, Repository), deps, event, f"bench-{i}")
         seconds = time.perf_counter() - started
         listed = await pool.fetchval("SELECT count(*) FROM hearings WHERE status = 'listed'")
         print(f"sessions: {len(days)} (a year of weekdays)")
