@@ -7,8 +7,7 @@ from typing import Any
 
 import asyncpg
 from wja_platform import db
-
-from wja_intake.domain.errors import CaseNotFound
+from wja_platform.problems import NotFound
 
 COLUMNS = (
     "urn",
@@ -65,7 +64,7 @@ async def insert_victim(conn: asyncpg.Connection, urn: str, key_id: str, wrapped
 async def get_case(conn: asyncpg.Connection, urn: str, *, lock: bool = False) -> dict[str, Any]:
     row = await conn.fetchrow(f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn)
     if row is None:
-        raise CaseNotFound(f"no case {urn}")
+        raise NotFound(f"no case {urn}")
     return dict(row)
 
 

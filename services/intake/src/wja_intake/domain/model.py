@@ -7,8 +7,7 @@ import hmac
 from datetime import date, datetime, timedelta
 
 from wja_platform import legal, workdays
-
-from wja_intake.domain.errors import IllegalTransition, Invalid
+from wja_platform.problems import Conflict, Invalid
 
 STATUSES = (
     "reported",
@@ -30,7 +29,7 @@ def format_urn(force: str, unit: str, sequence: int, year: int) -> str:
     """``01YE0098726``: force, unit, 5-digit sequence, 2-digit year."""
     if sequence > 99999:
         msg = "the URN sequence for this force, unit and year is exhausted"
-        raise IllegalTransition(msg)
+        raise Conflict(msg)
     return f"{force}{unit}{sequence:05d}{year % 100:02d}"
 
 
@@ -124,7 +123,7 @@ def check_offences(offences: list[dict]) -> list[tuple[str, str]]:
 def require_status(status: str, allowed: tuple[str, ...], action: str) -> None:
     """Refuse a transition that the case's status does not allow (409 saying why)."""
     if status not in allowed:
-        raise IllegalTransition(f"cannot {action}: the case is {status.replace('_', ' ')}")
+        raise Conflict(f"cannot {action}: the case is {status.replace('_', ' ')}")
 
 
 def check_closure(code: str, reason: str | None) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 from wja_platform import auth, telemetry
-from wja_platform.api import Body, CaseUrn, IsoDate, IsoDatetime, StrictBool, StrictInt
+from wja_platform.api import Body, CaseUrn, IsoDate, IsoDatetime, StrictBool, StrictInt, app_deps
 from wja_platform.auth import Principal
 from wja_schemas.types import BailKind, ConditionCode, EvidenceCode, OffenceCode
 
@@ -117,11 +117,7 @@ class Closure(Body):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-def deps(request: Request) -> handlers.Deps:
-    return request.app.state.deps  # type: ignore[no-any-return]
-
-
-Deps = Annotated[handlers.Deps, Depends(deps)]
+Deps = Annotated[handlers.Deps, Depends(app_deps)]
 
 
 def build_router() -> APIRouter:

@@ -7,16 +7,16 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from wja_platform import db, errors, workdays
+from wja_platform import db, outbox, workdays
 from wja_platform.auth import Principal
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring, Sealed
+from wja_platform.problems import Conflict, Forbidden, Gone, ServiceError, refuse
 from wja_schemas import intake as ev
 
 from wja_intake.adapters import metrics
 from wja_intake.adapters import repository as repo
 from wja_intake.domain import model
-from wja_intake.domain.errors import DomainError, Forbidden, Gone, IllegalTransition
 from wja_intake.service_layer import publishing as pub
 
 
@@ -40,7 +40,7 @@ def check_force(caller: Principal, case: dict[str, Any]) -> None:
 async def report(deps: Deps, caller: Principal, body: dict[str, Any]) -> dict[str, Any]:
     if caller.force and caller.force != body["force_code"]:
         raise Forbidden("you may report only for your own force")
-    errors.refuse(model.check_offences(body["offences"]))
+    refuse(model.check_offences(body["offences"]))
     risk = body["risk"]
     level = model.risk_level(risk["tool"], risk.get("score"), risk.get("level"))
     victim = body["victim"]
@@ -81,10 +81,10 @@ async def report(deps: Deps, caller: Principal, body: dict[str, Any]) -> dict[st
         contact = {**victim, "date_of_birth": victim["date_of_birth"].isoformat()}
         sealed = deps.keyring.seal(contact, aad=urn)
         await repo.insert_victim(conn, urn, sealed.key_id, sealed.wrapped_key, sealed.ciphertext)
-        await pub.publish(conn, pub.crime_reported(case))
-        await pub.publish(conn, pub.risk_assessed(case))
+        await outbox.publish(conn, pub.crime_reported(case))
+        await outbox.publish(conn, pub.risk_assessed(case))
         if case["referral_basis"] != "none":
-            await pub.publish(conn, pub.victim_referred(case))
+            await outbox.publish(conn, pub.victim_referred(case))
     return {"urn": urn, "risk_level": level, "victim_ref": case["victim_ref"]}
 
 
@@ -109,7 +109,7 @@ async def arrest(deps: Deps, caller: Principal, urn: str, at: datetime) -> dict[
         model.require_status(case["status"], model.OPEN[:-1], "record an arrest")
         status = "under_investigation" if case["status"] == "reported" else case["status"]
         await repo.update_case(conn, urn, arrested_at=at, status=status)
-        await pub.publish(conn, ev.SuspectArrested(urn=urn, arrested_at=at))
+        await outbox.publish(conn, ev.SuspectArrested(urn=urn, arrested_at=at))
     return {"urn": urn, "status": status}
 
 
@@ -119,7 +119,7 @@ async def interview(deps: Deps, caller: Principal, urn: str, at: datetime) -> di
         model.require_status(case["status"], model.OPEN[:-1], "record an interview")
         status = "under_investigation" if case["status"] == "reported" else case["status"]
         await repo.update_case(conn, urn, interviewed_at=at, status=status)
-        await pub.publish(conn, ev.SuspectInterviewed(urn=urn, interviewed_at=at))
+        await outbox.publish(conn, ev.SuspectInterviewed(urn=urn, interviewed_at=at))
     return {"urn": urn, "status": status}
 
 
@@ -132,7 +132,7 @@ async def bail(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) ->
         problems.append(("conditions", "release under investigation has no conditions"))
     if until is not None and until < decided_on:
         problems.append(("until", "bail cannot end before the day it is decided"))
-    errors.refuse(problems)
+    refuse(problems)
     async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
         model.require_status(case["status"], model.OPEN[:-2], "decide bail")
@@ -154,7 +154,7 @@ async def bail(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) ->
         }
         status = "under_investigation" if case["status"] == "reported" else case["status"]
         await repo.update_case(conn, urn, bail=record, status=status)
-        await pub.publish(
+        await outbox.publish(
             conn,
             ev.BailDecided(
                 urn=urn,
@@ -182,7 +182,7 @@ async def protective_notice(deps: Deps, caller: Principal, urn: str, body: dict[
             "order": None,
         }
         await repo.update_case(conn, urn, protective=[*case["protective"], item])
-        await pub.publish(
+        await outbox.publish(
             conn,
             ev.ProtectiveNoticeIssued(
                 urn=urn,
@@ -202,15 +202,15 @@ async def protective_order(deps: Deps, caller: Principal, urn: str, body: dict[s
         case = await _locked(conn, caller, urn)
         notices = [n for n in case["protective"] if n["kind"] == notice_for and n["order"] is None]
         if not notices:
-            raise IllegalTransition(f"a {body['kind']} needs an open {notice_for} first")
-        errors.refuse(model.order_problems(body["kind"], body["granted"], workdays.london_date(now), body["until"]))
+            raise Conflict(f"a {body['kind']} needs an open {notice_for} first")
+        refuse(model.order_problems(body["kind"], body["granted"], workdays.london_date(now), body["until"]))
         notices[-1]["order"] = {
             "kind": body["kind"],
             "granted": body["granted"],
             "until": body["until"].isoformat() if body.get("until") else None,
         }
         await repo.update_case(conn, urn, protective=case["protective"])
-        await pub.publish(
+        await outbox.publish(
             conn,
             ev.ProtectiveOrderDecided(
                 urn=urn,
@@ -233,7 +233,7 @@ async def charging_request(deps: Deps, caller: Principal, urn: str, body: dict[s
         await repo.update_case(
             conn, urn, status="awaiting_charging_decision", first_statement_at=case["first_statement_at"]
         )
-        await pub.publish(conn, pub.charging_requested(case, body, now))
+        await outbox.publish(conn, pub.charging_requested(case, body, now))
     return {"urn": urn, "status": "awaiting_charging_decision"}
 
 
@@ -251,7 +251,7 @@ async def further_material(deps: Deps, caller: Principal, urn: str, body: dict[s
         await repo.update_case(
             conn, urn, status="awaiting_charging_decision", action_plan=plan, first_statement_at=statement_at
         )
-        await pub.publish(
+        await outbox.publish(
             conn,
             ev.FurtherMaterialSubmitted(
                 urn=urn, evidence=body["evidence"], submitted_at=now, first_statement_at=statement_at
@@ -266,7 +266,7 @@ async def victim_support(deps: Deps, caller: Principal, urn: str, status: str) -
         case = await _locked(conn, caller, urn)
         model.require_status(case["status"], model.OPEN, "record the victim's support")
         await repo.update_case(conn, urn, victim_support=status)
-        await pub.publish(conn, ev.VictimSupportChanged(urn=urn, status=status, changed_at=now))
+        await outbox.publish(conn, ev.VictimSupportChanged(urn=urn, status=status, changed_at=now))
     return {"urn": urn, "victim_support": status}
 
 
@@ -275,9 +275,9 @@ async def withdraw_consent(deps: Deps, caller: Principal, urn: str) -> dict[str,
     async with db.transaction(deps.pool) as conn:
         case = await _locked(conn, caller, urn)
         if case["referral_basis"] != "consent" or case["consent_withdrawn"]:
-            raise IllegalTransition("there is no consent to withdraw")
+            raise Conflict("there is no consent to withdraw")
         await repo.update_case(conn, urn, consent_withdrawn=True)
-        await pub.publish(conn, ev.ConsentWithdrawn(urn=urn, victim_ref=case["victim_ref"], withdrawn_at=now))
+        await outbox.publish(conn, ev.ConsentWithdrawn(urn=urn, victim_ref=case["victim_ref"], withdrawn_at=now))
     return {"urn": urn, "consent_withdrawn": True}
 
 
@@ -293,7 +293,7 @@ async def close(deps: Deps, caller: Principal, urn: str, code: str, reason: str 
             status="closed",
             closure={"outcome_code": code, "reason": reason, "closed_at": now.isoformat()},
         )
-        await pub.publish(conn, ev.CaseClosed(urn=urn, outcome_code=code, closed_at=now))
+        await outbox.publish(conn, ev.CaseClosed(urn=urn, outcome_code=code, closed_at=now))
     return {"urn": urn, "status": "closed", "outcome_code": code}
 
 
@@ -308,7 +308,7 @@ def may_read_referral(caller: Principal, case: dict[str, Any]) -> bool:
     return caller.role == "idva" and caller.sub == case["assigned_idva"] and case["force_code"] in forces
 
 
-def referral_refusal(caller: Principal, case: dict[str, Any]) -> tuple[str, DomainError] | None:
+def referral_refusal(caller: Principal, case: dict[str, Any]) -> tuple[str, ServiceError] | None:
     """Why this caller may not have the contact details now, as (metric reason, error); None: they may."""
     if not may_read_referral(caller, case):
         return "not_permitted", Forbidden(

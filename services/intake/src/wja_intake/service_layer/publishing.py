@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
-from wja_platform import outbox
-from wja_schemas import Event, new_envelope
 from wja_schemas import intake as ev
-
-
-async def publish(conn: asyncpg.Connection, event: Event, *, causationid: str | None = None) -> None:
-    """Write the event to the outbox in the caller's transaction."""
-    await outbox.add(conn, new_envelope(event, causationid=causationid))
 
 
 def crime_reported(case: dict[str, Any]) -> ev.CrimeReported:
