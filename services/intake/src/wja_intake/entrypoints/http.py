@@ -1,4 +1,5 @@
-"""Intake's HTTP API (police; the claim check for IDVAs)."""
+"""Intake's HTTP API (police; the claim check for IDVAs): request bodies parsed into the service layer's
+commands, the use cases in :mod:`wja_intake.service_layer.handlers`, reads from :mod:`wja_intake.views`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from wja_platform.auth import Principal
 from wja_schemas.types import BailKind, ConditionCode, EvidenceCode, OffenceCode
 
 from wja_intake import views
-from wja_intake.service_layer import handlers
+from wja_intake.service_layer import commands, handlers
 
 Police = Annotated[Principal, Depends(auth.require("police"))]
 Supervisor = Annotated[Principal, Depends(auth.require("police:supervisor"))]
@@ -62,6 +63,20 @@ class Report(Body):
         default_factory=list,
         description="Evidence taken with the report; `victim_statement` (a formal witness statement or "
         "video-recorded interview) starts the CJA 1988 s39A time limit for common assault.",
+    )
+
+
+def report_command(body: Report) -> commands.Report:
+    return commands.Report(
+        force_code=body.force_code,
+        unit=body.unit,
+        reported_at=body.reported_at,
+        offences=[commands.Offence(o.code, o.occurred_at) for o in body.offences],
+        victim=commands.Victim(**body.victim.model_dump()),
+        suspect=commands.Suspect(**body.suspect.model_dump()),
+        risk=commands.Risk(**body.risk.model_dump()),
+        referral_basis=body.referral_basis,
+        evidence=body.evidence,
     )
 
 
@@ -126,7 +141,7 @@ def build_router() -> APIRouter:
     @router.post("/reports", status_code=201)
     async def report(body: Report, d: Deps, caller: Police) -> dict[str, Any]:
         """Record a domestic abuse crime report; mints the URN."""
-        result = await handlers.report(d, caller, body.model_dump())
+        result = await handlers.report(d, caller, report_command(body))
         telemetry.set_case_urn(result["urn"])
         return result
 
@@ -143,7 +158,7 @@ def build_router() -> APIRouter:
         """Status, risk, clocks and what the CPS decided."""
         async with d.pool.acquire() as conn:
             view = await views.case_view(conn, urn)
-        handlers.check_force(caller, view)
+        handlers.check_force(caller, view["force_code"])
         return view
 
     @router.post("/cases/{urn}/arrests")
@@ -156,23 +171,23 @@ def build_router() -> APIRouter:
 
     @router.post("/cases/{urn}/bail")
     async def bail(urn: CaseUrn, body: Bail, d: Deps, caller: Police) -> dict[str, Any]:
-        return await handlers.bail(d, caller, urn, body.model_dump())
+        return await handlers.bail(d, caller, urn, commands.Bail(**body.model_dump()))
 
     @router.post("/cases/{urn}/protective-notices")
     async def notice(urn: CaseUrn, body: Notice, d: Deps, caller: Police) -> dict[str, Any]:
-        return await handlers.protective_notice(d, caller, urn, body.model_dump())
+        return await handlers.protective_notice(d, caller, urn, commands.Notice(**body.model_dump()))
 
     @router.post("/cases/{urn}/protective-orders")
     async def order(urn: CaseUrn, body: Order, d: Deps, caller: Police) -> dict[str, Any]:
-        return await handlers.protective_order(d, caller, urn, body.model_dump())
+        return await handlers.protective_order(d, caller, urn, commands.Order(**body.model_dump()))
 
     @router.post("/cases/{urn}/charging-requests")
     async def charging_request(urn: CaseUrn, body: ChargingRequest, d: Deps, caller: Police) -> dict[str, Any]:
-        return await handlers.charging_request(d, caller, urn, body.model_dump())
+        return await handlers.charging_request(d, caller, urn, commands.ChargingRequest(**body.model_dump()))
 
     @router.post("/cases/{urn}/further-material")
     async def further_material(urn: CaseUrn, body: FurtherMaterial, d: Deps, caller: Police) -> dict[str, Any]:
-        return await handlers.further_material(d, caller, urn, body.model_dump())
+        return await handlers.further_material(d, caller, urn, commands.FurtherMaterial(**body.model_dump()))
 
     @router.post("/cases/{urn}/victim-support")
     async def victim_support(urn: CaseUrn, body: Support, d: Deps, caller: Police) -> dict[str, Any]:
@@ -191,7 +206,7 @@ def build_router() -> APIRouter:
         """Every read of the victim's contact details (supervisors only)."""
         async with d.pool.acquire() as conn:
             case = await views.case_view(conn, urn)
-            handlers.check_force(caller, case)
+            handlers.check_force(caller, case["force_code"])
             return await views.audit_trail(conn, urn)
 
     @router.get("/referrals/{urn}", tags=["idva"])
