@@ -137,7 +137,14 @@ Deps = Annotated[handlers.Deps, Depends(app_deps)]
 
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["police"])
+    _reports_and_cases(router)
+    _suspect_and_orders(router)
+    _charging_and_closure(router)
+    _claim_check(router)
+    return router
 
+
+def _reports_and_cases(router: APIRouter) -> None:
     @router.post("/reports", status_code=201)
     async def report(body: Report, d: Deps, caller: Police) -> dict[str, Any]:
         """Record a domestic abuse crime report; mints the URN."""
@@ -161,6 +168,8 @@ def build_router() -> APIRouter:
         handlers.check_force(caller, view["force_code"])
         return view
 
+
+def _suspect_and_orders(router: APIRouter) -> None:
     @router.post("/cases/{urn}/arrests")
     async def arrest(urn: CaseUrn, body: At, d: Deps, caller: Police) -> dict[str, Any]:
         return await handlers.arrest(d, caller, urn, body.arrested_at)
@@ -181,6 +190,8 @@ def build_router() -> APIRouter:
     async def order(urn: CaseUrn, body: Order, d: Deps, caller: Police) -> dict[str, Any]:
         return await handlers.protective_order(d, caller, urn, commands.Order(**body.model_dump()))
 
+
+def _charging_and_closure(router: APIRouter) -> None:
     @router.post("/cases/{urn}/charging-requests")
     async def charging_request(urn: CaseUrn, body: ChargingRequest, d: Deps, caller: Police) -> dict[str, Any]:
         return await handlers.charging_request(d, caller, urn, commands.ChargingRequest(**body.model_dump()))
@@ -201,6 +212,8 @@ def build_router() -> APIRouter:
     async def closure(urn: CaseUrn, body: Closure, d: Deps, caller: Police) -> dict[str, Any]:
         return await handlers.close(d, caller, urn, body.outcome_code, body.reason)
 
+
+def _claim_check(router: APIRouter) -> None:
     @router.get("/cases/{urn}/referral-audit")
     async def audit(urn: CaseUrn, d: Deps, caller: Supervisor) -> list[dict[str, Any]]:
         """Every read of the victim's contact details (supervisors only)."""
@@ -218,5 +231,3 @@ def build_router() -> APIRouter:
     ) -> dict[str, Any]:
         """Claim check: the victim's contact details for the assigned IDVA, a manager or the support service."""
         return await handlers.read_referral(d, caller, urn, purpose)
-
-    return router
