@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from wja_cli.testing import ServedApp, serve_app
+from wja_cli.testing import ServedApp, served
 from wja_intake.bootstrap import create_app
 from wja_intake.config import IntakeSettings
 from wja_platform.clock import FixedClock
@@ -54,15 +54,15 @@ class Intake(ServedApp):
 
 @pytest.fixture
 async def intake(stack):
-    settings = IntakeSettings(
-        database_url=stack.new_database("intake"),
-        kafka_bootstrap_servers=stack.bootstrap,
-        state_dir=stack.state_dir(),
-        consumer_group=f"wja-intake-{uuid.uuid4().hex[:6]}",
+    clock = FixedClock(datetime(2026, 9, 14, 12, tzinfo=UTC))
+    async with served(
+        stack,
+        "intake",
+        create_app,
+        IntakeSettings,
+        Intake,
+        clock,
         parking_retry_seconds=0.2,
         default_units={"01": f"{uuid.uuid4().hex[:2].upper()}"},
-    )
-    clock = FixedClock(datetime(2026, 9, 14, 12, tzinfo=UTC))
-    app = create_app(settings, clock=clock)
-    async with serve_app(app) as client:
-        yield Intake(client, settings, app, clock)
+    ) as intake:
+        yield intake

@@ -322,3 +322,31 @@ async def test_purge_erases_contact_details_of_cases_closed_past_retention(intak
     intake.clock.set(datetime(2026, 11, 30, tzinfo=UTC))
     assert await purge_closed(deps, 30) >= 1
     assert await intake.pool.fetchval("SELECT count(*) FROM victims WHERE urn = $1", urn) == 0
+
+
+async def test_a_redelivered_decision_is_applied_once_as_a_later_event_proves(intake):
+    """The consumer's service-layer use case joins its transaction, so the processed-event record still
+    guards it: the same decision delivered again after the action plan was answered does not reopen the plan.
+    The sentinel (a later event on the same topic and key) shows the consumer got past the duplicate."""
+    c, h = intake.client, intake.h()
+    urn = await intake.new_case()
+    await c.post(
+        f"/v1/cases/{urn}/charging-requests", json={"evidence": ["bwv"], "requested_test": "full_code"}, headers=h
+    )
+    decision = new_envelope(
+        example("wja.charging.decision.made.v1", urn=urn, decision="further_material_required", charges=[])
+    )
+    await publish(intake.settings.kafka_bootstrap_servers, decision)
+
+    async def status(expected: str):
+        return (await c.get(f"/v1/cases/{urn}", headers=h)).json()["status"] == expected
+
+    await eventually(lambda: status("further_material_required"))
+    answered = await c.post(f"/v1/cases/{urn}/further-material", json={"evidence": ["medical"]}, headers=h)
+    assert answered.json()["status"] == "awaiting_charging_decision"
+    sentinel = new_envelope(example("wja.charging.file.finalised.v1", urn=urn))
+    await publish(intake.settings.kafka_bootstrap_servers, decision, sentinel)
+    await eventually(lambda: status("awaiting_closure"))
+    view = (await c.get(f"/v1/cases/{urn}", headers=h)).json()
+    assert "answered_at" in view["action_plan"]  # the duplicate would have set a fresh, unanswered plan
+    assert view["cps_decision"]["ended"] == "administratively finalised"

@@ -1,14 +1,19 @@
-"""SQL for intake's tables (asyncpg)."""
+"""Every SQL statement of intake's tables (asyncpg): the cases, the sealed contact details, the URN
+counter and the referral audit. :class:`Repository` is what the service layer's unit of work holds;
+:class:`CaseRepository` is its shape, which unit tests fake in memory."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from wja_platform import db
+from wja_platform.crypto import Sealed
+from wja_platform.problems import NotFound
 
-from wja_intake.domain.errors import CaseNotFound
+from wja_intake.domain.model import Case
 
 COLUMNS = (
     "urn",
@@ -33,6 +38,112 @@ COLUMNS = (
     "assigned_idva",
     "first_statement_at",
 )
+"""The columns a new case is written with (the rest keep their defaults)."""
+CASE_FIELDS = frozenset(f.name for f in fields(Case))
+
+
+class CaseRepository(Protocol):
+    """What the service layer may ask of intake's store."""
+
+    async def next_sequence(self, force: str, unit: str, year: int) -> int: ...
+    async def add(self, case: Case) -> None: ...
+    async def add_victim(self, urn: str, sealed: Sealed) -> None: ...
+    async def get(self, urn: str, *, lock: bool = False) -> Case: ...
+    async def update(self, urn: str, **changes: Any) -> None: ...
+    async def victim(self, urn: str) -> Sealed | None: ...
+    async def audit(self, urn: str, sub: str, agency: str, role: str, purpose: str, outcome: str) -> None: ...
+    async def purge_contacts(self, now: datetime, retention_days: int) -> int: ...
+
+
+def to_case(row: asyncpg.Record) -> Case:
+    return Case(**{k: v for k, v in dict(row).items() if k in CASE_FIELDS})
+
+
+class Repository:
+    """Intake's store over one connection (in the caller's transaction)."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def next_sequence(self, force: str, unit: str, year: int) -> int:
+        """The next URN sequence for a force, unit and year (row-locked: unique under concurrency)."""
+        return await next_sequence(self.conn, force, unit, year)
+
+    async def add(self, case: Case) -> None:
+        row = asdict(case)
+        await db.insert_row(self.conn, "cases", {c: row[c] for c in COLUMNS})
+
+    async def add_victim(self, urn: str, sealed: Sealed) -> None:
+        await self.conn.execute(
+            "INSERT INTO victims (urn, key_id, wrapped_key, ciphertext) VALUES ($1,$2,$3,$4)",
+            urn,
+            sealed.key_id,
+            sealed.wrapped_key,
+            sealed.ciphertext,
+        )
+
+    async def find(self, urn: str, *, lock: bool = False) -> Case | None:
+        row = await self.conn.fetchrow(f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn)
+        return to_case(row) if row else None
+
+    async def get(self, urn: str, *, lock: bool = False) -> Case:
+        case = await self.find(urn, lock=lock)
+        if case is None:
+            raise NotFound(f"no case {urn}")
+        return case
+
+    async def update(self, urn: str, **changes: Any) -> None:
+        await db.update_row(self.conn, "cases", "urn", urn, {**changes, "updated_at": datetime.now(UTC)})
+
+    async def victim(self, urn: str) -> Sealed | None:
+        row = await self.conn.fetchrow("SELECT key_id, wrapped_key, ciphertext FROM victims WHERE urn = $1", urn)
+        return Sealed(row["key_id"], row["wrapped_key"], row["ciphertext"]) if row else None
+
+    async def audit(self, urn: str, sub: str, agency: str, role: str, purpose: str, outcome: str) -> None:
+        await self.conn.execute(
+            "INSERT INTO referral_audit (urn, sub, agency, role, purpose, outcome) VALUES ($1,$2,$3,$4,$5,$6)",
+            urn,
+            sub,
+            agency,
+            role,
+            purpose,
+            outcome,
+        )
+
+    async def purge_contacts(self, now: datetime, retention_days: int) -> int:
+        """Erase the contact details of cases closed longer ago than ``retention_days`` and mark each case
+        ``contact_purged_at`` (in the caller's transaction); how many were erased."""
+        rows = await self.conn.fetch(
+            "DELETE FROM victims v USING cases c WHERE v.urn = c.urn AND c.status = 'closed'"
+            " AND (c.closure->>'closed_at')::timestamptz < $1::timestamptz - make_interval(days => $2)"
+            " RETURNING v.urn",
+            now,
+            retention_days,
+        )
+        await self.conn.execute(
+            "UPDATE cases SET contact_purged_at = $2, updated_at = $2 WHERE urn = ANY($1::text[])",
+            [r["urn"] for r in rows],
+            now,
+        )
+        return len(rows)
+
+    # ---------------------------------------------------------------- read side (views.py)
+    async def case_rows(self, force: str | None, status: str | None) -> list[dict[str, Any]]:
+        rows = await self.conn.fetch(
+            "SELECT urn, status, force_code, risk->>'level' AS risk_level, reported_at FROM cases"
+            " WHERE ($1::text IS NULL OR force_code = $1) AND ($2::text IS NULL OR status = $2)"
+            " ORDER BY reported_at DESC LIMIT 500",
+            force,
+            status,
+        )
+        return [dict(r) for r in rows]
+
+    async def audit_rows(self, urn: str) -> list[dict[str, Any]]:
+        rows = await self.conn.fetch(
+            "SELECT id, sub, agency, role, purpose, outcome, read_at FROM referral_audit WHERE urn = $1 ORDER BY id",
+            urn,
+        )
+        return [dict(r) for r in rows]
 
 
 async def next_sequence(conn: asyncpg.Connection, force: str, unit: str, year: int) -> int:
@@ -45,52 +156,4 @@ async def next_sequence(conn: asyncpg.Connection, force: str, unit: str, year: i
             unit,
             year,
         )
-    )
-
-
-async def insert_case(conn: asyncpg.Connection, case: dict[str, Any]) -> None:
-    await db.insert_row(conn, "cases", {c: case[c] for c in COLUMNS if c in case})
-
-
-async def insert_victim(conn: asyncpg.Connection, urn: str, key_id: str, wrapped: bytes, ciphertext: bytes) -> None:
-    await conn.execute(
-        "INSERT INTO victims (urn, key_id, wrapped_key, ciphertext) VALUES ($1,$2,$3,$4)",
-        urn,
-        key_id,
-        wrapped,
-        ciphertext,
-    )
-
-
-async def get_case(conn: asyncpg.Connection, urn: str, *, lock: bool = False) -> dict[str, Any]:
-    row = await conn.fetchrow(f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn)
-    if row is None:
-        raise CaseNotFound(f"no case {urn}")
-    return dict(row)
-
-
-async def find_case(conn: asyncpg.Connection, urn: str, *, lock: bool = False) -> dict[str, Any] | None:
-    row = await conn.fetchrow(f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn)
-    return dict(row) if row else None
-
-
-async def update_case(conn: asyncpg.Connection, urn: str, **changes: Any) -> None:
-    await db.update_row(conn, "cases", "urn", urn, {**changes, "updated_at": datetime.now(UTC)})
-
-
-async def get_victim(conn: asyncpg.Connection, urn: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT key_id, wrapped_key, ciphertext FROM victims WHERE urn = $1", urn)
-
-
-async def audit(
-    conn: asyncpg.Connection, urn: str, sub: str, agency: str, role: str, purpose: str, outcome: str
-) -> None:
-    await conn.execute(
-        "INSERT INTO referral_audit (urn, sub, agency, role, purpose, outcome) VALUES ($1,$2,$3,$4,$5,$6)",
-        urn,
-        sub,
-        agency,
-        role,
-        purpose,
-        outcome,
     )

@@ -1,18 +1,19 @@
-"""Intake's HTTP API (police; the claim check for IDVAs)."""
+"""Intake's HTTP API (police; the claim check for IDVAs): request bodies parsed into the service layer's
+commands, the use cases in :mod:`wja_intake.service_layer.handlers`, reads from :mod:`wja_intake.views`."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 from wja_platform import auth, telemetry
-from wja_platform.api import Body, CaseUrn, IsoDate, IsoDatetime, StrictBool, StrictInt
+from wja_platform.api import Body, CaseUrn, IsoDate, IsoDatetime, StrictBool, StrictInt, app_deps
 from wja_platform.auth import Principal
 from wja_schemas.types import BailKind, ConditionCode, EvidenceCode, OffenceCode
 
 from wja_intake import views
-from wja_intake.service_layer import handlers
+from wja_intake.service_layer import commands, handlers
 
 Police = Annotated[Principal, Depends(auth.require("police"))]
 Supervisor = Annotated[Principal, Depends(auth.require("police:supervisor"))]
@@ -62,6 +63,20 @@ class Report(Body):
         default_factory=list,
         description="Evidence taken with the report; `victim_statement` (a formal witness statement or "
         "video-recorded interview) starts the CJA 1988 s39A time limit for common assault.",
+    )
+
+
+def report_command(body: Report) -> commands.Report:
+    return commands.Report(
+        force_code=body.force_code,
+        unit=body.unit,
+        reported_at=body.reported_at,
+        offences=[commands.Offence(o.code, o.occurred_at) for o in body.offences],
+        victim=commands.Victim(**body.victim.model_dump()),
+        suspect=commands.Suspect(**body.suspect.model_dump()),
+        risk=commands.Risk(**body.risk.model_dump()),
+        referral_basis=body.referral_basis,
+        evidence=body.evidence,
     )
 
 
@@ -117,20 +132,23 @@ class Closure(Body):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-def deps(request: Request) -> handlers.Deps:
-    return request.app.state.deps  # type: ignore[no-any-return]
-
-
-Deps = Annotated[handlers.Deps, Depends(deps)]
+Deps = Annotated[handlers.Deps, Depends(app_deps)]
 
 
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["police"])
+    _reports_and_cases(router)
+    _suspect_and_orders(router)
+    _charging_and_closure(router)
+    _claim_check(router)
+    return router
 
+
+def _reports_and_cases(router: APIRouter) -> None:
     @router.post("/reports", status_code=201)
     async def report(body: Report, d: Deps, caller: Police) -> dict[str, Any]:
         """Record a domestic abuse crime report; mints the URN."""
-        result = await handlers.report(d, caller, body.model_dump())
+        result = await handlers.report(d, caller, report_command(body))
         telemetry.set_case_urn(result["urn"])
         return result
 
@@ -147,9 +165,11 @@ def build_router() -> APIRouter:
         """Status, risk, clocks and what the CPS decided."""
         async with d.pool.acquire() as conn:
             view = await views.case_view(conn, urn)
-        handlers.check_force(caller, view)
+        handlers.check_force(caller, view["force_code"])
         return view
 
+
+def _suspect_and_orders(router: APIRouter) -> None:
     @router.post("/cases/{urn}/arrests")
     async def arrest(urn: CaseUrn, body: At, d: Deps, caller: Police) -> dict[str, Any]:
         return await handlers.arrest(d, caller, urn, body.arrested_at)
@@ -160,23 +180,25 @@ def build_router() -> APIRouter:
 
     @router.post("/cases/{urn}/bail")
     async def bail(urn: CaseUrn, body: Bail, d: Deps, caller: Police) -> dict[str, Any]:
-        return await handlers.bail(d, caller, urn, body.model_dump())
+        return await handlers.bail(d, caller, urn, commands.Bail(**body.model_dump()))
 
     @router.post("/cases/{urn}/protective-notices")
     async def notice(urn: CaseUrn, body: Notice, d: Deps, caller: Police) -> dict[str, Any]:
-        return await handlers.protective_notice(d, caller, urn, body.model_dump())
+        return await handlers.protective_notice(d, caller, urn, commands.Notice(**body.model_dump()))
 
     @router.post("/cases/{urn}/protective-orders")
     async def order(urn: CaseUrn, body: Order, d: Deps, caller: Police) -> dict[str, Any]:
-        return await handlers.protective_order(d, caller, urn, body.model_dump())
+        return await handlers.protective_order(d, caller, urn, commands.Order(**body.model_dump()))
 
+
+def _charging_and_closure(router: APIRouter) -> None:
     @router.post("/cases/{urn}/charging-requests")
     async def charging_request(urn: CaseUrn, body: ChargingRequest, d: Deps, caller: Police) -> dict[str, Any]:
-        return await handlers.charging_request(d, caller, urn, body.model_dump())
+        return await handlers.charging_request(d, caller, urn, commands.ChargingRequest(**body.model_dump()))
 
     @router.post("/cases/{urn}/further-material")
     async def further_material(urn: CaseUrn, body: FurtherMaterial, d: Deps, caller: Police) -> dict[str, Any]:
-        return await handlers.further_material(d, caller, urn, body.model_dump())
+        return await handlers.further_material(d, caller, urn, commands.FurtherMaterial(**body.model_dump()))
 
     @router.post("/cases/{urn}/victim-support")
     async def victim_support(urn: CaseUrn, body: Support, d: Deps, caller: Police) -> dict[str, Any]:
@@ -190,12 +212,14 @@ def build_router() -> APIRouter:
     async def closure(urn: CaseUrn, body: Closure, d: Deps, caller: Police) -> dict[str, Any]:
         return await handlers.close(d, caller, urn, body.outcome_code, body.reason)
 
+
+def _claim_check(router: APIRouter) -> None:
     @router.get("/cases/{urn}/referral-audit")
     async def audit(urn: CaseUrn, d: Deps, caller: Supervisor) -> list[dict[str, Any]]:
         """Every read of the victim's contact details (supervisors only)."""
         async with d.pool.acquire() as conn:
             case = await views.case_view(conn, urn)
-            handlers.check_force(caller, case)
+            handlers.check_force(caller, case["force_code"])
             return await views.audit_trail(conn, urn)
 
     @router.get("/referrals/{urn}", tags=["idva"])
@@ -207,5 +231,3 @@ def build_router() -> APIRouter:
     ) -> dict[str, Any]:
         """Claim check: the victim's contact details for the assigned IDVA, a manager or the support service."""
         return await handlers.read_referral(d, caller, urn, purpose)
-
-    return router

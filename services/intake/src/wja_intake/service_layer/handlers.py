@@ -1,371 +1,365 @@
-"""Intake use cases: each one transaction, state change and events together."""
+"""Intake's use cases, HTTP or event: each one unit of work, state change and events together."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
-from wja_platform import db, errors, workdays
+from wja_platform import workdays
 from wja_platform.auth import Principal
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring, Sealed
+from wja_platform.problems import Conflict, Forbidden, Gone, ServiceError, refuse
+from wja_platform.uow import UnitOfWork
+from wja_schemas import charging as ch
 from wja_schemas import intake as ev
+from wja_schemas import support as sp
+from wja_schemas.types import SupportStatus
 
 from wja_intake.adapters import metrics
-from wja_intake.adapters import repository as repo
+from wja_intake.adapters.repository import CaseRepository
 from wja_intake.domain import model
-from wja_intake.domain.errors import DomainError, Forbidden, Gone, IllegalTransition
+from wja_intake.domain.model import Case
+from wja_intake.service_layer import commands
 from wja_intake.service_layer import publishing as pub
+
+Uow = UnitOfWork[CaseRepository]
 
 
 @dataclass
 class Deps:
-    """What the use cases need: the pool, the clock, the keyring and configuration."""
+    """What the use cases need: units of work, the pool (read side), the clock, the keyring and configuration."""
 
     pool: asyncpg.Pool
+    uow: Callable[[], Uow]
     clock: Clock
     keyring: Keyring
     default_units: dict[str, str]
     pseudonym_key: bytes
 
 
-def check_force(caller: Principal, case: dict[str, Any]) -> None:
+def check_force(caller: Principal, force_code: str) -> None:
     """A police token limited to a force sees only that force's cases."""
-    if caller.force and caller.force != case["force_code"]:
+    if caller.force and caller.force != force_code:
         raise Forbidden("this case belongs to another force")
 
 
-async def report(deps: Deps, caller: Principal, body: dict[str, Any]) -> dict[str, Any]:
-    if caller.force and caller.force != body["force_code"]:
-        raise Forbidden("you may report only for your own force")
-    errors.refuse(model.check_offences(body["offences"]))
-    risk = body["risk"]
-    level = model.risk_level(risk["tool"], risk.get("score"), risk.get("level"))
-    victim = body["victim"]
-    force = body["force_code"]
-    unit = body.get("unit") or deps.default_units.get(force, "YE")
-    reported_at: datetime = body["reported_at"]
-    async with db.transaction(deps.pool) as conn:
-        seq = await repo.next_sequence(conn, force, unit, reported_at.year)
-        urn = model.format_urn(force, unit, seq, reported_at.year)
-        case = {
-            "urn": urn,
-            "force_code": force,
-            "unit": unit,
-            "status": "reported",
-            "reported_at": reported_at,
-            "victim_ref": model.victim_ref(deps.pseudonym_key, force, victim["name"], victim["date_of_birth"]),
-            "offences": [
-                {"code": o["code"], "occurred_at": o["occurred_at"].isoformat(), "da_flag": True}
-                for o in body["offences"]
-            ],
-            "suspect": {
-                **body["suspect"],
-                "date_of_birth": body["suspect"]["date_of_birth"].isoformat()
-                if body["suspect"].get("date_of_birth")
-                else None,
-            },
-            "risk": {
-                "tool": risk["tool"],
-                "version": risk.get("version") or ("2009" if risk["tool"] == "DASH" else "2022"),
-                "score": risk.get("score"),
-                "level": level,
-                "marac": level == "high",
-            },
-            "referral_basis": body["referral_basis"],
-            "first_statement_at": reported_at if STATEMENT in body.get("evidence", ()) else None,
-        }
-        await repo.insert_case(conn, case)
-        contact = {**victim, "date_of_birth": victim["date_of_birth"].isoformat()}
-        sealed = deps.keyring.seal(contact, aad=urn)
-        await repo.insert_victim(conn, urn, sealed.key_id, sealed.wrapped_key, sealed.ciphertext)
-        await pub.publish(conn, pub.crime_reported(case))
-        await pub.publish(conn, pub.risk_assessed(case))
-        if case["referral_basis"] != "none":
-            await pub.publish(conn, pub.victim_referred(case))
-    return {"urn": urn, "risk_level": level, "victim_ref": case["victim_ref"]}
-
-
-STATEMENT = "victim_statement"
-"""The evidence code of the victim's formal witness statement (or video-recorded interview)."""
-
-
-def _statement_at(case: dict[str, Any], evidence: list[str], now: datetime) -> datetime | None:
-    """The first time the victim gave a formal statement: s39A's clock starts then and never moves."""
-    return case.get("first_statement_at") or (now if STATEMENT in evidence else None)
-
-
-async def _locked(conn: asyncpg.Connection, caller: Principal, urn: str) -> dict[str, Any]:
-    case = await repo.get_case(conn, urn, lock=True)
-    check_force(caller, case)
+async def _locked(uow: Uow, caller: Principal, urn: str) -> Case:
+    case = await uow.repo.get(urn, lock=True)
+    check_force(caller, case.force_code)
     return case
 
 
+# ---------------------------------------------------------------- the report
+
+
+async def report(deps: Deps, caller: Principal, cmd: commands.Report) -> dict[str, Any]:
+    """Record a crime report: mint the URN, seal the contact details, publish references only."""
+    if caller.force and caller.force != cmd.force_code:
+        raise Forbidden("you may report only for your own force")
+    refuse(model.check_offences([asdict(o) for o in cmd.offences]))
+    risk = model.assess_risk(cmd.risk.tool, cmd.risk.score, cmd.risk.level, cmd.risk.version)
+    unit = cmd.unit or deps.default_units.get(cmd.force_code, "YE")
+    year = cmd.reported_at.year
+    async with deps.uow() as uow:
+        seq = await uow.repo.next_sequence(cmd.force_code, unit, year)
+        case = _new_case(deps, cmd, model.format_urn(cmd.force_code, unit, seq, year), unit, risk)
+        await uow.repo.add(case)
+        await uow.repo.add_victim(case.urn, deps.keyring.seal(_contact(cmd.victim), aad=case.urn))
+        await uow.publish(pub.crime_reported(case))
+        await uow.publish(pub.risk_assessed(case))
+        if case.referral_basis != "none":
+            await uow.publish(pub.victim_referred(case))
+    return {"urn": case.urn, "risk_level": risk["level"], "victim_ref": case.victim_ref}
+
+
+def _new_case(deps: Deps, cmd: commands.Report, urn: str, unit: str, risk: dict[str, Any]) -> Case:
+    suspect = asdict(cmd.suspect)
+    dob = cmd.suspect.date_of_birth
+    return Case(
+        urn=urn,
+        force_code=cmd.force_code,
+        unit=unit,
+        status="reported",
+        reported_at=cmd.reported_at,
+        victim_ref=model.victim_ref(deps.pseudonym_key, cmd.force_code, cmd.victim.name, cmd.victim.date_of_birth),
+        offences=[{"code": o.code, "occurred_at": o.occurred_at.isoformat(), "da_flag": True} for o in cmd.offences],
+        suspect={**suspect, "date_of_birth": dob.isoformat() if dob else None},
+        risk=risk,
+        referral_basis=cmd.referral_basis,
+        first_statement_at=model.statement_at(None, cmd.evidence, cmd.reported_at),
+    )
+
+
+def _contact(victim: commands.Victim) -> dict[str, Any]:
+    return {**asdict(victim), "date_of_birth": victim.date_of_birth.isoformat()}
+
+
+# ---------------------------------------------------------------- the suspect
+
+
 async def arrest(deps: Deps, caller: Principal, urn: str, at: datetime) -> dict[str, Any]:
-    async with db.transaction(deps.pool) as conn:
-        case = await _locked(conn, caller, urn)
-        model.require_status(case["status"], model.OPEN[:-1], "record an arrest")
-        status = "under_investigation" if case["status"] == "reported" else case["status"]
-        await repo.update_case(conn, urn, arrested_at=at, status=status)
-        await pub.publish(conn, ev.SuspectArrested(urn=urn, arrested_at=at))
+    async with deps.uow() as uow:
+        case = await _locked(uow, caller, urn)
+        model.require_status(case.status, model.SUSPECT_ACTIONS, "record an arrest")
+        status = model.investigating(case.status)
+        await uow.repo.update(urn, arrested_at=at, status=status)
+        await uow.publish(ev.SuspectArrested(urn=urn, arrested_at=at))
     return {"urn": urn, "status": status}
 
 
 async def interview(deps: Deps, caller: Principal, urn: str, at: datetime) -> dict[str, Any]:
-    async with db.transaction(deps.pool) as conn:
-        case = await _locked(conn, caller, urn)
-        model.require_status(case["status"], model.OPEN[:-1], "record an interview")
-        status = "under_investigation" if case["status"] == "reported" else case["status"]
-        await repo.update_case(conn, urn, interviewed_at=at, status=status)
-        await pub.publish(conn, ev.SuspectInterviewed(urn=urn, interviewed_at=at))
+    async with deps.uow() as uow:
+        case = await _locked(uow, caller, urn)
+        model.require_status(case.status, model.SUSPECT_ACTIONS, "record an interview")
+        status = model.investigating(case.status)
+        await uow.repo.update(urn, interviewed_at=at, status=status)
+        await uow.publish(ev.SuspectInterviewed(urn=urn, interviewed_at=at))
     return {"urn": urn, "status": status}
 
 
-async def bail(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
+async def bail(deps: Deps, caller: Principal, urn: str, cmd: commands.Bail) -> dict[str, Any]:
     now = deps.clock.now()
-    decided_on = workdays.london_date(now)
-    until = body.get("until") if body["kind"] == "pre_charge_bail" else None
-    problems = []
-    if body["kind"] == "released_under_investigation" and body.get("conditions"):
-        problems.append(("conditions", "release under investigation has no conditions"))
-    if until is not None and until < decided_on:
-        problems.append(("until", "bail cannot end before the day it is decided"))
-    errors.refuse(problems)
-    async with db.transaction(deps.pool) as conn:
-        case = await _locked(conn, caller, urn)
-        model.require_status(case["status"], model.OPEN[:-2], "decide bail")
-        arrested_on = workdays.london_date(case["arrested_at"]) if case["arrested_at"] else None
-        start = model.bail_start(arrested_on, decided_on)
-        extensions = model.bail_extensions(case.get("bail") or {}, until)
-        flagged = body["kind"] == "pre_charge_bail" and model.bail_exceeds_authority(start, until, extensions)
-        record = {
-            "kind": body["kind"],
-            "conditions": body.get("conditions", []),
-            "until": until.isoformat() if until else None,
-            "decided_at": now.isoformat(),
-            "bail_start": start.isoformat() if body["kind"] == "pre_charge_bail" else None,
-            "extensions": extensions,
-            "authorised_until": model.bail_limit(start, extensions).isoformat()
-            if body["kind"] == "pre_charge_bail"
-            else None,
-            "authorised_period_exceeded": flagged,
-        }
-        status = "under_investigation" if case["status"] == "reported" else case["status"]
-        await repo.update_case(conn, urn, bail=record, status=status)
-        await pub.publish(
-            conn,
+    until = cmd.until if cmd.kind == "pre_charge_bail" else None
+    refuse(model.bail_problems(cmd.kind, cmd.conditions, until, workdays.london_date(now)))
+    async with deps.uow() as uow:
+        case = await _locked(uow, caller, urn)
+        model.require_status(case.status, model.PRE_CHARGE, "decide bail")
+        arrested_on = workdays.london_date(case.arrested_at) if case.arrested_at else None
+        record = model.bail_record(case.bail, cmd.kind, cmd.conditions, until, arrested_on, now)
+        status = model.investigating(case.status)
+        await uow.repo.update(urn, bail=record, status=status)
+        await uow.publish(
             ev.BailDecided(
                 urn=urn,
-                kind=body["kind"],
+                kind=cmd.kind,
                 conditions=record["conditions"],
                 until=until,
-                authorised_period_exceeded=flagged,
+                authorised_period_exceeded=record["authorised_period_exceeded"],
                 decided_at=now,
-            ),
+            )
         )
     return {"urn": urn, "bail": record}
 
 
-async def protective_notice(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
-    async with db.transaction(deps.pool) as conn:
-        case = await _locked(conn, caller, urn)
-        model.require_status(case["status"], model.OPEN, "issue a protective notice")
-        issued: datetime = body["issued_at"]
-        due = model.dvpo_deadline(issued)
+# ---------------------------------------------------------------- protective notices and orders
+
+
+async def protective_notice(deps: Deps, caller: Principal, urn: str, cmd: commands.Notice) -> dict[str, Any]:
+    async with deps.uow() as uow:
+        case = await _locked(uow, caller, urn)
+        model.require_status(case.status, model.OPEN, "issue a protective notice")
+        due = model.dvpo_deadline(cmd.issued_at)
         item = {
-            "kind": body["kind"],
-            "conditions": body.get("conditions", []),
-            "issued_at": issued.isoformat(),
+            "kind": cmd.kind,
+            "conditions": list(cmd.conditions),
+            "issued_at": cmd.issued_at.isoformat(),
             "order_hearing_by": due.isoformat(),
             "order": None,
         }
-        await repo.update_case(conn, urn, protective=[*case["protective"], item])
-        await pub.publish(
-            conn,
+        await uow.repo.update(urn, protective=[*case.protective, item])
+        await uow.publish(
             ev.ProtectiveNoticeIssued(
-                urn=urn,
-                kind=body["kind"],
-                conditions=item["conditions"],
-                issued_at=issued,
-                order_hearing_by=due,
-            ),
+                urn=urn, kind=cmd.kind, conditions=cmd.conditions, issued_at=cmd.issued_at, order_hearing_by=due
+            )
         )
     return {"urn": urn, "notice": item}
 
 
-async def protective_order(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
-    notice_for = {"DVPO": "DVPN", "DAPO": "DAPN"}[body["kind"]]
-    now = body.get("decided_at") or deps.clock.now()
-    async with db.transaction(deps.pool) as conn:
-        case = await _locked(conn, caller, urn)
-        notices = [n for n in case["protective"] if n["kind"] == notice_for and n["order"] is None]
-        if not notices:
-            raise IllegalTransition(f"a {body['kind']} needs an open {notice_for} first")
-        errors.refuse(model.order_problems(body["kind"], body["granted"], workdays.london_date(now), body["until"]))
-        notices[-1]["order"] = {
-            "kind": body["kind"],
-            "granted": body["granted"],
-            "until": body["until"].isoformat() if body.get("until") else None,
+async def protective_order(deps: Deps, caller: Principal, urn: str, cmd: commands.Order) -> dict[str, Any]:
+    now = cmd.decided_at or deps.clock.now()
+    async with deps.uow() as uow:
+        case = await _locked(uow, caller, urn)
+        notice = model.open_notice(case.protective, cmd.kind)
+        refuse(model.order_problems(cmd.kind, cmd.granted, workdays.london_date(now), cmd.until))
+        notice["order"] = {
+            "kind": cmd.kind,
+            "granted": cmd.granted,
+            "until": cmd.until.isoformat() if cmd.until else None,
         }
-        await repo.update_case(conn, urn, protective=case["protective"])
-        await pub.publish(
-            conn,
+        await uow.repo.update(urn, protective=case.protective)
+        await uow.publish(
             ev.ProtectiveOrderDecided(
                 urn=urn,
-                kind=body["kind"],
-                granted=body["granted"],
-                conditions=body.get("conditions", []),
-                until=body.get("until"),
+                kind=cmd.kind,
+                granted=cmd.granted,
+                conditions=cmd.conditions,
+                until=cmd.until,
                 decided_at=now,
-            ),
+            )
         )
-    return {"urn": urn, "order": notices[-1]["order"]}
+    return {"urn": urn, "order": notice["order"]}
 
 
-async def charging_request(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
+# ---------------------------------------------------------------- the CPS
+
+
+async def charging_request(deps: Deps, caller: Principal, urn: str, cmd: commands.ChargingRequest) -> dict[str, Any]:
     now = deps.clock.now()
-    async with db.transaction(deps.pool) as conn:
-        case = await _locked(conn, caller, urn)
-        model.require_status(case["status"], ("reported", "under_investigation"), "request a charging decision")
-        case["first_statement_at"] = _statement_at(case, body["evidence"], now)
-        await repo.update_case(
-            conn, urn, status="awaiting_charging_decision", first_statement_at=case["first_statement_at"]
-        )
-        await pub.publish(conn, pub.charging_requested(case, body, now))
+    async with deps.uow() as uow:
+        case = await _locked(uow, caller, urn)
+        model.require_status(case.status, model.MAY_REQUEST_CHARGING, "request a charging decision")
+        case.first_statement_at = model.statement_at(case.first_statement_at, cmd.evidence, now)
+        await uow.repo.update(urn, status="awaiting_charging_decision", first_statement_at=case.first_statement_at)
+        await uow.publish(pub.charging_requested(case, cmd, now))
     return {"urn": urn, "status": "awaiting_charging_decision"}
 
 
-async def further_material(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
+async def further_material(deps: Deps, caller: Principal, urn: str, cmd: commands.FurtherMaterial) -> dict[str, Any]:
     now = deps.clock.now()
-    async with db.transaction(deps.pool) as conn:
-        case = await _locked(conn, caller, urn)
-        model.require_status(case["status"], ("further_material_required",), "submit further material")
-        plan = {
-            **(case["action_plan"] or {}),
-            "answered_at": now.isoformat(),
-            "note": body.get("note"),
-        }
-        statement_at = _statement_at(case, body["evidence"], now)
-        await repo.update_case(
-            conn, urn, status="awaiting_charging_decision", action_plan=plan, first_statement_at=statement_at
+    async with deps.uow() as uow:
+        case = await _locked(uow, caller, urn)
+        model.require_status(case.status, model.AWAITING_MATERIAL, "submit further material")
+        plan = {**(case.action_plan or {}), "answered_at": now.isoformat(), "note": cmd.note}
+        statement_at = model.statement_at(case.first_statement_at, cmd.evidence, now)
+        await uow.repo.update(
+            urn, status="awaiting_charging_decision", action_plan=plan, first_statement_at=statement_at
         )
-        await pub.publish(
-            conn,
+        await uow.publish(
             ev.FurtherMaterialSubmitted(
-                urn=urn, evidence=body["evidence"], submitted_at=now, first_statement_at=statement_at
-            ),
+                urn=urn, evidence=cmd.evidence, submitted_at=now, first_statement_at=statement_at
+            )
         )
     return {"urn": urn, "status": "awaiting_charging_decision"}
 
 
-async def victim_support(deps: Deps, caller: Principal, urn: str, status: str) -> dict[str, Any]:
+async def record_decision(uow: Uow, event: ch.DecisionMade) -> None:
+    """A CPS decision moves the police case (a closed case keeps its status) and may open an action plan."""
+    async with uow:
+        case = await uow.repo.get(event.urn, lock=True)
+        decision = {
+            "decision": event.decision,
+            "test": event.test,
+            "basis": event.basis,
+            "charges": [c.offence_code for c in event.charges],
+            "suggested_outcome_code": event.suggested_outcome_code,
+            "decided_at": event.decided_at.isoformat(),
+        }
+        changes: dict[str, Any] = {"cps_decision": decision}
+        if not case.closed:
+            changes["status"] = model.AFTER_DECISION[event.decision]
+        if event.decision == "further_material_required":
+            changes["action_plan"] = {
+                "due_date": event.due_date.isoformat() if event.due_date else None,
+                "set_at": event.decided_at.isoformat(),
+            }
+        await uow.repo.update(event.urn, **changes)
+
+
+async def end_proceedings(uow: Uow, event: ch.FileFinalised | ch.ProceedingsDiscontinued) -> None:
+    """A file finalised or proceedings discontinued: the police case awaits its closure."""
+    async with uow:
+        case = await uow.repo.get(event.urn, lock=True)
+        if case.closed:
+            return
+        what = "administratively finalised" if isinstance(event, ch.FileFinalised) else "discontinued"
+        decision = {**(case.cps_decision or {}), "ended": what}
+        await uow.repo.update(event.urn, status="awaiting_closure", cps_decision=decision)
+
+
+# ---------------------------------------------------------------- the victim and closure
+
+
+async def victim_support(deps: Deps, caller: Principal, urn: str, status: SupportStatus) -> dict[str, Any]:
     now = deps.clock.now()
-    async with db.transaction(deps.pool) as conn:
-        case = await _locked(conn, caller, urn)
-        model.require_status(case["status"], model.OPEN, "record the victim's support")
-        await repo.update_case(conn, urn, victim_support=status)
-        await pub.publish(conn, ev.VictimSupportChanged(urn=urn, status=status, changed_at=now))
+    async with deps.uow() as uow:
+        case = await _locked(uow, caller, urn)
+        model.require_status(case.status, model.OPEN, "record the victim's support")
+        await uow.repo.update(urn, victim_support=status)
+        await uow.publish(ev.VictimSupportChanged(urn=urn, status=status, changed_at=now))
     return {"urn": urn, "victim_support": status}
 
 
 async def withdraw_consent(deps: Deps, caller: Principal, urn: str) -> dict[str, Any]:
     now = deps.clock.now()
-    async with db.transaction(deps.pool) as conn:
-        case = await _locked(conn, caller, urn)
-        if case["referral_basis"] != "consent" or case["consent_withdrawn"]:
-            raise IllegalTransition("there is no consent to withdraw")
-        await repo.update_case(conn, urn, consent_withdrawn=True)
-        await pub.publish(conn, ev.ConsentWithdrawn(urn=urn, victim_ref=case["victim_ref"], withdrawn_at=now))
+    async with deps.uow() as uow:
+        case = await _locked(uow, caller, urn)
+        if case.referral_basis != "consent" or case.consent_withdrawn:
+            raise Conflict("there is no consent to withdraw")
+        await uow.repo.update(urn, consent_withdrawn=True)
+        await uow.publish(ev.ConsentWithdrawn(urn=urn, victim_ref=case.victim_ref, withdrawn_at=now))
     return {"urn": urn, "consent_withdrawn": True}
 
 
 async def close(deps: Deps, caller: Principal, urn: str, code: str, reason: str | None) -> dict[str, Any]:
     model.check_closure(code, reason)
     now = deps.clock.now()
-    async with db.transaction(deps.pool) as conn:
-        case = await _locked(conn, caller, urn)
-        model.require_status(case["status"], model.OPEN, "close the case")
-        await repo.update_case(
-            conn,
-            urn,
-            status="closed",
-            closure={"outcome_code": code, "reason": reason, "closed_at": now.isoformat()},
-        )
-        await pub.publish(conn, ev.CaseClosed(urn=urn, outcome_code=code, closed_at=now))
+    async with deps.uow() as uow:
+        case = await _locked(uow, caller, urn)
+        model.require_status(case.status, model.OPEN, "close the case")
+        closure = {"outcome_code": code, "reason": reason, "closed_at": now.isoformat()}
+        await uow.repo.update(urn, status=model.CLOSED, closure=closure)
+        await uow.publish(ev.CaseClosed(urn=urn, outcome_code=code, closed_at=now))
     return {"urn": urn, "status": "closed", "outcome_code": code}
 
 
-def may_read_referral(caller: Principal, case: dict[str, Any]) -> bool:
+# ---------------------------------------------------------------- the claim check
+
+
+async def assign_idva(uow: Uow, event: sp.IdvaAssigned) -> None:
+    """The IDVA assigned to the case may use the claim check, within the forces of their roster entry."""
+    async with uow:
+        await uow.repo.get(event.urn, lock=True)
+        await uow.repo.update(event.urn, assigned_idva=event.idva_id, assigned_idva_forces=event.idva_forces)
+
+
+def may_read_referral(caller: Principal, case: Case) -> bool:
     """IDVA managers, the support service, or the IDVA assigned to the case, and that IDVA only when
     the case's force is one of the forces on their roster entry (as the assignment event said)."""
     if caller.agency != "idva":
         return False
     if caller.role in ("manager", "service"):
         return True
-    forces = case.get("assigned_idva_forces") or []
-    return caller.role == "idva" and caller.sub == case["assigned_idva"] and case["force_code"] in forces
+    forces = case.assigned_idva_forces or []
+    return caller.role == "idva" and caller.sub == case.assigned_idva and case.force_code in forces
 
 
-def referral_refusal(caller: Principal, case: dict[str, Any]) -> tuple[str, DomainError] | None:
+def referral_refusal(caller: Principal, case: Case) -> tuple[str, ServiceError] | None:
     """Why this caller may not have the contact details now, as (metric reason, error); None: they may."""
     if not may_read_referral(caller, case):
         return "not_permitted", Forbidden(
             "only the assigned IDVA (within the forces of their roster entry), an IDVA manager"
             " or the support service may read this"
         )
-    if case["referral_basis"] == "none" or case["consent_withdrawn"]:
+    if case.referral_basis == "none" or case.consent_withdrawn:
         return "no_basis", Forbidden("there is no basis for this referral (none given, or consent withdrawn)")
-    if case["contact_purged_at"] is not None:
+    if case.contact_purged_at is not None:
         return "gone", Gone("the victim's contact details were purged after the retention period; ask the police")
     return None
+
+
+def _audit_outcome(refusal: tuple[str, ServiceError] | None, sealed: Sealed | None) -> str:
+    if refusal is not None:
+        return "gone" if refusal[0] == "gone" else "refused"
+    return "read" if sealed is not None else "missing"  # missing, never purged: a bug (500)
 
 
 async def read_referral(deps: Deps, caller: Principal, urn: str, purpose: str) -> dict[str, Any]:
     """The claim check: contact details for the IDVA, only with a referral basis; every read audited
     (outcome ``read``, ``refused``, or ``gone`` once the details were purged), the audit committed
     before any refusal is raised."""
-    async with db.transaction(deps.pool) as conn:
-        case = await repo.get_case(conn, urn)
+    async with deps.uow() as uow:
+        case = await uow.repo.get(urn)
         refusal = referral_refusal(caller, case)
-        row = None if refusal else await repo.get_victim(conn, urn)
-        if refusal is None:
-            outcome = "read" if row is not None else "missing"  # missing, never purged: a bug (500)
-        else:
-            outcome = "gone" if refusal[0] == "gone" else "refused"
-        await repo.audit(conn, urn, caller.sub, caller.agency, caller.role, purpose, outcome)
+        sealed = None if refusal else await uow.repo.victim(urn)
+        await uow.repo.audit(urn, caller.sub, caller.agency, caller.role, purpose, _audit_outcome(refusal, sealed))
     if refusal is not None:
         metrics.CLAIM_CHECK_REFUSALS.labels(refusal[0]).inc()
         raise refusal[1]
-    if row is None:
+    if sealed is None:
         msg = "a case's contact details are missing without a purge"
         raise RuntimeError(msg)
     metrics.CLAIM_CHECK_READS.inc()
-    contact = deps.keyring.open(Sealed(row["key_id"], row["wrapped_key"], row["ciphertext"]), aad=urn)
-    return {
-        "urn": urn,
-        "victim_ref": case["victim_ref"],
-        "referral_basis": case["referral_basis"],
-        "contact": contact,
-    }
+    contact = deps.keyring.open(sealed, aad=urn)
+    return {"urn": urn, "victim_ref": case.victim_ref, "referral_basis": case.referral_basis, "contact": contact}
 
 
 async def purge_closed(deps: Deps, retention_days: int) -> int:
     """Erase contact details of cases closed longer ago than the retention period, and mark each case
     ``contact_purged_at`` in the same transaction (the claim check then answers 410, not 500)."""
     now = deps.clock.now()
-    async with db.transaction(deps.pool) as conn:
-        rows = await conn.fetch(
-            "DELETE FROM victims v USING cases c WHERE v.urn = c.urn AND c.status = 'closed'"
-            " AND (c.closure->>'closed_at')::timestamptz < $1::timestamptz - make_interval(days => $2)"
-            " RETURNING v.urn",
-            now,
-            retention_days,
-        )
-        await conn.execute(
-            "UPDATE cases SET contact_purged_at = $2, updated_at = $2 WHERE urn = ANY($1::text[])",
-            [r["urn"] for r in rows],
-            now,
-        )
-    return len(rows)
+    async with deps.uow() as uow:
+        return await uow.repo.purge_contacts(now, retention_days)
