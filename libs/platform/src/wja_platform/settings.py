@@ -1,6 +1,7 @@
 """Settings shared by every service, read with pydantic-settings.
 
-Each service subclasses :class:`ServiceSettings` with its own ``env_prefix`` (``INTAKE_``…).
+Each service subclasses :class:`ServiceSettings` naming its ``service``; its environment prefix follows
+(``INTAKE_``…).
 The standard unprefixed variables (``DATABASE_URL``, ``KAFKA_BOOTSTRAP_SERVERS``, ``WJA_*``)
 are read too, with lower priority, so a container that runs one service can use them.
 """
@@ -59,6 +60,12 @@ class ServiceSettings(BaseSettings):
     default_port: ClassVar[int] = 8100
     consumes: ClassVar[tuple[str, ...]] = ()
     """The producers whose topics this service reads."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """A service's settings read the environment under its name: ``COURT_…`` for ``service = "court"``."""
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.model_config["env_prefix"] = f"{cls.service.upper()}_"
 
     env: Literal["dev", "prod"] = "dev"
     http_host: str = "127.0.0.1"

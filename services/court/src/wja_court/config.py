@@ -5,21 +5,15 @@ from __future__ import annotations
 from typing import ClassVar
 
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 from wja_platform.settings import ServiceSettings
 
 
 class CourtSettings(ServiceSettings):
     """The court service's settings; defaults are the embedded stack's."""
 
-    model_config = SettingsConfigDict(env_prefix="COURT_", extra="ignore")
-
     service: ClassVar[str] = "court"
     default_port: ClassVar[int] = 8103
-    consumes: ClassVar[tuple[str, ...]] = (
-        "charging",
-        "support",
-    )
+    consumes: ClassVar[tuple[str, ...]] = ("charging", "support")
     force_courts: dict[str, list[str]] = {}
     """Force code → courts serving it. With no map, every court with sessions serves every force;
     with a map, a force it does not name has no court (its hearings wait unlisted)."""

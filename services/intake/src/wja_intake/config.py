@@ -6,21 +6,15 @@ from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 from wja_platform.settings import ServiceSettings
 
 
 class IntakeSettings(ServiceSettings):
     """The intake service's settings; defaults are the embedded stack's."""
 
-    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
-
     service: ClassVar[str] = "intake"
     default_port: ClassVar[int] = 8101
-    consumes: ClassVar[tuple[str, ...]] = (
-        "charging",
-        "support",
-    )
+    consumes: ClassVar[tuple[str, ...]] = ("charging", "support")
     default_units: dict[str, str] = {}
     """Force code → its default unit (a report may name another); ``YE`` when a force has none."""
     pseudonym_key: str = ""
