@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import io
 from datetime import date
@@ -54,15 +55,22 @@ def flat(summary: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+async def compute(
+    deps: handlers.Deps, quarter: str | None, start: date | None, end: date | None, force: str | None
+) -> dict[str, Any]:
+    return await views.summary(deps.pool, period_of(quarter, start, end), force)
+
+
+def as_csv(summary: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["measure", "value"])
+    writer.writerows(flat(summary).items())
+    return out.getvalue()
+
+
 def build_router() -> APIRouter:
     router = APIRouter()
-
-    async def compute(
-        deps: handlers.Deps, quarter: str | None, start: date | None, end: date | None, force: str | None
-    ) -> dict[str, Any]:
-        period = period_of(quarter, start, end)
-        async with deps.pool.acquire() as conn:
-            return await views.summary(conn, period, force)
 
     @router.get("/v1/summary", tags=["insights"])
     async def summary(
@@ -76,26 +84,18 @@ def build_router() -> APIRouter:
     async def summary_csv(
         deps: Deps, _: Analyst, quarter: Q = None, start: From = None, end: To = None, force: Force = None
     ) -> Response:
-        rows = flat(await compute(deps, quarter, start, end, force))
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["measure", "value"])
-        writer.writerows(rows.items())
-        return PlainTextResponse(out.getvalue(), media_type="text/csv")
+        return PlainTextResponse(as_csv(await compute(deps, quarter, start, end, force)), media_type="text/csv")
 
     @router.get("/v1/status", tags=["insights"])
     async def status(deps: Deps, _: Analyst) -> dict[str, int]:
-        async with deps.pool.acquire() as conn:
-            return await views.status(conn)
+        return dataclasses.asdict(await views.status(deps.pool))
 
     @router.post("/admin/rebuild", tags=["ops"])
     async def rebuild(deps: Deps, _: Operator) -> dict[str, Any]:
         """Empty the projection (archived counts too) and its inbox; then replay the producers to rebuild it.
 
         Cases whose events the producers no longer keep (past their retention) are not counted again."""
-        async with deps.pool.acquire() as conn, conn.transaction():
-            await conn.execute("TRUNCATE facts, orders, notifications, archive")
-            await conn.execute("DELETE FROM inbox WHERE consumer = $1", deps.group_id)
+        await handlers.rebuild(deps.uow(), deps.group_id)
         return {"emptied": True}
 
     @router.get("/ui/", include_in_schema=False)
