@@ -11,7 +11,7 @@ from wja_platform.clock import Clock
 
 from wja_insights.config import InsightsSettings
 from wja_insights.entrypoints import consumers, http
-from wja_insights.service_layer import retention
+from wja_insights.service_layer import handlers, retention
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -23,7 +23,7 @@ def build(settings: InsightsSettings, *, clock: Clock | None = None) -> ServiceS
         """Replace per-case rows past retention by the counts they add to."""
         return await retention.purge(runtime.pool, clock.now(), settings.retention_days, settings.purge_batch_size)
 
-    return ServiceSpec(
+    spec = ServiceSpec(
         settings=settings,
         migrations=MIGRATIONS,
         routers=[http.build_router(), web.signin_router("insights")],
@@ -33,6 +33,12 @@ def build(settings: InsightsSettings, *, clock: Clock | None = None) -> ServiceS
         title="Whole Justice insights",
         description="Outcome measures computed from the event log.",
     )
+
+    async def on_start(runtime: Runtime) -> None:
+        spec.extra_state["deps"] = handlers.Deps(runtime.pool, clock, settings.group_id)
+
+    spec.on_start = on_start
+    return spec
 
 
 def create_app(settings: InsightsSettings | None = None, *, clock: Clock | None = None) -> FastAPI:

@@ -16,12 +16,7 @@ class InsightsSettings(ServiceSettings):
 
     service: ClassVar[str] = "insights"
     default_port: ClassVar[int] = 8105
-    consumes: ClassVar[tuple[str, ...]] = (
-        "intake",
-        "charging",
-        "court",
-        "support",
-    )
+    consumes: ClassVar[tuple[str, ...]] = ("intake", "charging", "court", "support")
     retention_days: int = Field(default=730, ge=0)
     """A case's per-case rows are replaced by counts once its latest fact is this old (2 years:
     our default, see the README)."""

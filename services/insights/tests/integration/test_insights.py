@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 import re
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from wja_cli.testing import eventually, publish, serve_app, token
-from wja_insights.bootstrap import create_app
-from wja_insights.config import InsightsSettings
+from wja_cli.testing import eventually, publish, token
 from wja_insights.service_layer import retention
 from wja_platform.clock import FixedClock
 from wja_schemas import new_envelope
@@ -21,25 +17,12 @@ pytestmark = pytest.mark.integration
 AT = datetime(2026, 8, 3, 10, tzinfo=UTC)
 
 
-@pytest.fixture
-async def insights(stack):
-    settings = InsightsSettings(
-        database_url=stack.new_database("insights"),
-        kafka_bootstrap_servers=stack.bootstrap,
-        state_dir=stack.state_dir(),
-        consumer_group=f"wja-insights-{uuid.uuid4().hex[:6]}",
-    )
-    app = create_app(settings)
-    async with serve_app(app) as client:
-        yield client, settings, app
-
-
 def ev(ce_type, urn, **fields):
     return new_envelope(example(ce_type, urn=urn, **fields))
 
 
 async def test_measures_from_events_arriving_out_of_order(insights):
-    client, settings, _ = insights
+    client, settings = insights.client, insights.settings
     force = f"{random.randrange(10, 99)}"
     urns = [f"{force}IN{n:05d}26" for n in range(6)]
     events = []
@@ -72,7 +55,7 @@ async def test_measures_from_events_arriving_out_of_order(insights):
 
 
 async def test_access_and_validation(insights):
-    client, settings, _ = insights
+    client, settings = insights.client, insights.settings
     assert (await client.get("/v1/summary?quarter=2026-27Q2")).status_code == 401
     for agency, role in (("police", "officer"), ("idva", "idva"), ("cps", "prosecutor")):
         r = await client.get("/v1/summary?quarter=2026-27Q2", headers=token(settings.state_dir, agency, role))
@@ -92,7 +75,7 @@ async def test_access_and_validation(insights):
 
 
 async def test_the_chart_page_signs_in_with_a_post_form_and_its_csrf_token(insights):
-    client, settings, _ = insights
+    client, settings = insights.client, insights.settings
     jwt = token(settings.state_dir, "idva", "manager")["Authorization"].split()[1]
     first = await client.get("/ui/", params={"force": "01"})
     assert first.status_code == 303 and first.headers["location"] == "/ui/signin?next=/ui/%3Fforce%3D01"
@@ -112,7 +95,7 @@ async def test_the_chart_page_signs_in_with_a_post_form_and_its_csrf_token(insig
 @pytest.mark.parametrize("n", range(7))
 async def test_small_counts_are_suppressed_for_a_force_and_nationally(insights, n):
     """Counts 0-6 of one force beside a force of 10, in a quarter no other test uses."""
-    client, settings, app = insights
+    client, settings, app = insights.client, insights.settings, insights.app
     small, big = (f"{code}" for code in random.sample(range(10, 99), 2))
     at = datetime(2031, 5, 6, 10, tzinfo=UTC)
     async with app.state.runtime.pool.acquire() as conn:
@@ -148,23 +131,14 @@ async def test_small_counts_are_suppressed_for_a_force_and_nationally(insights, 
         assert one["charge_rate"] == (1.0 if n else None)
 
 
-async def test_per_case_rows_past_retention_become_counts_and_the_figures_stay(stack):
+async def test_per_case_rows_past_retention_become_counts_and_the_figures_stay(serve):
     """A quarter no other test uses; the scheduled job purges once the clock passes the retention."""
-    settings = InsightsSettings(
-        database_url=stack.new_database("insights"),
-        kafka_bootstrap_servers=stack.bootstrap,
-        state_dir=stack.state_dir(),
-        consumer_group=f"wja-insights-{uuid.uuid4().hex[:6]}",
-        retention_days=365,
-        purge_check_seconds=0.2,
-    )
     at = datetime(2032, 5, 6, 10, tzinfo=UTC)
     clock = FixedClock(at + timedelta(days=30))
-    app = create_app(settings, clock=clock)
     force = f"{random.randrange(10, 99)}"
     urns = [f"{force}RT{i:05d}32" for i in range(8)]
-    async with serve_app(app) as client:
-        pool = app.state.runtime.pool
+    async with serve(clock, retention_days=365, purge_check_seconds=0.2) as insights:
+        client, settings, pool = insights.client, insights.settings, insights.pool
         for i, urn in enumerate(urns):
             await pool.execute(
                 "INSERT INTO facts (urn, force_code, reported_at, requested_at, decision, decided_at, days_to_decision,"
@@ -187,7 +161,15 @@ async def test_per_case_rows_past_retention_become_counts_and_the_figures_stay(s
         q = f"/v1/summary?quarter=2032-33Q1&force={force}"
         before = (await client.get(q, headers=h)).json()
         assert before["reports"] == 8 and before["charged"] == 6 and before["convictions"] == 5
-        await asyncio.sleep(0.5)  # several purge rounds inside the retention period
+        # A sentinel already past the retention (no force, so no force's figures move): once the job has
+        # purged it, a purge round ran while our cases were inside the retention period.
+        sentinel = f"{force}RS0000031"
+        await pool.execute("INSERT INTO facts (urn, reported_at) VALUES ($1, $2)", sentinel, at - timedelta(days=400))
+
+        async def sentinel_purged():
+            return await pool.fetchval("SELECT count(*) FROM facts WHERE urn = $1", sentinel) == 0
+
+        await eventually(sentinel_purged)
         assert await pool.fetchval("SELECT count(*) FROM facts WHERE urn = ANY($1::text[])", urns) == 8
 
         clock.advance(timedelta(days=365))
@@ -211,7 +193,7 @@ async def test_per_case_rows_past_retention_become_counts_and_the_figures_stay(s
 
 
 async def test_the_first_bst_hour_of_1_july_counts_in_q2_and_a_recharged_case_is_not_discontinued(insights):
-    client, settings, _ = insights
+    client, settings = insights.client, insights.settings
     force = f"{random.randrange(10, 99)}"
     bst_hour = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)  # 00:30 on 1 July in London
     urns = [f"{force}QB{n:05d}26" for n in range(10)]
@@ -232,7 +214,7 @@ async def test_the_first_bst_hour_of_1_july_counts_in_q2_and_a_recharged_case_is
     h = token(settings.state_dir, "police", "analyst")
 
     async def applied():  # every event of the three topics applied (they arrive in any order)
-        pool = insights[2].state.runtime.pool
+        pool = insights.pool
         rows = await pool.fetch("SELECT * FROM facts WHERE urn = ANY($1)", urns)
         complete = [r for r in rows if r["reported_at"] and r["discontinued_at"] and r["decided_at"]]
         again = [r for r in complete if r["urn"] in recharged and r["decided_at"] > r["discontinued_at"]]

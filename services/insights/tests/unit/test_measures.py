@@ -69,6 +69,8 @@ def test_suppressed_notifications_and_a_charge_rate_built_on_a_suppressed_count_
     s = measures.summary(facts, [], [{"told_at": IN, "on_time": 3, "late": 0}], Q, suppress=True)
     assert s["out_of_court_disposal"] is None and s["charge_rate"] is None  # 6 / 0.75 - 6 = 2
     assert s["notifications"] == {"told": None, "within_deadline": None, "share_within_deadline": None}
+
+
 def test_quarters_split_at_midnight_london_not_utc():
     """CPS financial-year quarters [S33] are London calendar quarters: 2026-06-30T23:30Z is 00:30 on 1 July in
     London (BST), so it belongs to 2026-27Q2, not Q1."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from wja_insights.domain import disclosure
 from wja_insights.domain.disclosure import SUPPRESS_BELOW, VICTIM_ISSUES
+from wja_insights.domain.model import Fact, Notification
 
 __all__ = ["SUPPRESS_BELOW", "VICTIM_ISSUES", "Period", "outcome", "quarter", "summary"]
 LONDON = ZoneInfo("Europe/London")
@@ -66,63 +68,50 @@ def quarter(text: str) -> tuple[date, date]:
     return date(y0, m0, 1), date(y1, m1, 1)
 
 
-def outcome(f: dict[str, Any]) -> tuple[str | None, datetime | None]:
+def outcome(f: Fact) -> tuple[str | None, datetime | None]:
     """('convicted' | an unsuccessful reason | None, when): a guilty plea or verdict decides."""
     if f.get("guilty_plea_at"):
         return "convicted", f["guilty_plea_at"]
-    if f.get("verdict"):
-        return ("convicted" if f["verdict"] == "convicted" else f["verdict"]), f["verdict_at"]
-    if f.get("discontinued") and not recharged(f):
-        return f["discontinued"], f["discontinued_at"]
+    verdict = f.get("verdict")
+    if verdict:
+        return ("convicted" if verdict == "convicted" else verdict), f.get("verdict_at")
+    discontinued = f.get("discontinued")
+    if discontinued and not recharged(f):
+        return discontinued, f.get("discontinued_at")
     return None, None
 
 
-def recharged(f: dict[str, Any]) -> bool:
+def recharged(f: Fact) -> bool:
     """A charge decided after the discontinuance (the victim's right to review overturned it): the proceedings
     run again, so the discontinuance is no longer the case's outcome."""
+    decided_at, discontinued_at = f.get("decided_at"), f.get("discontinued_at")
     return (
         f.get("decision") == "charge"
-        and f.get("decided_at") is not None
-        and f.get("discontinued_at") is not None
-        and f["decided_at"] > f["discontinued_at"]
+        and decided_at is not None
+        and discontinued_at is not None
+        and decided_at > discontinued_at
     )
 
 
 def summary(
-    facts: list[dict[str, Any]],
-    orders: list[datetime],
-    notifications: list[dict[str, Any]],
+    facts: Sequence[Fact],
+    orders: Sequence[datetime],
+    notifications: Sequence[Notification],
     period: Period,
     *,
     suppress: bool = False,
 ) -> dict[str, Any]:
-    reports = sum(period.has(f.get("reported_at")) for f in facts)
-    arrests = sum(period.has(f.get("arrested_at")) for f in facts)
-    referrals = sum(period.has(f.get("requested_at")) for f in facts)
+    """Every measure of ``period`` (see the module's docstring), suppressed on its own if ``suppress``."""
     decided = [f for f in facts if period.has(f.get("decided_at")) and f.get("decision")]
-    decisions = Counter(f["decision"] for f in decided)
-    days = [f["days_to_decision"] for f in decided if f.get("days_to_decision") is not None]
-    completed = [(o, at) for o, at in map(outcome, facts) if o and period.has(at)]
-    convictions = sum(1 for o, _ in completed if o == "convicted")
+    days = [d for d in (f.get("days_to_decision") for f in decided) if d is not None]
+    completed = [(o, at) for o, at in map(outcome, facts) if o and at is not None and period.has(at)]
+    counts = _counts(facts, orders, decided, completed, period)
     unsuccessful = Counter(o for o, _ in completed if o != "convicted")
     told = [n for n in notifications if period.has(n["told_at"])]
     on_time, late = sum(n["on_time"] for n in told), sum(n["late"] for n in told)
-    charged = decisions["charge"]
-    charge_base = charged + decisions["no_further_action"] + decisions["out_of_court_disposal"]
+    charged, arrests, reports = counts["charged"], counts["arrests"], counts["reports"]
+    charge_base = charged + counts["no_further_action"] + counts["out_of_court_disposal"]
     victim_issue = sum(unsuccessful[r] for r in VICTIM_ISSUES)
-    counts: dict[str, Any] = {
-        "reports": reports,
-        "arrests": arrests,
-        "referrals_to_cps": referrals,
-        "charged": charged,
-        "no_further_action": decisions["no_further_action"],
-        "out_of_court_disposal": decisions["out_of_court_disposal"],
-        "administratively_finalised": sum(period.has(f.get("finalised_at")) for f in facts),
-        "prosecutions_completed": len(completed),
-        "convictions": convictions,
-        "unsuccessful": sum(unsuccessful.values()),
-        "restraining_orders": sum(period.has(at) for at in orders),
-    }
     result: dict[str, Any] = {
         **counts,
         "arrests_per_100_crimes": round(100 * arrests / reports, 1) if reports else None,
@@ -132,11 +121,11 @@ def summary(
             "median": statistics.median(days) if days else None,
             "cases": len(days),
         },
-        "conviction_rate": round(convictions / len(completed), 4) if completed else None,
+        "conviction_rate": round(counts["convictions"] / len(completed), 4) if completed else None,
         "unsuccessful_by_reason": dict(sorted(unsuccessful.items())),
         "victim_issue_share": round(victim_issue / sum(unsuccessful.values()), 4) if unsuccessful else None,
         "closures_by_outcome_code": dict(
-            sorted(Counter(f["closure_code"] for f in facts if period.has(f.get("closed_at"))).items())
+            sorted(Counter(f.get("closure_code") for f in facts if period.has(f.get("closed_at"))).items())
         ),
         "notifications": {
             "told": on_time + late,
@@ -145,3 +134,29 @@ def summary(
         },
     }
     return disclosure.protect(result, {})[0] if suppress else result
+
+
+def _counts(
+    facts: Sequence[Fact],
+    orders: Sequence[datetime],
+    decided: Sequence[Fact],
+    completed: Sequence[tuple[str, datetime]],
+    period: Period,
+) -> dict[str, int]:
+    """The counted measures of ``period`` in their published order (``decided``: the final decisions in it,
+    ``completed``: the outcomes in it)."""
+    decisions = Counter(f.get("decision") for f in decided)
+    convictions = sum(1 for o, _ in completed if o == "convicted")
+    return {
+        "reports": sum(period.has(f.get("reported_at")) for f in facts),
+        "arrests": sum(period.has(f.get("arrested_at")) for f in facts),
+        "referrals_to_cps": sum(period.has(f.get("requested_at")) for f in facts),
+        "charged": decisions["charge"],
+        "no_further_action": decisions["no_further_action"],
+        "out_of_court_disposal": decisions["out_of_court_disposal"],
+        "administratively_finalised": sum(period.has(f.get("finalised_at")) for f in facts),
+        "prosecutions_completed": len(completed),
+        "convictions": convictions,
+        "unsuccessful": len(completed) - convictions,
+        "restraining_orders": sum(period.has(at) for at in orders),
+    }

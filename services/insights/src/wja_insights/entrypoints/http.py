@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import io
 from datetime import date
@@ -11,15 +12,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from wja_platform import auth, web
-from wja_platform.api import IsoDate
+from wja_platform.api import IsoDate, app_deps
 from wja_platform.auth import Principal
-from wja_platform.errors import InvalidError
+from wja_platform.problems import Invalid
 
 from wja_insights import views
 from wja_insights.domain import measures
+from wja_insights.service_layer import handlers
 
 ALLOWED = ("police:analyst", "cps:analyst", "court:analyst", "idva:analyst", "idva:manager")
 Analyst = Annotated[Principal, Depends(auth.require(*ALLOWED))]
+Deps = Annotated[handlers.Deps, Depends(app_deps)]
 Operator = Annotated[Principal, Depends(auth.require("police:service", "cps:service", "court:service", "idva:service"))]
 
 
@@ -28,11 +31,11 @@ def period_of(quarter: str | None, start: date | None, end: date | None) -> meas
         try:
             start, end = measures.quarter(quarter)
         except ValueError as exc:
-            raise InvalidError(str(exc), field="quarter") from None
+            raise Invalid(str(exc), field="quarter") from None
     if start is None or end is None:
-        raise InvalidError("give a quarter, or both from and to", field="quarter")
+        raise Invalid("give a quarter, or both from and to", field="quarter")
     if end <= start:
-        raise InvalidError("to must be after from", field="to")
+        raise Invalid("to must be after from", field="to")
     return measures.Period.of_dates(start, end)
 
 
@@ -52,60 +55,60 @@ def flat(summary: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+async def compute(
+    deps: handlers.Deps, quarter: str | None, start: date | None, end: date | None, force: str | None
+) -> dict[str, Any]:
+    return await views.summary(deps.pool, period_of(quarter, start, end), force)
+
+
+def as_csv(summary: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["measure", "value"])
+    writer.writerows(flat(summary).items())
+    return out.getvalue()
+
+
 def build_router() -> APIRouter:
     router = APIRouter()
 
-    async def compute(
-        request: Request, quarter: str | None, start: date | None, end: date | None, force: str | None
-    ) -> dict[str, Any]:
-        period = period_of(quarter, start, end)
-        async with request.app.state.runtime.pool.acquire() as conn:
-            return await views.summary(conn, period, force)
-
     @router.get("/v1/summary", tags=["insights"])
     async def summary(
-        request: Request, _: Analyst, quarter: Q = None, start: From = None, end: To = None, force: Force = None
+        deps: Deps, _: Analyst, quarter: Q = None, start: From = None, end: To = None, force: Force = None
     ) -> dict[str, Any]:
         """Reports, arrests, charge rate, days to decide, convictions, unsuccessful outcomes by reason,
         closures by outcome code, restraining orders, notifications within the Victims' Code deadline."""
-        return await compute(request, quarter, start, end, force)
+        return await compute(deps, quarter, start, end, force)
 
     @router.get("/v1/summary.csv", tags=["insights"])
     async def summary_csv(
-        request: Request, _: Analyst, quarter: Q = None, start: From = None, end: To = None, force: Force = None
+        deps: Deps, _: Analyst, quarter: Q = None, start: From = None, end: To = None, force: Force = None
     ) -> Response:
-        rows = flat(await compute(request, quarter, start, end, force))
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["measure", "value"])
-        writer.writerows(rows.items())
-        return PlainTextResponse(out.getvalue(), media_type="text/csv")
+        return PlainTextResponse(as_csv(await compute(deps, quarter, start, end, force)), media_type="text/csv")
 
     @router.get("/v1/status", tags=["insights"])
-    async def status(request: Request, _: Analyst) -> dict[str, int]:
-        async with request.app.state.runtime.pool.acquire() as conn:
-            return await views.status(conn)
+    async def status(deps: Deps, _: Analyst) -> dict[str, int]:
+        return dataclasses.asdict(await views.status(deps.pool))
 
     @router.post("/admin/rebuild", tags=["ops"])
-    async def rebuild(request: Request, _: Operator) -> dict[str, Any]:
+    async def rebuild(deps: Deps, _: Operator) -> dict[str, Any]:
         """Empty the projection (archived counts too) and its inbox; then replay the producers to rebuild it.
 
         Cases whose events the producers no longer keep (past their retention) are not counted again."""
-        runtime = request.app.state.runtime
-        async with runtime.pool.acquire() as conn, conn.transaction():
-            await conn.execute("TRUNCATE facts, orders, notifications, archive")
-            await conn.execute("DELETE FROM inbox WHERE consumer = $1", runtime.settings.group_id)
+        await handlers.rebuild(deps.uow(), deps.group_id)
         return {"emptied": True}
 
     @router.get("/ui/", include_in_schema=False)
-    async def page(request: Request, force: Force = None, year: int = Query(2026, ge=2000, le=2100)) -> Response:
+    async def page(
+        request: Request, deps: Deps, force: Force = None, year: int = Query(2026, ge=2000, le=2100)
+    ) -> Response:
         who = web.session_principal(request)
         if who is None:
             return web.signin_redirect(request)
         if f"{who.agency}:{who.role}" not in ALLOWED:
             return HTMLResponse("<p>Not allowed for your agency or role.</p>", status_code=403)
         quarters = [f"{year}-{(year + 1) % 100:02d}Q{n}" for n in (1, 2, 3, 4)]
-        sums = [await compute(request, q, None, None, force) for q in quarters]
+        sums = [await compute(deps, q, None, None, force) for q in quarters]
         return HTMLResponse(chart_page(quarters, sums, force, web.csrf_token(request)))
 
     return router
