@@ -1,19 +1,28 @@
 """Copy detection: runs of six or more lines of the same shape (names, strings and numbers aside).
 
 Blank lines, comments, docstring-only lines, lone punctuation and imports are passed over, as the
-workplace's `duplicates` tool does, so a pair is logic written twice, not layout.
+workplace's `duplicates` tool does; so are declarations, which are data and not logic: decorators,
+field declarations (``name: Type = default``), dict entries (``"key": value,``) and bare arguments
+(``urn,``). A pair is logic written twice, not a record that happens to have the same kinds of fields.
 """
 
 from __future__ import annotations
 
 import io
 import keyword
+import re
 import tokenize
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 MIN_LINES = 6
+DECLARATION = re.compile(
+    r"""^(@.*"""  # a decorator
+    r"""|[A-Za-z_]\w*\s*:\s*[^=]*\S.*"""  # a field declaration, with or without its default
+    r"""|(\"[^\"]*\"|'[^']*')\s*:\s*.*"""  # a dict entry
+    r"""|[\w.\[\]\"']+,)$"""  # a bare argument
+)
 TOO_COMMON = 8
 """A run standing in more places than this is an idiom (a dict literal, a field list), not a copy."""
 
@@ -47,7 +56,12 @@ def shapes(path: Path) -> list[tuple[int, str]]:
     out = []
     for number, parts in sorted(by_line.items()):
         source = lines[number - 1].strip() if number <= len(lines) else ""
-        if source.startswith(("import ", "from ")) or parts in (["S"],) or all(p in "()[]{}:,." for p in parts):
+        if (
+            source.startswith(("import ", "from "))
+            or parts in (["S"],)
+            or all(p in "()[]{}:,." for p in parts)
+            or (DECLARATION.match(source) and not source.endswith(":") and not keyword.iskeyword(source.split()[0]))
+        ):
             continue
         out.append((number, " ".join(parts)))
     return out

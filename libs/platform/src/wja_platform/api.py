@@ -7,10 +7,11 @@ or dates given as anything but ISO 8601 text (a bare number is not a timestamp).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt
 from wja_schemas.types import URN_PATTERN
 
@@ -54,3 +55,11 @@ def app_deps(request: Request) -> Any:
         Deps = Annotated[handlers.Deps, Depends(app_deps)]
     """
     return request.app.state.deps
+
+
+def router(tag: str, *groups: Callable[[APIRouter], None]) -> APIRouter:
+    """A service's ``/v1`` API, its routes added group by group (each group a function of the router)."""
+    api = APIRouter(prefix="/v1", tags=[tag])
+    for add_routes in groups:
+        add_routes(api)
+    return api

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from wja_platform import auth
+from wja_platform import api, auth
 from wja_platform.api import Body, CaseUrn, IsoDate, IsoDatetime, StrictBool, StrictInt, app_deps
 from wja_platform.auth import Principal
 from wja_schemas.types import (
@@ -124,10 +124,7 @@ Deps = Annotated[handlers.Deps, Depends(app_deps)]
 
 
 def build_router() -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["court"])
-    _session_routes(router)
-    _case_routes(router)
-    return router
+    return api.router("court", _session_routes, _case_routes)
 
 
 def _session_routes(router: APIRouter) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field
-from wja_platform import auth, telemetry
+from wja_platform import api, auth, telemetry
 from wja_platform.api import Body, CaseUrn, IsoDate, IsoDatetime, StrictBool, StrictInt, app_deps
 from wja_platform.auth import Principal
 from wja_schemas.types import BailKind, ConditionCode, EvidenceCode, OffenceCode
@@ -136,12 +136,7 @@ Deps = Annotated[handlers.Deps, Depends(app_deps)]
 
 
 def build_router() -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["police"])
-    _reports_and_cases(router)
-    _suspect_and_orders(router)
-    _charging_and_closure(router)
-    _claim_check(router)
-    return router
+    return api.router("police", _reports_and_cases, _suspect_and_orders, _charging_and_closure, _claim_check)
 
 
 def _reports_and_cases(router: APIRouter) -> None:
