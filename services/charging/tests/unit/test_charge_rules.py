@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 from wja_charging.domain import model
+from wja_platform.problems import Conflict
 
 
 def test_every_broken_rule_of_a_decision_is_listed():
@@ -31,7 +32,7 @@ def test_a_charge_not_among_the_reported_offences_takes_the_incidents_date():
 def test_a_summary_charge_past_its_limit_is_refused_naming_the_limit():
     offences = {"harassment": date(2026, 1, 10)}
     limits = model.time_limits([{"offence_code": "harassment"}], offences, None)
-    with pytest.raises(model.IllegalTransition) as refused:
+    with pytest.raises(Conflict) as refused:
         model.check_time_limits(limits, date(2026, 7, 11))
     assert "2026-07-10" in refused.value.message and "MCA 1980 s127" in refused.value.message
     assert model.check_time_limits(limits, date(2026, 6, 1)) == []

@@ -7,8 +7,7 @@ from typing import Any
 
 import asyncpg
 from wja_platform import db
-
-from wja_charging.domain.errors import FileNotFound
+from wja_platform.problems import NotFound
 
 
 async def find_file(conn: asyncpg.Connection, urn: str, *, lock: bool = False) -> dict[str, Any] | None:
@@ -19,7 +18,7 @@ async def find_file(conn: asyncpg.Connection, urn: str, *, lock: bool = False) -
 async def get_file(conn: asyncpg.Connection, urn: str, *, lock: bool = False) -> dict[str, Any]:
     file = await find_file(conn, urn, lock=lock)
     if file is None:
-        raise FileNotFound(f"no charging file for {urn}")
+        raise NotFound(f"no charging file for {urn}")
     return file
 
 

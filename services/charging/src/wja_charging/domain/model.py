@@ -7,8 +7,7 @@ from datetime import date, datetime
 
 from dateutil.relativedelta import relativedelta
 from wja_platform import legal, workdays
-
-from wja_charging.domain.errors import IllegalTransition, Invalid
+from wja_platform.problems import Conflict, Invalid
 
 
 @dataclass(frozen=True)
@@ -62,9 +61,7 @@ def decision_problems(body: dict, today: date) -> list[tuple[str, str]]:
         if decision != "charge":
             problems.append(("test", "the Threshold Test applies only to a decision to charge"))
         if not (body.get("bail_risk_justification") or "").strip():
-            problems.append(
-                ("bail_risk_justification", "the Threshold Test needs a recorded bail-risk justification")
-            )
+            problems.append(("bail_risk_justification", "the Threshold Test needs a recorded bail-risk justification"))
     return problems
 
 
@@ -109,7 +106,7 @@ def check_time_limits(limits: list[legal.TimeLimit], today: date) -> list[str]:
     """Refuse a charge past its time limit (409 naming it); return warnings for those within 14 days."""
     expired = [t for t in limits if today > t.last_day]
     if expired:
-        raise IllegalTransition(
+        raise Conflict(
             "; ".join(
                 f"{t.offence_code.replace('_', ' ')} is out of time: proceedings had to start by "
                 f"{t.last_day.isoformat()} ({t.basis})"
@@ -135,7 +132,7 @@ def suggested_outcome_code(basis: str | None, victim_support: str) -> str | None
 
 def require_status(status: str, allowed: tuple[str, ...], action: str) -> None:
     if status not in allowed:
-        raise IllegalTransition(f"cannot {action}: the file is {status.replace('_', ' ')}")
+        raise Conflict(f"cannot {action}: the file is {status.replace('_', ' ')}")
 
 
 def review_window(decided: datetime, requested: datetime, exceptional: bool, reason: str | None) -> bool:
@@ -150,7 +147,7 @@ def review_window(decided: datetime, requested: datetime, exceptional: bool, rea
     if requested.date() <= decided.date() + relativedelta(months=VRR_WINDOW_MONTHS):
         return False
     if not exceptional:
-        raise IllegalTransition(
+        raise Conflict(
             "outside the 3-month window for a Victims' Right to Review: accepted only in exceptional "
             "circumstances (exceptional: true, with a reason)"
         )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 from wja_platform import auth
-from wja_platform.api import Body, CaseUrn, IsoDate, IsoDatetime
+from wja_platform.api import Body, CaseUrn, IsoDate, IsoDatetime, app_deps
 from wja_platform.auth import Principal
 from wja_schemas.types import DiscontinuanceReason, OffenceCode
 
@@ -53,11 +53,7 @@ class Discontinuance(Body):
     reason: DiscontinuanceReason
 
 
-def deps(request: Request) -> handlers.Deps:
-    return request.app.state.deps  # type: ignore[no-any-return]
-
-
-Deps = Annotated[handlers.Deps, Depends(deps)]
+Deps = Annotated[handlers.Deps, Depends(app_deps)]
 
 
 def build_router() -> APIRouter:

@@ -8,15 +8,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-from wja_platform import db, errors, outbox, telemetry, workdays
+from wja_platform import db, outbox, problems, telemetry, workdays
 from wja_platform.auth import Principal
 from wja_platform.clock import Clock
-from wja_schemas import Event, new_envelope
+from wja_platform.problems import Conflict, Forbidden, NotFound
 from wja_schemas import charging as ev
 
 from wja_charging.adapters import repository as repo
 from wja_charging.domain import model
-from wja_charging.domain.errors import FileNotFound, Forbidden, IllegalTransition
 
 
 @dataclass
@@ -24,10 +23,6 @@ class Deps:
     pool: asyncpg.Pool
     clock: Clock
     threshold_review_days: int = 28
-
-
-async def publish(conn: asyncpg.Connection, event: Event, causationid: str | None = None) -> None:
-    await outbox.add(conn, new_envelope(event, causationid=causationid))
 
 
 async def open_file(conn: asyncpg.Connection, event: Any) -> None:
@@ -82,11 +77,11 @@ async def material_returned(conn: asyncpg.Connection, event: Any) -> None:
 async def decide(deps: Deps, prosecutor: str, urn: str, body: dict[str, Any]) -> dict[str, Any]:
     now = deps.clock.now()
     today = workdays.london_date(now)
-    errors.refuse(model.decision_problems(body, today))
+    problems.refuse(model.decision_problems(body, today))
     async with db.transaction(deps.pool) as conn:
         file = await repo.get_file(conn, urn, lock=True)
         offences = model.offence_dates(file["offences_occurred_at"])
-        errors.refuse(model.commencement_problems(body.get("charges", []), offences))
+        problems.refuse(model.commencement_problems(body.get("charges", []), offences))
         model.require_status(file["status"], ("awaiting_decision",), "decide")
         statement_on = workdays.london_date(file["first_statement_at"]) if file["first_statement_at"] else None
         warnings = model.check_time_limits(model.time_limits(body.get("charges", []), offences, statement_on), today)
@@ -126,7 +121,7 @@ async def decide(deps: Deps, prosecutor: str, urn: str, body: dict[str, Any]) ->
             decided_at=now if final else file["decided_at"],
             days_to_decision=days if final else file["days_to_decision"],
         )
-        await publish(
+        await outbox.publish(
             conn,
             ev.DecisionMade(
                 urn=urn,
@@ -155,7 +150,6 @@ async def decide(deps: Deps, prosecutor: str, urn: str, body: dict[str, Any]) ->
     }
 
 
-
 async def finalise_overdue(deps: Deps) -> list[str]:
     """Files whose further material was not returned by the due date are administratively finalised."""
     now = deps.clock.now()
@@ -163,7 +157,7 @@ async def finalise_overdue(deps: Deps) -> list[str]:
         urns = await repo.overdue_action_plans(conn, now.date())
         for urn in urns:
             await repo.update_file(conn, urn, status="finalised")
-            await publish(conn, ev.FileFinalised(urn=urn, finalised_at=now))
+            await outbox.publish(conn, ev.FileFinalised(urn=urn, finalised_at=now))
     return urns
 
 
@@ -173,7 +167,7 @@ def _qualifying(file: dict[str, Any]) -> str:
     last = file["last_decision"] or {}
     if file["status"] == "decided" and last.get("decision") == "no_further_action":
         return "no_further_action"
-    raise IllegalTransition("a review needs a decision not to charge or a discontinuance")
+    raise Conflict("a review needs a decision not to charge or a discontinuance")
 
 
 async def request_review(
@@ -196,7 +190,7 @@ async def request_review(
         exceptional = model.review_window(decided, requested_at, exceptional, reason)
         open_review = await conn.fetchval("SELECT 1 FROM reviews WHERE urn = $1 AND outcome IS NULL", urn)
         if open_review:
-            raise IllegalTransition("a review of this decision is already under way")
+            raise Conflict("a review of this decision is already under way")
         late = (
             workdays.working_days_between(workdays.london_date(decided), workdays.london_date(requested_at))
             > model.VRR_LATE_AFTER_WORKING_DAYS
@@ -214,7 +208,7 @@ async def request_review(
             exceptional,
             reason if exceptional else None,
         )
-        await publish(
+        await outbox.publish(
             conn,
             ev.ReviewRequested(
                 urn=urn,
@@ -233,10 +227,10 @@ async def decide_review(deps: Deps, review_id: str, outcome: str, reason: str) -
     async with db.transaction(deps.pool) as conn:
         review = await conn.fetchrow("SELECT * FROM reviews WHERE review_id = $1 FOR UPDATE", review_id)
         if review is None:
-            raise FileNotFound(f"no review {review_id}")
+            raise NotFound(f"no review {review_id}")
         telemetry.set_case_urn(review["urn"])  # the path names the review, not the case: tag the spans here
         if review["outcome"] is not None:
-            raise IllegalTransition("this review is already decided")
+            raise Conflict("this review is already decided")
         await conn.execute(
             "UPDATE reviews SET outcome = $2, reason = $3, decided_at = $4 WHERE review_id = $1",
             review_id,
@@ -248,7 +242,7 @@ async def decide_review(deps: Deps, review_id: str, outcome: str, reason: str) -
         await repo.get_file(conn, urn, lock=True)
         if outcome == "overturned":
             await repo.update_file(conn, urn, status="awaiting_decision", discontinued_at=None)
-        await publish(conn, ev.ReviewDecided(urn=urn, review_id=review_id, outcome=outcome, decided_at=now))
+        await outbox.publish(conn, ev.ReviewDecided(urn=urn, review_id=review_id, outcome=outcome, decided_at=now))
     return {"review_id": review_id, "urn": urn, "outcome": outcome}
 
 
@@ -258,7 +252,7 @@ async def discontinue(deps: Deps, urn: str, reason: str) -> dict[str, Any]:
         file = await repo.get_file(conn, urn, lock=True)
         last = file["last_decision"] or {}
         if file["status"] != "decided" or last.get("decision") != "charge" or file["discontinued_at"]:
-            raise IllegalTransition("only charged proceedings can be discontinued")
+            raise Conflict("only charged proceedings can be discontinued")
         await repo.update_file(conn, urn, discontinued_at=now)
-        await publish(conn, ev.ProceedingsDiscontinued(urn=urn, reason=reason, discontinued_at=now))
+        await outbox.publish(conn, ev.ProceedingsDiscontinued(urn=urn, reason=reason, discontinued_at=now))
     return {"urn": urn, "discontinued": True, "reason": reason}
