@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -18,7 +18,7 @@ QUEUE_STATUS = {
 }
 
 
-def _iso(value: Any) -> Any:
+def _iso(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 

@@ -8,7 +8,7 @@ service layer needs of it, so unit tests run the use cases against an in-memory 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import date, datetime
 from typing import Protocol
 
@@ -59,64 +59,39 @@ ORDER BY f.urn LIMIT $2 FOR UPDATE OF f SKIP LOCKED
 """
 
 
+_SUBMITTED = [f.name for f in fields(model.Submission) if f.name != "offences"]
+"""The submission's columns of ``files`` (same names), but for the offences' dates (``offences_occurred_at``)."""
+_CPS = ("status", "due_date", "review_by", "decided_at", "days_to_decision", "discontinued_at")
+"""The CPS's own columns of ``files`` (same names), but for ``last_decision`` (JSON)."""
+
+
 def _file(row: asyncpg.Record) -> model.File:
-    submission = model.Submission(
-        force_code=row["force_code"],
-        risk_level=row["risk_level"],
-        suspect=row["suspect"],
-        offence_codes=list(row["offence_codes"]),
-        evidence=list(row["evidence"]),
-        requested_test=row["requested_test"],
-        anticipated_plea=row["anticipated_plea"],
-        remanded=row["remanded"],
-        victim_support=row["victim_support"],
-        offences=[
-            model.ReportedOffence(o["code"], datetime.fromisoformat(o["occurred_at"]))
-            for o in row["offences_occurred_at"]
-        ],
-        first_statement_at=row["first_statement_at"],
-    )
+    offences = [
+        model.ReportedOffence(o["code"], datetime.fromisoformat(o["occurred_at"])) for o in row["offences_occurred_at"]
+    ]
     last = row["last_decision"]
     return model.File(
         urn=row["urn"],
-        submission=submission,
+        submission=model.Submission(**{name: row[name] for name in _SUBMITTED}, offences=offences),
         received_at=row["received_at"],
-        status=row["status"],
-        due_date=row["due_date"],
-        review_by=row["review_by"],
         last_decision=model.DecisionSummary.from_json(last) if last else None,
-        decided_at=row["decided_at"],
-        days_to_decision=row["days_to_decision"],
-        discontinued_at=row["discontinued_at"],
+        **{name: row[name] for name in _CPS},
     )
 
 
 def _columns(file: model.File) -> dict[str, object]:
-    s = file.submission
+    """What a use case may change of a file (the urn and when it was received never change)."""
+    offences = [{"code": o.code, "occurred_at": o.occurred_at.isoformat()} for o in file.submission.offences]
     return {
-        "force_code": s.force_code,
-        "risk_level": s.risk_level,
-        "suspect": s.suspect,
-        "offence_codes": s.offence_codes,
-        "evidence": s.evidence,
-        "requested_test": s.requested_test,
-        "anticipated_plea": s.anticipated_plea,
-        "remanded": s.remanded,
-        "victim_support": s.victim_support,
-        "offences_occurred_at": [{"code": o.code, "occurred_at": o.occurred_at.isoformat()} for o in s.offences],
-        "first_statement_at": s.first_statement_at,
-        "status": file.status,
-        "due_date": file.due_date,
-        "review_by": file.review_by,
+        **{name: getattr(file.submission, name) for name in _SUBMITTED},
+        "offences_occurred_at": offences,
+        **{name: getattr(file, name) for name in _CPS},
         "last_decision": file.last_decision.as_json() if file.last_decision else None,
-        "decided_at": file.decided_at,
-        "days_to_decision": file.days_to_decision,
-        "discontinued_at": file.discontinued_at,
     }
 
 
 def _review(row: asyncpg.Record) -> model.Review:
-    return model.Review(**{k: row[k] for k in model.Review.__dataclass_fields__})
+    return model.Review(**{f.name: row[f.name] for f in fields(model.Review)})
 
 
 class Repository:

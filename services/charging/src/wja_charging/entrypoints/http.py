@@ -35,6 +35,19 @@ class Decision(Body):
     bail_risk_justification: str | None = Field(default=None, max_length=4000)
     reason: str = Field(min_length=1, max_length=4000)
 
+    def command(self, urn: str, prosecutor: str) -> Decide:
+        return Decide(
+            urn=urn,
+            prosecutor=prosecutor,
+            decision=self.decision,
+            test=self.test,
+            reason=self.reason,
+            charges=tuple(c.offence_code for c in self.charges),
+            basis=self.basis,
+            due_date=self.due_date,
+            bail_risk_justification=self.bail_risk_justification,
+        )
+
 
 class ReviewRequest(Body):
     requested_at: IsoDatetime
@@ -44,6 +57,10 @@ class ReviewRequest(Body):
         "circumstances (CPS VRR guidance): say so here, with the reason.",
     )
     reason: str | None = Field(default=None, max_length=4000, description="Why a late request is exceptional.")
+
+    def command(self, urn: str, caller: Principal) -> RequestReview:
+        who = (caller.agency, caller.role, caller.sub, caller.team)
+        return RequestReview(urn, *who, self.requested_at, self.exceptional, self.reason)
 
 
 class ReviewDecision(Body):
@@ -80,26 +97,12 @@ def build_router() -> APIRouter:
     @router.post("/cases/{urn}/decisions")
     async def decide(urn: CaseUrn, body: Decision, d: Deps, caller: Cps) -> dict[str, Any]:
         """Charge, no further action, out-of-court disposal, or ask for further material."""
-        decision = Decide(
-            urn=urn,
-            prosecutor=caller.sub,
-            decision=body.decision,
-            test=body.test,
-            reason=body.reason,
-            charges=tuple(c.offence_code for c in body.charges),
-            basis=body.basis,
-            due_date=body.due_date,
-            bail_risk_justification=body.bail_risk_justification,
-        )
-        return await handlers.decide(d, decision)
+        return await handlers.decide(d, body.command(urn, caller.sub))
 
     @router.post("/cases/{urn}/reviews", status_code=201)
     async def request_review(urn: CaseUrn, body: ReviewRequest, d: Deps, caller: Reviewer) -> dict[str, Any]:
         """Victims' Right to Review request (by the victim's IDVA or the CPS)."""
-        request = RequestReview(
-            urn, caller.agency, caller.role, caller.sub, caller.team, body.requested_at, body.exceptional, body.reason
-        )
-        return await handlers.request_review(d, request)
+        return await handlers.request_review(d, body.command(urn, caller))
 
     @router.post("/reviews/{review_id}/decision")
     async def decide_review(

@@ -16,6 +16,8 @@ from wja_charging.domain import model
 
 ReviewOutcome = Literal["upheld", "overturned"]
 """As ``wja.charging.review.decided.v1`` names it."""
+ReviewedDecision = Literal["no_further_action", "discontinuance"]
+"""As ``wja.charging.review.requested.v1`` names it."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from wja_platform import problems, telemetry, workdays
 from wja_platform.clock import Clock
@@ -24,15 +24,15 @@ from wja_schemas.types import AnticipatedPlea, RiskLevel
 
 from wja_charging.adapters.repository import FileRepository
 from wja_charging.domain import model
-from wja_charging.service_layer.commands import Decide, DecideReview, Discontinue, RequestReview
+from wja_charging.service_layer.commands import Decide, DecideReview, Discontinue, RequestReview, ReviewedDecision
 
 Uow = UnitOfWork[FileRepository]
-ReviewedDecision = Literal["no_further_action", "discontinuance"]
-"""As ``wja.charging.review.requested.v1`` names it."""
 
 
 @dataclass
 class Deps:
+    """What the use cases need (built in ``bootstrap``; in unit tests, over an in-memory repository)."""
+
     uow: Callable[[], Uow]
     clock: Clock
     threshold_review_days: int = 28
