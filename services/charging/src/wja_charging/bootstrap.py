@@ -8,7 +8,9 @@ from pathlib import Path
 from fastapi import FastAPI
 from wja_platform.app import Runtime, ServiceSpec, make_app, periodic, purge_job
 from wja_platform.clock import Clock
+from wja_platform.uow import PgUnitOfWork
 
+from wja_charging.adapters.repository import Repository
 from wja_charging.config import ChargingSettings
 from wja_charging.entrypoints import consumers, http
 from wja_charging.service_layer import handlers, retention
@@ -30,7 +32,10 @@ def build(settings: ChargingSettings, *, clock: Clock | None = None) -> ServiceS
     )
 
     async def on_start(runtime: Runtime) -> None:
-        spec.extra_state["deps"] = handlers.Deps(runtime.pool, clock, settings.threshold_review_days)
+        pool = runtime.pool
+        spec.extra_state["deps"] = handlers.Deps(
+            lambda: PgUnitOfWork(pool, Repository), clock, settings.threshold_review_days
+        )
 
     async def finalise(_: Runtime) -> None:
         """Administratively finalise files whose further material is overdue."""

@@ -1,14 +1,13 @@
-"""Read side: the decision queue and one file."""
+"""Read side: the decision queue and one file (through the repository; no use case runs here)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
-from wja_platform import workdays
 
-from wja_charging.adapters import repository as repo
+from wja_charging.adapters.repository import Repository
 from wja_charging.domain import model
 from wja_charging.domain.model import RISK_ORDER
 
@@ -19,49 +18,54 @@ QUEUE_STATUS = {
 }
 
 
-def _file(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _file(file: model.File, now: datetime) -> dict[str, Any]:
+    s = file.submission
     return {
-        "urn": row["urn"],
-        "status": row["status"],
-        "force_code": row["force_code"],
-        "risk_level": row["risk_level"],
-        "received_at": row["received_at"].isoformat(),
-        "age_days": (now - row["received_at"]).days,
-        "due_date": row["due_date"].isoformat() if row["due_date"] else None,
-        "review_by": row["review_by"].isoformat() if row["review_by"] else None,
-        "offence_codes": row["offence_codes"],
-        "evidence": row["evidence"],
-        "requested_test": row["requested_test"],
-        "anticipated_plea": row["anticipated_plea"],
-        "remanded": row["remanded"],
-        "last_decision": row["last_decision"],
-        "days_to_decision": row["days_to_decision"],
-        "discontinued": row["discontinued_at"] is not None,
+        "urn": file.urn,
+        "status": file.status,
+        "force_code": s.force_code,
+        "risk_level": s.risk_level,
+        "received_at": file.received_at.isoformat(),
+        "age_days": (now - file.received_at).days,
+        "due_date": _iso(file.due_date),
+        "review_by": _iso(file.review_by),
+        "offence_codes": s.offence_codes,
+        "evidence": s.evidence,
+        "requested_test": s.requested_test,
+        "anticipated_plea": s.anticipated_plea,
+        "remanded": s.remanded,
+        "last_decision": file.last_decision.as_json() if file.last_decision else None,
+        "days_to_decision": file.days_to_decision,
+        "discontinued": file.discontinued_at is not None,
         "time_limits": [
             {"offence_code": t.offence_code, "last_day": t.last_day.isoformat(), "basis": t.basis}
-            for t in model.time_limits(
-                [{"offence_code": c} for c in row["offence_codes"]],
-                model.offence_dates(row["offences_occurred_at"]),
-                workdays.london_date(row["first_statement_at"]) if row["first_statement_at"] else None,
-            )
+            for t in model.time_limits(s.offence_codes, model.offence_dates(s.offences), s.statement_on())
         ],
     }
 
 
+def _review(review: model.Review) -> dict[str, Any]:
+    return {
+        "review_id": review.review_id,
+        "decision_type": review.decision_type,
+        "requested_at": review.requested_at.isoformat(),
+        "late": review.late,
+        "outcome": review.outcome,
+        "decided_at": _iso(review.decided_at),
+    }
+
+
 async def queue(conn: asyncpg.Connection, status: str, now: datetime) -> list[dict[str, Any]]:
-    rows = await conn.fetch("SELECT * FROM files WHERE status = ANY($1::text[])", list(QUEUE_STATUS[status]))
-    files = [_file(dict(r), now) for r in rows]
+    files = [_file(f, now) for f in await Repository(conn).files_with_status(QUEUE_STATUS[status])]
     return sorted(files, key=lambda f: (RISK_ORDER.get(f["risk_level"], 3), -f["age_days"], f["received_at"]))
 
 
 async def file_view(conn: asyncpg.Connection, urn: str, now: datetime) -> dict[str, Any]:
-    view = _file(await repo.get_file(conn, urn), now)
-    reviews = await conn.fetch(
-        "SELECT review_id, decision_type, requested_at, late, outcome, decided_at FROM reviews"
-        " WHERE urn = $1 ORDER BY requested_at",
-        urn,
-    )
-    view["reviews"] = [
-        {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(r).items()} for r in reviews
-    ]
+    repo = Repository(conn)
+    view = _file(await repo.get_file(urn), now)
+    view["reviews"] = [_review(r) for r in await repo.reviews_of(urn)]
     return view

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 from wja_charging.bootstrap import create_app
 from wja_charging.config import ChargingSettings
-from wja_cli.testing import ServedApp, eventually, publish, serve_app
+from wja_cli.testing import ServedApp, eventually, publish, served
 from wja_platform.clock import FixedClock
 from wja_schemas import new_envelope
 from wja_schemas.examples import example
@@ -51,15 +50,15 @@ class Charging(ServedApp):
 
 @pytest.fixture
 async def charging(stack):
-    settings = ChargingSettings(
-        database_url=stack.new_database("charging"),
-        kafka_bootstrap_servers=stack.bootstrap,
-        state_dir=stack.state_dir(),
-        consumer_group=f"wja-charging-{uuid.uuid4().hex[:6]}",
+    clock = FixedClock(datetime(2026, 9, 14, 12, tzinfo=UTC))
+    async with served(
+        stack,
+        "charging",
+        create_app,
+        ChargingSettings,
+        Charging,
+        clock,
         parking_retry_seconds=0.2,
         finalisation_check_seconds=3600,
-    )
-    clock = FixedClock(datetime(2026, 9, 14, 12, tzinfo=UTC))
-    app = create_app(settings, clock=clock)
-    async with serve_app(app) as client:
-        yield Charging(client, settings, app, clock)
+    ) as app:
+        yield app

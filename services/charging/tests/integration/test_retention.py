@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from wja_charging.bootstrap import create_app
 from wja_charging.config import ChargingSettings
 from wja_charging.service_layer import retention
-from wja_cli.testing import eventually, serve_app
+from wja_cli.testing import eventually, served
 from wja_platform import retention as platform_retention
 from wja_platform.clock import FixedClock
 
@@ -22,19 +21,19 @@ DAYS = 30
 
 @pytest.fixture
 async def charging(stack):
-    settings = ChargingSettings(
-        database_url=stack.new_database("charging"),
-        kafka_bootstrap_servers=stack.bootstrap,
-        state_dir=stack.state_dir(),
-        consumer_group=f"wja-charging-{uuid.uuid4().hex[:6]}",
+    clock = FixedClock(datetime(2026, 9, 14, 12, tzinfo=UTC))
+    async with served(
+        stack,
+        "charging",
+        create_app,
+        ChargingSettings,
+        Charging,
+        clock,
         finalisation_check_seconds=3600,
         retention_days=DAYS,
         purge_check_seconds=0.2,
-    )
-    clock = FixedClock(datetime(2026, 9, 14, 12, tzinfo=UTC))
-    app = create_app(settings, clock=clock)
-    async with serve_app(app) as client:
-        yield Charging(client, settings, app, clock)
+    ) as app:
+        yield app
 
 
 async def rows_of(ch, urn) -> dict[str, int]:

@@ -72,9 +72,7 @@ async def test_a_review_after_three_months_needs_exceptional_and_a_reason(chargi
     body = {"requested_at": "2027-01-05T12:00:00Z"}  # decided 14 Sep 2026
     r = await charging.client.post(f"/v1/cases/{urn}/reviews", json=body, headers=charging.h())
     assert r.status_code == 409 and "exceptional" in r.json()["message"]
-    r = await charging.client.post(
-        f"/v1/cases/{urn}/reviews", json={**body, "exceptional": True}, headers=charging.h()
-    )
+    r = await charging.client.post(f"/v1/cases/{urn}/reviews", json={**body, "exceptional": True}, headers=charging.h())
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
     r = await charging.client.post(
         f"/v1/cases/{urn}/reviews",

@@ -1,31 +1,30 @@
 """Events charging consumes: charging requests and further material from intake; IDVA assignments
-from support (who may ask for a Victims' Right to Review)."""
+from support (who may ask for a Victims' Right to Review). Thin: each event goes to its use case in
+the consumer's transaction, so the processed-event record commits with the effect."""
 
 from __future__ import annotations
 
 import asyncpg
-from wja_platform.consumer import NotReady
+from wja_platform.uow import PgUnitOfWork
 from wja_schemas import Envelope, Event
 from wja_schemas import intake as it
 from wja_schemas import support as sp
 
-from wja_charging.adapters import repository as repo
+from wja_charging.adapters.repository import Repository
 from wja_charging.service_layer import handlers
 
 
 async def handle(conn: asyncpg.Connection, envelope: Envelope[Event]) -> None:
     event = envelope.payload
+    uow: handlers.Uow = PgUnitOfWork.joining(conn, Repository)
     match event:
         case it.ChargingRequested():
-            await handlers.open_file(conn, event)
+            await handlers.open_file(uow, event)
         case it.FurtherMaterialSubmitted():
-            if await repo.find_file(conn, event.urn) is None:
-                raise NotReady("no charging file yet")
-            await handlers.material_returned(conn, event)
+            await handlers.material_returned(uow, event)
         case it.VictimSupportChanged():
-            if await repo.find_file(conn, event.urn) is not None:
-                await repo.update_file(conn, event.urn, victim_support=event.status)
+            await handlers.victim_support_changed(uow, event)
         case sp.IdvaAssigned():
-            await repo.record_assignment(conn, event.urn, event.idva_id, event.team, event.assigned_at)
+            await handlers.idva_assigned(uow, event)
         case _:
             return

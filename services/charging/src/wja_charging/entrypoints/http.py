@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 from wja_platform import auth
-from wja_platform.api import Body, CaseUrn, IsoDate, IsoDatetime
+from wja_platform.api import Body, CaseUrn, IsoDate, IsoDatetime, app_deps
+from wja_platform.app import RuntimeDep
 from wja_platform.auth import Principal
-from wja_schemas.types import DiscontinuanceReason, OffenceCode
+from wja_schemas.types import ChargingTest, DecisionBasis, DecisionKind, DiscontinuanceReason, OffenceCode
 
 from wja_charging import views
 from wja_charging.service_layer import handlers
+from wja_charging.service_layer.commands import Decide, DecideReview, Discontinue, RequestReview, ReviewOutcome
 
 Cps = Annotated[Principal, Depends(auth.require("cps"))]
 """journey.md section 3, "cps": every CPS role but analyst (prosecutors and CPS systems)."""
@@ -25,13 +27,26 @@ class ChargeIn(Body):
 
 
 class Decision(Body):
-    decision: Literal["charge", "no_further_action", "out_of_court_disposal", "further_material_required"]
-    test: Literal["full_code", "threshold"]
+    decision: DecisionKind
+    test: ChargingTest
     charges: list[ChargeIn] = Field(default_factory=list, max_length=20)
-    basis: Literal["evidential", "public_interest"] | None = None
+    basis: DecisionBasis | None = None
     due_date: IsoDate | None = None
     bail_risk_justification: str | None = Field(default=None, max_length=4000)
     reason: str = Field(min_length=1, max_length=4000)
+
+    def command(self, urn: str, prosecutor: str) -> Decide:
+        return Decide(
+            urn=urn,
+            prosecutor=prosecutor,
+            decision=self.decision,
+            test=self.test,
+            reason=self.reason,
+            charges=tuple(c.offence_code for c in self.charges),
+            basis=self.basis,
+            due_date=self.due_date,
+            bail_risk_justification=self.bail_risk_justification,
+        )
 
 
 class ReviewRequest(Body):
@@ -43,9 +58,13 @@ class ReviewRequest(Body):
     )
     reason: str | None = Field(default=None, max_length=4000, description="Why a late request is exceptional.")
 
+    def command(self, urn: str, caller: Principal) -> RequestReview:
+        who = (caller.agency, caller.role, caller.sub, caller.team)
+        return RequestReview(urn, *who, self.requested_at, self.exceptional, self.reason)
+
 
 class ReviewDecision(Body):
-    outcome: Literal["upheld", "overturned"]
+    outcome: ReviewOutcome
     reason: str = Field(min_length=1, max_length=4000)
 
 
@@ -53,11 +72,7 @@ class Discontinuance(Body):
     reason: DiscontinuanceReason
 
 
-def deps(request: Request) -> handlers.Deps:
-    return request.app.state.deps  # type: ignore[no-any-return]
-
-
-Deps = Annotated[handlers.Deps, Depends(deps)]
+Deps = Annotated[handlers.Deps, Depends(app_deps)]
 
 
 def build_router() -> APIRouter:
@@ -66,27 +81,28 @@ def build_router() -> APIRouter:
     @router.get("/cases")
     async def queue(
         d: Deps,
+        runtime: RuntimeDep,
         _: Cps,
         status: Literal["awaiting_decision", "further_material_required", "decided"] = Query("awaiting_decision"),
     ) -> list[dict[str, Any]]:
         """The decision queue: highest risk first, then the oldest."""
-        async with d.pool.acquire() as conn:
+        async with runtime.pool.acquire() as conn:
             return await views.queue(conn, status, d.clock.now())
 
     @router.get("/cases/{urn}")
-    async def get_file(urn: CaseUrn, d: Deps, _: Cps) -> dict[str, Any]:
-        async with d.pool.acquire() as conn:
+    async def get_file(urn: CaseUrn, d: Deps, runtime: RuntimeDep, _: Cps) -> dict[str, Any]:
+        async with runtime.pool.acquire() as conn:
             return await views.file_view(conn, urn, d.clock.now())
 
     @router.post("/cases/{urn}/decisions")
     async def decide(urn: CaseUrn, body: Decision, d: Deps, caller: Cps) -> dict[str, Any]:
         """Charge, no further action, out-of-court disposal, or ask for further material."""
-        return await handlers.decide(d, caller.sub, urn, body.model_dump())
+        return await handlers.decide(d, body.command(urn, caller.sub))
 
     @router.post("/cases/{urn}/reviews", status_code=201)
     async def request_review(urn: CaseUrn, body: ReviewRequest, d: Deps, caller: Reviewer) -> dict[str, Any]:
         """Victims' Right to Review request (by the victim's IDVA or the CPS)."""
-        return await handlers.request_review(d, caller, urn, body.requested_at, body.exceptional, body.reason)
+        return await handlers.request_review(d, body.command(urn, caller))
 
     @router.post("/reviews/{review_id}/decision")
     async def decide_review(
@@ -95,10 +111,10 @@ def build_router() -> APIRouter:
         d: Deps,
         _: Cps,
     ) -> dict[str, Any]:
-        return await handlers.decide_review(d, review_id, body.outcome, body.reason)
+        return await handlers.decide_review(d, DecideReview(review_id, body.outcome, body.reason))
 
     @router.post("/cases/{urn}/discontinuance")
     async def discontinue(urn: CaseUrn, body: Discontinuance, d: Deps, _: Cps) -> dict[str, Any]:
-        return await handlers.discontinue(d, urn, body.reason)
+        return await handlers.discontinue(d, Discontinue(urn, body.reason))
 
     return router

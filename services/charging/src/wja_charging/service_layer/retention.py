@@ -1,4 +1,5 @@
-"""Retention of CPS files: which are finished and past retention, and how one batch goes."""
+"""Retention of CPS files: which are finished and past retention (``Repository.files_due_for_purge``),
+and how one batch goes; the platform runs the batches (:func:`wja_platform.retention.purge`)."""
 
 from __future__ import annotations
 
@@ -8,28 +9,16 @@ from datetime import datetime
 import asyncpg
 from wja_platform import retention
 
-# Finished: decided (charge, NFA, OOCD) or administratively finalised, no review open. The clock
-# starts at the CPS's last act on the file: charging never hears the court's outcome.
-_DUE = """
-SELECT f.urn FROM files f
-WHERE f.status IN ('decided', 'finalised')
-  AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.urn = f.urn AND r.outcome IS NULL)
-  AND GREATEST(
-        f.received_at, f.decided_at, f.discontinued_at, f.due_date::timestamptz,
-        (SELECT max(d.decided_at) FROM decisions d WHERE d.urn = f.urn),
-        (SELECT max(GREATEST(r.requested_at, r.decided_at)) FROM reviews r WHERE r.urn = f.urn)
-      ) < $1
-ORDER BY f.urn LIMIT $2 FOR UPDATE OF f SKIP LOCKED
-"""
+from wja_charging.adapters.repository import Repository
 
 
 async def due(conn: asyncpg.Connection, cutoff: datetime, limit: int) -> Sequence[str]:
-    return [r["urn"] for r in await conn.fetch(_DUE, cutoff, limit)]
+    """Up to ``limit`` finished files whose CPS's last act was before ``cutoff`` (locked)."""
+    return await Repository(conn).files_due_for_purge(cutoff, limit)
 
 
 async def erase(conn: asyncpg.Connection, urns: list[str]) -> None:
-    for table in ("reviews", "decisions", "files"):
-        await conn.execute(f"DELETE FROM {table} WHERE urn = ANY($1::text[])", urns)
+    await Repository(conn).erase_files(urns)
 
 
 async def purge(pool: asyncpg.Pool, now: datetime, retention_days: int, batch_size: int = 500) -> int:
