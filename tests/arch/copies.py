@@ -2,8 +2,9 @@
 
 Blank lines, comments, docstring-only lines, lone punctuation and imports are passed over, as the
 workplace's `duplicates` tool does; so are declarations, which are data and not logic: decorators,
-field declarations (``name: Type = default``), dict entries (``"key": value,``) and bare arguments
-(``urn,``). A pair is logic written twice, not a record that happens to have the same kinds of fields.
+field declarations (``name: Type = default``), dict entries (``"key": value,``) and arguments on lines
+of their own (``urn,``, ``title="...",``). A pair is logic written twice, not a record or a call that
+happens to have the same kinds of fields. (The stricter `duplicates` tool still lists such pairs.)
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ DECLARATION = re.compile(
     r"""^(@.*"""  # a decorator
     r"""|[A-Za-z_]\w*\s*:\s*[^=]*\S.*"""  # a field declaration, with or without its default
     r"""|(\"[^\"]*\"|'[^']*')\s*:\s*.*"""  # a dict entry
-    r"""|[\w.\[\]\"']+,)$"""  # a bare argument
+    r"""|[\w.\[\]\"']+,"""  # a bare argument
+    r"""|[A-Za-z_]\w*=.*,)$"""  # a keyword argument on its own line
 )
 TOO_COMMON = 8
 """A run standing in more places than this is an idiom (a dict literal, a field list), not a copy."""

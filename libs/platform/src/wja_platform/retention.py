@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import asyncpg
 
@@ -50,6 +51,37 @@ async def purge(
         total += len(urns)
         if len(urns) < batch_size:
             return total
+
+
+class Erasable(Protocol):
+    """A service repository's side of retention: which cases are due, and erasing a batch of them."""
+
+    async def due_for_erasure(self, cutoff: datetime, limit: int) -> Sequence[str]:
+        """Up to ``limit`` URNs finished before ``cutoff``, oldest first, rows locked."""
+        ...
+
+    async def erase(self, urns: list[str]) -> None:
+        """Delete those cases' rows (in the open transaction)."""
+        ...
+
+
+async def purge_repository(
+    pool: asyncpg.Pool,
+    now: datetime,
+    retention_days: int,
+    repository: Callable[[asyncpg.Connection], Erasable],
+    *,
+    batch_size: int = 500,
+) -> int:
+    """:func:`purge` with a service's repository choosing and erasing (see :class:`Erasable`)."""
+
+    async def pick(conn: asyncpg.Connection, cutoff: datetime, limit: int) -> Sequence[str]:
+        return await repository(conn).due_for_erasure(cutoff, limit)
+
+    async def erase(conn: asyncpg.Connection, urns: list[str]) -> None:
+        await repository(conn).erase(urns)
+
+    return await purge(pool, now, retention_days, pick, erase, batch_size=batch_size)
 
 
 async def forget_messages(conn: asyncpg.Connection, urns: list[str]) -> None:

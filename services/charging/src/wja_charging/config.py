@@ -5,14 +5,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 from wja_platform.settings import ServiceSettings
 
 
 class ChargingSettings(ServiceSettings):
     """The charging service's settings; defaults are the embedded stack's."""
-
-    model_config = SettingsConfigDict(env_prefix="CHARGING_", extra="ignore")
 
     service: ClassVar[str] = "charging"
     default_port: ClassVar[int] = 8102

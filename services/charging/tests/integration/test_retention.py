@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from wja_charging.adapters.repository import Repository
 from wja_charging.bootstrap import create_app
 from wja_charging.config import ChargingSettings
 from wja_charging.service_layer import retention
@@ -93,10 +94,12 @@ async def test_a_purge_works_in_batches_each_whole(charging):
     calls = []
 
     async def counting(conn, cutoff, limit):
-        picked = await retention.due(conn, cutoff, limit)
+        picked = await Repository(conn).due_for_erasure(cutoff, limit)
         calls.append(len(picked))
         return picked
 
-    purged = await platform_retention.purge(charging.pool, cutoff, DAYS, counting, retention.erase, batch_size=2)
+    purged = await platform_retention.purge(
+        charging.pool, cutoff, DAYS, counting, lambda conn, urns: Repository(conn).erase(urns), batch_size=2
+    )
     assert purged == 5 and calls == [2, 2, 1]
     assert await charging.pool.fetchval("SELECT count(*) FROM files WHERE urn = ANY($1::text[])", urns) == 0

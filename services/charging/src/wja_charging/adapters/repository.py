@@ -195,11 +195,11 @@ class Repository:
         row = await self.conn.fetchrow("SELECT idva, team FROM idva_assignments WHERE urn = $1", urn)
         return model.Assignment(row["idva"], row["team"]) if row else None
 
-    async def files_due_for_purge(self, cutoff: datetime, limit: int) -> list[str]:
+    async def due_for_erasure(self, cutoff: datetime, limit: int) -> list[str]:
         """Up to ``limit`` finished files whose CPS's last act was before ``cutoff`` (locked)."""
         return [r["urn"] for r in await self.conn.fetch(_DUE_FOR_PURGE, cutoff, limit)]
 
-    async def erase_files(self, urns: list[str]) -> None:
+    async def erase(self, urns: list[str]) -> None:
         """Delete these files with their decisions and reviews."""
         for table in ("reviews", "decisions", "files"):
             await self.conn.execute(f"DELETE FROM {table} WHERE urn = ANY($1::text[])", urns)
