@@ -133,6 +133,13 @@ def check_verdict(case: dict) -> None:
         raise IllegalTransition("the proceedings were discontinued")
 
 
+def check_not_before_sitting(now: datetime, sits_at: datetime | None, what: str) -> None:
+    """In simulated time, an outcome is not recorded before its hearing sits (project rule: journey.md lets
+    courts record late, never early; the real clock is not checked, so staff and tests record whenever)."""
+    if sits_at is not None and now < sits_at:
+        raise IllegalTransition(f"{what} cannot be recorded before its hearing sits", field="header.WJA-Sim-Time")
+
+
 def convicted(case: dict) -> bool:
     return case["guilty_plea"] or case["verdict"] == "convicted"
 

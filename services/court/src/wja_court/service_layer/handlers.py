@@ -29,6 +29,16 @@ async def publish(conn: asyncpg.Connection, event: Event, causationid: str | Non
     await outbox.add(conn, new_envelope(event, causationid=causationid))
 
 
+async def sits_at(conn: asyncpg.Connection, urn: str, kind: str) -> datetime | None:
+    """When the case's latest listed or resulted hearing of this type sits (None: none has a date)."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        "SELECT max(s.starts_at) FROM hearings h JOIN sessions s USING (session_id)"
+        " WHERE h.urn = $1 AND h.type = $2 AND h.status IN ('listed', 'resulted')",
+        urn,
+        kind,
+    )
+
+
 async def get_case(conn: asyncpg.Connection, urn: str, *, lock: bool = True) -> dict[str, Any]:
     row = await conn.fetchrow(f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn)
     if row is None:
@@ -178,6 +188,8 @@ async def record_result(deps: Deps, hearing_id: str, body: dict[str, Any]) -> di
         if result in ("guilty_plea", "not_guilty_plea") and (case["guilty_plea"] or case["not_guilty_plea"]):
             raise IllegalTransition("a plea is already recorded")
         errors.refuse(model.result_problems(result, body.get("reason_code"), row["type"]))
+        if deps.clock.simulated():
+            model.check_not_before_sitting(now, row["starts_at"], "a result")
         await conn.execute(
             "UPDATE hearings SET status = 'resulted', result = $2, reason_code = $3, resulted_at = $4"
             " WHERE hearing_id = $1",
@@ -235,6 +247,8 @@ async def verdict(deps: Deps, urn: str, value: str) -> dict[str, Any]:
     async with db.transaction(deps.pool) as conn:
         case = await get_case(conn, urn)
         model.check_verdict(case)
+        if deps.clock.simulated():
+            model.check_not_before_sitting(now, await sits_at(conn, urn, "trial"), "a verdict")
         await conn.execute(
             "UPDATE cases SET verdict = $2, finished_at = CASE WHEN $2 = 'convicted' THEN finished_at ELSE $3 END"
             " WHERE urn = $1",
@@ -253,6 +267,8 @@ async def sentence(
     async with db.transaction(deps.pool) as conn:
         case = await get_case(conn, urn)
         term = model.check_sentence(case, disposal, custody_months, custody_days)
+        if deps.clock.simulated():
+            model.check_not_before_sitting(now, await sits_at(conn, urn, "sentencing"), "a sentence")
         vcs = sentencing.vcs_eligible(disposal, term, case["offences"])
         record = {
             "disposal": disposal,
