@@ -238,8 +238,9 @@ class EventConsumer:
         batch_span = trace.get_current_span().get_span_context()
         token = context.attach(propagate.extract(dict(env.trace), context=context.get_current()))
         urn_token = telemetry.set_case_urn(env.subject)
+        sim_token = clock.set_simulated_time(env.time) if self.simulation else None
         try:
-            with clock.simulating(env.time if self.simulation else None), tracer.start_as_current_span(
+            with tracer.start_as_current_span(
                 f"{self.service}.apply {env.type}",
                 kind=SpanKind.CONSUMER,
                 links=[Link(batch_span)] if batch_span.is_valid else None,
@@ -258,6 +259,8 @@ class EventConsumer:
             ):
                 await self.handler(conn, env)
         finally:
+            if sim_token is not None:
+                clock.reset_simulated_time(sim_token)
             telemetry.reset_case_urn(urn_token)
             context.detach(token)
         metrics.EVENTS_APPLIED.labels(self.service, env.type).inc()
