@@ -151,3 +151,10 @@ def test_journeys_in_simulated_time_give_insights_exactly_their_timeliness_and_n
                 assert timed.parse(e["at"]) >= max(sits.values()), (p.urn, e["event_type"], "before its hearing")
                 checked += 1
     assert checked > 5
+
+    # the obligations never told are overdue at the simulation's end, and not yet on the wall clock's today
+    end = simulated_figures.last_time(plans) + timedelta(days=30)
+    at_end = {simtime.HEADER: simtime.sign(simtime.secret_for(key), end)}
+    overdue = sum(c["overdue"] for c in manager.get("/v1/caseload", headers=at_end).json())
+    assert overdue > 0
+    assert sum(c["overdue"] for c in manager.get("/v1/caseload").json()) == 0

@@ -341,7 +341,26 @@ def _check_insights(plans: list) -> bool:
         for line in wrong:
             console.print(f"      {line}")
         ok = ok and not wrong
+    console.print(f"Obligations overdue at the end of the simulation (never told): {_overdue(plans)}")
     return ok
+
+
+def _overdue(plans: list) -> int:
+    """Overdue obligations on the simulator's IDVA team's caseload, 30 days after its last step."""
+    import os
+    from datetime import timedelta
+
+    from wja_platform import auth, simtime
+
+    from wja_cli import expected, timed, tokens
+
+    key = tokens.dev_key()
+    end = expected.last_time(plans) + timedelta(days=30)
+    signed = simtime.sign(simtime.secret_for(key, os.environ.get("WJA_SIMULATION_SECRET", "")), end)
+    token = auth.mint(key, sub="mgr-sim", agency="idva", role="manager", team=timed.SIM_TEAM, ttl_seconds=300)
+    headers = {"Authorization": f"Bearer {token}", simtime.HEADER: signed}
+    caseload = httpx.get(f"{config.service_url('support')}/v1/caseload", headers=headers, timeout=30).json()
+    return sum(c["overdue"] for c in caseload)
 
 
 if __name__ == "__main__":
