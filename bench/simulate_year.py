@@ -39,6 +39,7 @@ def main(cases: int, days: int, seed: int) -> int:
         env.update({f"WJA_{s.upper()}_URL": f"http://127.0.0.1:{port}" for s, port in stack.ports.items()})
         wja = Path(sys.executable).with_name("wja")
         command = [str(wja), "simulate", "--cases", str(cases), "--days", str(days), "--seed", str(seed)]
+        command += ["--step-timeout", "300"]  # a loaded machine's consumers may lag by minutes
         print("$", " ".join(command[1:]), flush=True)
         return subprocess.run(command, env=env, check=False).returncode
     finally:
