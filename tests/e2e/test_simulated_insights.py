@@ -7,8 +7,9 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from wja_cli import journeys, simulate
-from wja_platform import auth
+from wja_cli import expected as simulated_figures
+from wja_cli import journeys, simulate, timed
+from wja_platform import auth, simtime
 
 from .helpers import until
 
@@ -105,3 +106,55 @@ def test_simulated_journeys_give_exactly_the_hand_counted_measures(system):
         assert got["conviction_rate"] == round(want["convictions"] / want["prosecutions_completed"], 4)
     else:
         assert got["conviction_rate"] is None
+
+
+SIM_FORCE = "08"
+SIM_START = datetime(2030, 4, 1, 8, tzinfo=UTC)  # 09:00 London on the first day of 2030-31 Q1
+
+
+def test_journeys_in_simulated_time_give_insights_exactly_their_timeliness_and_notifications(system):
+    plans = journeys.plan(60, seed=13, forces=(SIM_FORCE,), start=SIM_START, days=75)
+    key = auth.ensure_dev_key(system.stack.state_dir).read_text().strip()
+    run = timed.TimedRun(simtime.secret_for(key), SIM_START, 75 + 240, (SIM_FORCE,), seed=13)
+    urls = {s: system.url(s) for s in ("intake", "charging", "court", "support")}
+    summary = asyncio.run(simulate.simulate(plans, urls, key, rate=20, timed=run, step_timeout=90))
+    assert summary.failed == Counter(), summary.failed
+    assert summary.completed == len(plans)
+
+    rows = asyncio.run(simulated_figures.check(plans, system.url("insights"), key, timeout=120))
+    assert len(rows) >= 2, [q for q, *_ in rows]  # the journeys run past the quarter of their reports
+    for quarter, _want, _got, wrong, _withheld in rows:
+        assert wrong == [], (quarter, wrong)
+    published = [got for _, _, got, _, _ in rows]
+    means = [g["days_request_to_decision"]["mean"] for g in published if g["days_request_to_decision"]["mean"]]
+    assert means and max(means) > 1  # decisions take days, not seconds
+    assert sum(g["notifications"]["within_deadline"] or 0 for g in published) > 0
+    shares = [g["notifications"]["share_within_deadline"] for g in published]
+    assert any(s is not None and 0 < s < 1 for s in shares)  # on time and late both happen
+
+    court = system.client("court", "court", "listing_officer", "lo-check")
+    manager = system.client("support", "idva", "manager", "mgr-check", team=timed.SIM_TEAM)
+    checked = 0
+    for p in plans:
+        if not p.charged or p.referral_basis == "none":
+            continue
+        hearings = [h for h in court.get(f"/v1/cases/{p.urn}/hearings").json() if h["status"] == "resulted"]
+        sits = {h["hearing_id"]: timed.parse(h["starts_at"]) for h in hearings}
+        entries = manager.get(f"/v1/cases/{p.urn}/timeline").json()["entries"]
+        outcomes = sorted(timed.parse(e["at"]) for e in entries if e["event_type"] == "wja.court.hearing.resulted.v1")
+        resulted = sorted(sits[h["hearing_id"]] for h in hearings if h["type"] != "sentencing")
+        assert len(outcomes) == len(resulted), p.urn
+        for sat, at in zip(resulted, outcomes, strict=True):
+            assert at >= sat, (p.urn, "a result before its hearing")
+        for e in entries:
+            if e["event_type"] in ("wja.court.verdict.recorded.v1", "wja.court.sentence.imposed.v1"):
+                assert timed.parse(e["at"]) >= max(sits.values()), (p.urn, e["event_type"], "before its hearing")
+                checked += 1
+    assert checked > 5
+
+    # the obligations never told are overdue at the simulation's end, and not yet on the wall clock's today
+    end = simulated_figures.last_time(plans) + timedelta(days=30)
+    at_end = {simtime.HEADER: simtime.sign(simtime.secret_for(key), end)}
+    overdue = sum(c["overdue"] for c in manager.get("/v1/caseload", headers=at_end).json())
+    assert overdue > 0
+    assert sum(c["overdue"] for c in manager.get("/v1/caseload").json()) == 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 FIRST = ("Alex", "Sam", "Jo", "Chris", "Nikita", "Robin", "Jamie", "Morgan", "Taylor", "Casey")
 LAST = ("Ashdown", "Brookes", "Carrow", "Delaney", "Ellery", "Fenwick", "Garside", "Hollis")
@@ -89,6 +90,10 @@ class CasePlan:
     restraining_order: bool = False
     closure_code: str | None = None
     urn: str | None = field(default=None)
+    at: dict[str, Any] = field(default_factory=dict)
+    """In simulated time (``wja_cli.timed``): when each step happened, e.g. ``{"decided": ("charge", t)}``."""
+    told: list[tuple[datetime, int, int]] = field(default_factory=list)
+    """In simulated time: each contact recorded with the victim (told at, on time, late)."""
 
     @property
     def charged(self) -> bool:
@@ -117,9 +122,15 @@ def _victim(rng: random.Random, i: int) -> Victim:
 
 
 def plan(
-    n: int, *, seed: int = 1, mix: Mix = Mix(), forces: tuple[str, ...] = ("01",), start: datetime | None = None
+    n: int,
+    *,
+    seed: int = 1,
+    mix: Mix = Mix(),
+    forces: tuple[str, ...] = ("01",),
+    start: datetime | None = None,
+    days: int = 60,
 ) -> list[CasePlan]:
-    """Draw ``n`` case plans."""
+    """Draw ``n`` case plans, reported over ``days`` days from ``start``."""
     rng = random.Random(seed)
     # Reports over the 60 days before today: the services' clocks (bail dates, time limits) run on today.
     start = start or datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=61)
@@ -128,7 +139,7 @@ def plan(
         p = CasePlan(
             index=i,
             force=forces[i % len(forces)],
-            reported_at=start + timedelta(minutes=rng.randrange(0, 60 * 24 * 60)),
+            reported_at=start + timedelta(minutes=rng.randrange(0, 60 * 24 * days)),
             offence=rng.choice(OFFENCES),
             dash_score=rng.randrange(1, 20),
             referral_basis="consent" if rng.random() < mix.consent else rng.choice(("none", "safeguarding")),

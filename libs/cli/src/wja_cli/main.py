@@ -251,21 +251,36 @@ def status(
 @app.command()
 def simulate(
     cases: Annotated[int, typer.Option(help="how many case journeys")] = 100,
+    days: Annotated[int, typer.Option(help="simulated days over which the cases are reported")] = 365,
+    start: Annotated[
+        datetime | None, typer.Option(help="simulated start (default: the next financial quarter, 09:00 London)")
+    ] = None,
+    realtime: Annotated[bool, typer.Option(help="no simulated time: the old run over the past 60 days")] = False,
+    check: Annotated[bool, typer.Option(help="check insights' figures against the plans at the end")] = True,
     rate: Annotated[float, typer.Option(help="cases started per second")] = 10.0,
-    seed: Annotated[int, typer.Option(help="random seed of the outcome mix")] = 1,
+    seed: Annotated[int, typer.Option(help="random seed of the outcome mix and the intervals")] = 1,
     concurrency: Annotated[int, typer.Option(help="journeys in flight at most")] = 40,
     sessions: Annotated[bool, typer.Option(help="create court sessions first")] = True,
     step_timeout: Annotated[float, typer.Option(help="seconds a step waits for its event downstream")] = 60.0,
 ) -> None:
-    """Drive realistic journeys through the public APIs, with a progress bar and a summary."""
+    """Drive realistic journeys through the public APIs in simulated time, then check insights' figures."""
     import asyncio
+    import os
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from wja_platform import simtime
 
-    from wja_cli import journeys, tokens
+    from wja_cli import journeys, pace, timed, tokens
     from wja_cli import simulate as sim
 
-    plans = journeys.plan(cases, seed=seed)
+    run = None
+    if realtime:
+        plans = journeys.plan(cases, seed=seed)
+    else:
+        begin = pace.default_start() if start is None else start.astimezone(pace.LONDON)
+        plans = journeys.plan(cases, seed=seed, start=begin, days=days)
+        key = simtime.secret_for(tokens.dev_key(), os.environ.get("WJA_SIMULATION_SECRET", ""))
+        run = timed.TimedRun(key, begin, days + 240, ("01",), seed=seed)
     urls = {s: config.service_url(s) for s in ("intake", "charging", "court", "support")}
     with Progress(
         "[progress.description]{task.description}",
@@ -285,6 +300,7 @@ def simulate(
                 sessions=sessions,
                 step_timeout=step_timeout,
                 on_done=lambda _p, _o: progress.advance(task),
+                timed=run,
             )
         )
     console.print(
@@ -297,7 +313,54 @@ def simulate(
         console.print("[red]failed steps:[/red]")
         for step, n in summary.failed.most_common():
             console.print(f"  {n:>6}  {step}")
+    checked = run is None or not check or _check_insights(plans)  # what did happen is checked all the same
+    if summary.failed or not checked:
         raise typer.Exit(1)
+
+
+def _check_insights(plans: list) -> bool:
+    """Print the figures insights should show, quarter by quarter, and whether it does."""
+    import asyncio
+
+    from wja_cli import expected, tokens
+
+    rows = asyncio.run(expected.check(plans, config.service_url("insights"), tokens.dev_key()))
+    ok = True
+    console.print("\nExpected figures (from the plans) and insights' GET /v1/summary, by quarter:")
+    for quarter, want, _got, wrong, withheld in rows:
+        days, told = want["days_request_to_decision"], want["notifications"]
+        console.print(
+            f"  {quarter}: reports {want['reports']}, arrests {want['arrests']}, referrals {want['referrals_to_cps']},"
+            f" charged {want['charged']}, NFA {want['no_further_action']}, OOCD {want['out_of_court_disposal']},"
+            f" completed {want['prosecutions_completed']}, convictions {want['convictions']},"
+            f" days to decision mean {days['mean']} median {days['median']} ({days['cases']} decisions),"
+            f" told {told['told']} of which on time {told['within_deadline']} ({told['share_within_deadline']})"
+            f" - {'[green]matches[/green]' if not wrong else '[red]MISMATCH[/red]'}"
+            + (f" ({len(withheld)} figures withheld by suppression)" if withheld else "")
+        )
+        for line in wrong:
+            console.print(f"      {line}")
+        ok = ok and not wrong
+    console.print(f"Obligations overdue at the end of the simulation (never told): {_overdue(plans)}")
+    return ok
+
+
+def _overdue(plans: list) -> int:
+    """Overdue obligations on the simulator's IDVA team's caseload, 30 days after its last step."""
+    import os
+    from datetime import timedelta
+
+    from wja_platform import auth, simtime
+
+    from wja_cli import expected, timed, tokens
+
+    key = tokens.dev_key()
+    end = expected.last_time(plans) + timedelta(days=30)
+    signed = simtime.sign(simtime.secret_for(key, os.environ.get("WJA_SIMULATION_SECRET", "")), end)
+    token = auth.mint(key, sub="mgr-sim", agency="idva", role="manager", team=timed.SIM_TEAM, ttl_seconds=300)
+    headers = {"Authorization": f"Bearer {token}", simtime.HEADER: signed}
+    caseload = httpx.get(f"{config.service_url('support')}/v1/caseload", headers=headers, timeout=30).json()
+    return sum(c["overdue"] for c in caseload)
 
 
 if __name__ == "__main__":

@@ -16,12 +16,15 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from wja_platform import auth
 
 from wja_cli.journeys import EVIDENCE, CasePlan
+
+if TYPE_CHECKING:
+    from wja_cli.timed import TimedRun
 
 
 class StepFailed(Exception):
@@ -47,7 +50,7 @@ class Client:
         return await self.http.get(url, **kwargs)
 
     async def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        headers = {"Idempotency-Key": str(uuid.uuid4())}
+        headers = {"Idempotency-Key": str(uuid.uuid4()), **kwargs.pop("headers", {})}
         deadline = time.monotonic() + RETRY_SECONDS
         delay = 0.1
         while True:
@@ -322,22 +325,26 @@ async def simulate(
     on_done: Callable[[CasePlan, str | None], None] | None = None,
     sessions: bool = True,
     step_timeout: float = 60.0,
+    timed: TimedRun | None = None,
 ) -> Summary:
     """Run every plan, starting ``rate`` cases a second, at most ``concurrency`` at once; a step
-    fails when the event it waits for has not arrived downstream within ``step_timeout`` seconds."""
+    fails when the event it waits for has not arrived downstream within ``step_timeout`` seconds.
+    With ``timed``, each step is sent at its simulated time (:mod:`wja_cli.timed`)."""
     STEP_TIMEOUT.set(step_timeout)  # the journeys' tasks inherit this context
     agencies = Agencies(key, urls)
     summary = Summary(cases=len(plans))
     gate = asyncio.Semaphore(concurrency)
     started = time.monotonic()
     try:
-        if sessions:
+        if timed is not None:
+            await timed.prepare(agencies)
+        elif sessions:
             await create_sessions(agencies)
 
         async def one(p: CasePlan) -> None:
             async with gate:
                 try:
-                    outcome = await run_case(p, agencies)
+                    outcome = await (timed.run(p, agencies) if timed else run_case(p, agencies))
                     summary.completed += 1
                     summary.outcomes[outcome] += 1
                     if on_done:

@@ -82,6 +82,8 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if env.get("WJA_ENV", "dev") != "prod":  # the dev stack honours `wja simulate`'s signed simulated time
+            env["WJA_SIMULATION"] = os.environ.get("WJA_SIMULATION", "true")
         env.update(self.extra_env)
         return env
 

@@ -40,6 +40,7 @@ from wja_platform import (
     metrics,
     opsmetrics,
     redact,
+    simtime,
     telemetry,
     web,
 )
@@ -210,6 +211,7 @@ def make_app(spec: ServiceSpec) -> FastAPI:
                 backoff_seconds=settings.consumer_retry_backoff_ms / 1000,
                 parking_timeout_seconds=settings.parking_timeout_seconds,
                 parking_retry_seconds=settings.parking_retry_seconds,
+                simulation=settings.simulation,
             )
         runtime = Runtime(spec, pool, broker, relay, consumer)
         app.state.runtime = runtime
@@ -250,6 +252,7 @@ def make_app(spec: ServiceSpec) -> FastAPI:
     )
     errors.install(app)
     app.add_middleware(idempotency.IdempotencyMiddleware)  # it sees the answers errors.install shapes
+    app.add_middleware(simtime.SimulatedTime, settings=settings)  # WJA-Sim-Time: 400 unless simulation is on
     web.install(app)  # outermost of ours: a credential in a URL is refused before anything else sees it
     app.include_router(_ops_router(settings.service))
     for router in spec.routers:

@@ -39,7 +39,7 @@ from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.trace import Link, SpanKind
 from wja_schemas import Envelope, Event, PoisonEventError, UnknownEventTypeError, from_record
 
-from wja_platform import db, deadletters, metrics, outbox, telemetry
+from wja_platform import clock, db, deadletters, metrics, outbox, telemetry
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("wja.consumer")
@@ -111,6 +111,7 @@ class EventConsumer:
         backoff_seconds: float = 0.05,
         parking_timeout_seconds: float = 3600.0,
         parking_retry_seconds: float = 1.0,
+        simulation: bool = False,
     ) -> None:
         self.pool = pool
         self.handler = handler
@@ -120,6 +121,9 @@ class EventConsumer:
         self.backoff_seconds = backoff_seconds
         self.parking_timeout_seconds = parking_timeout_seconds
         self.parking_retry_seconds = parking_retry_seconds
+        self.simulation = simulation
+        """With the simulation on, an event is applied at its own time (``ce_time``): what it causes is
+        stamped with the time of its cause, not of its arrival (:mod:`wja_platform.clock`)."""
         self._parking_wake = asyncio.Event()
         self.parked_hint = True
 
@@ -234,6 +238,7 @@ class EventConsumer:
         batch_span = trace.get_current_span().get_span_context()
         token = context.attach(propagate.extract(dict(env.trace), context=context.get_current()))
         urn_token = telemetry.set_case_urn(env.subject)
+        sim_token = clock.set_simulated_time(env.time) if self.simulation else None
         try:
             with tracer.start_as_current_span(
                 f"{self.service}.apply {env.type}",
@@ -254,6 +259,8 @@ class EventConsumer:
             ):
                 await self.handler(conn, env)
         finally:
+            if sim_token is not None:
+                clock.reset_simulated_time(sim_token)
             telemetry.reset_case_urn(urn_token)
             context.detach(token)
         metrics.EVENTS_APPLIED.labels(self.service, env.type).inc()

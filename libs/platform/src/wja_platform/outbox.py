@@ -9,12 +9,15 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
 from opentelemetry import propagate
 from wja_schemas import Envelope, Event, new_envelope, to_record
 from wja_schemas.topics import case_topic
+
+from wja_platform import clock
 
 NOTIFY_CHANNEL = "wja_outbox"
 _INSERT = "INSERT INTO outbox (ce_id, urn, ce_type, topic, value, headers) VALUES ($1,$2,$3,$4,$5,$6)"
@@ -57,9 +60,13 @@ def _lock_key(urn: str) -> str:
 async def add(conn: asyncpg.Connection, envelope: Envelope[Event], *, topic: str | None = None) -> None:
     """Write an event to the outbox inside the caller's open transaction.
 
+    Under a simulated time (:mod:`wja_platform.clock`) the event's ``ce_time`` is that time.
     Rows of one URN are serialised by a transaction-scoped advisory lock, so their ids,
     and so their publication order, follow commit order even under concurrent writers.
     """
+    simulated = clock.simulated_time()
+    if simulated is not None:  # under a simulated time, the event happened then (ce_time)
+        envelope = replace(envelope, time=simulated)
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     if carrier:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -26,6 +26,8 @@ STANDARD_ENV: dict[str, str] = {
     "data_key": "WJA_DATA_KEY",
     "data_key_file": "WJA_DATA_KEY_FILE",
     "intake_url": "WJA_INTAKE_URL",
+    "simulation": "WJA_SIMULATION",
+    "simulation_secret": "WJA_SIMULATION_SECRET",
 }
 """Field → the unprefixed variable that sets it when the prefixed one is absent."""
 
@@ -103,6 +105,18 @@ class ServiceSettings(BaseSettings):
     data_key: str = ""
     data_key_file: Path | None = None
     intake_url: str = "http://127.0.0.1:8101"
+    simulation: bool = False
+    """Honour simulated time (``WJA-Sim-Time`` requests, events' ``ce_time``): see ``docs/simulation.md``.
+    Refused at start-up in ``prod``."""
+    simulation_secret: str = ""
+    """The key simulated times are signed with (default: derived from the token signing key)."""
+
+    @model_validator(mode="after")
+    def _no_simulation_in_prod(self) -> ServiceSettings:
+        if self.env == "prod" and self.simulation:
+            msg = "WJA_SIMULATION is refused when WJA_ENV is prod: simulated time is for dev, demos and tests only"
+            raise ValueError(msg)
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -26,20 +26,26 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
-from wja_platform import redact
+from wja_platform import clock, redact
 
 _configured = False
 _span_file: Path | None = None
 _case_urn: contextvars.ContextVar[str | None] = contextvars.ContextVar("wja_case_urn", default=None)
+SIM_TIME_ATTRIBUTE = "wja.sim.time"
+"""The span attribute that shows a span was made under a simulated time (:mod:`wja_platform.simtime`)."""
 
 
 class CaseUrnSpanProcessor(SpanProcessor):
-    """Stamps ``wja.case.urn`` on every span started while a case is being handled."""
+    """Stamps ``wja.case.urn`` on every span started while a case is being handled, and
+    ``wja.sim.time`` on every span started under a simulated time."""
 
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
         urn = _case_urn.get()
         if urn:
             span.set_attribute("wja.case.urn", urn)
+        at = clock.simulated_time()
+        if at is not None:
+            span.set_attribute(SIM_TIME_ATTRIBUTE, at.isoformat().replace("+00:00", "Z"))
 
 
 class JsonLinesSpanExporter(SpanExporter):

@@ -180,6 +180,16 @@ class Repository:
         await self.conn.execute("UPDATE cases SET sentence = $2, finished_at = $3 WHERE urn = $1", urn, record, at)
 
     # ------------------------------------------------------------------ hearings
+    async def sits_at(self, urn: str, kind: str) -> datetime | None:
+        """When the case's latest listed or resulted hearing of this type sits (None: none has a date)."""
+        at: datetime | None = await self.conn.fetchval(
+            "SELECT max(s.starts_at) FROM hearings h JOIN sessions s USING (session_id)"
+            " WHERE h.urn = $1 AND h.type = $2 AND h.status IN ('listed', 'resulted')",
+            urn,
+            kind,
+        )
+        return at
+
     async def add_hearing(self, hearing_id: str, urn: str, kind: str, weight: int, target_at: datetime) -> None:
         await self.conn.execute(
             "INSERT INTO hearings (hearing_id, urn, type, status, weight, target_at)"

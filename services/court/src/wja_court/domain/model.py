@@ -223,6 +223,13 @@ def check_result(case: Case, hearing: Hearing, result: str, reason_code: str | N
     refuse(result_problems(result, reason_code, hearing.type))
 
 
+def check_not_before_sitting(now: datetime, sits_at: datetime | None, what: str) -> None:
+    """In simulated time, an outcome is not recorded before its hearing sits (project rule: journey.md lets
+    courts record late, never early; the real clock is not checked, so staff and tests record whenever)."""
+    if sits_at is not None and now < sits_at:
+        raise Conflict(f"{what} cannot be recorded before its hearing sits", field="header.WJA-Sim-Time")
+
+
 def check_capacity(session: Session, capacity: int) -> None:
     """A session's capacity cannot drop below the units already taken."""
     if capacity < session.used:

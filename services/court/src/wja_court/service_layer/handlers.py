@@ -145,6 +145,8 @@ async def record_result(deps: Deps, c: cmd.RecordResult) -> dict[str, Any]:
         model.check_resultable(hearing)
         case = await get_case(uow, hearing.urn)
         model.check_result(case, hearing, c.result, c.reason_code)
+        if deps.clock.simulated():
+            model.check_not_before_sitting(now, hearing.starts_at, "a result")
         await uow.repo.result_hearing(c.hearing_id, c.result, c.reason_code, now)
         if c.result in model.PLEAS:
             await uow.repo.record_plea(case.urn, guilty=c.result == "guilty_plea")
@@ -193,6 +195,8 @@ async def verdict(deps: Deps, c: cmd.RecordVerdict) -> dict[str, Any]:
     now = deps.clock.now()
     async with deps.uow() as uow:
         model.check_verdict(await get_case(uow, c.urn))
+        if deps.clock.simulated():
+            model.check_not_before_sitting(now, await uow.repo.sits_at(c.urn, "trial"), "a verdict")
         await uow.repo.set_verdict(c.urn, c.verdict, now if model.ends_proceedings(c.verdict) else None)
         await uow.publish(ev.VerdictRecorded(urn=c.urn, verdict=c.verdict, recorded_at=now))
     return {"urn": c.urn, "verdict": c.verdict}
@@ -204,6 +208,8 @@ async def sentence(deps: Deps, c: cmd.ImposeSentence) -> dict[str, Any]:
     async with deps.uow() as uow:
         case = await get_case(uow, c.urn)
         term = model.check_sentence(case, c.disposal, c.custody_months, c.custody_days)
+        if deps.clock.simulated():
+            model.check_not_before_sitting(now, await uow.repo.sits_at(c.urn, "sentencing"), "a sentence")
         vcs = sentencing.vcs_eligible(c.disposal, term, case.offences)
         record = {
             "disposal": c.disposal,
