@@ -7,9 +7,9 @@ from typing import Any
 
 import asyncpg
 from wja_platform.auth import Principal
+from wja_platform.problems import Forbidden
 
 from wja_support.adapters import repository as repo
-from wja_support.domain.errors import Forbidden
 from wja_support.service_layer.handlers import case_for, team_of
 
 

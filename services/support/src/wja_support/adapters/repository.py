@@ -6,8 +6,7 @@ from typing import Any
 
 import asyncpg
 from wja_platform import db
-
-from wja_support.domain.errors import NotFound
+from wja_platform.problems import NotFound
 
 
 async def ensure_case(conn: asyncpg.Connection, urn: str) -> dict[str, Any]:

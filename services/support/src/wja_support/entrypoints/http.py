@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 from wja_platform import auth, db
-from wja_platform.api import Body, CaseUrn, IsoDatetime, StrictBool
+from wja_platform.api import Body, CaseUrn, IsoDatetime, StrictBool, app_deps
 from wja_platform.auth import Principal
 from wja_schemas.types import Channel, ConditionCode, SpecialMeasure
 
@@ -59,11 +59,7 @@ class Assignment(Body):
     idva: str = Field(max_length=64)
 
 
-def deps(request: Request) -> handlers.Deps:
-    return request.app.state.deps  # type: ignore[no-any-return]
-
-
-Deps = Annotated[handlers.Deps, Depends(deps)]
+Deps = Annotated[handlers.Deps, Depends(app_deps)]
 
 
 def build_router() -> APIRouter:

@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from wja_platform import db, web
+from wja_platform.api import app_deps
 from wja_platform.auth import Principal
 from wja_schemas.types import URN_PATTERN
 
@@ -122,7 +123,7 @@ class PageRoute(APIRoute):
 
 
 def deps(request: Request) -> handlers.Deps:
-    return request.app.state.deps  # type: ignore[no-any-return]
+    return app_deps(request)  # type: ignore[no-any-return]
 
 
 def valid_urn(urn: str) -> bool:

@@ -12,11 +12,10 @@ from wja_platform import db, outbox
 from wja_platform.auth import Principal
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring, Sealed
-from wja_schemas import Event, new_envelope
+from wja_platform.problems import Conflict, Forbidden, Invalid, NotFound
 from wja_schemas import support as sp
 
 from wja_support.adapters import repository as repo
-from wja_support.domain.errors import Forbidden, IllegalTransition, Invalid, NotFound
 from wja_support.service_layer import referrals
 
 
@@ -67,10 +66,6 @@ async def case_for(
     return case
 
 
-async def publish(conn: asyncpg.Connection, event: Event) -> None:
-    await outbox.add(conn, new_envelope(event))
-
-
 TELLERS = ("idva", "police", "cps", "wcu", "court")
 """Who may have told the victim: the IDVA or a duty holder (journey.md)."""
 
@@ -99,9 +94,7 @@ async def record_contact(
             raise Invalid(f"{len(unknown)} entry id(s) are not on this case's timeline", field="about")
         told = [i for i in about if known[i]["told_at"] is not None]
         if told:
-            raise IllegalTransition(
-                f"the victim was already told about {len(told)} of these entries: each is recorded once"
-            )
+            raise Conflict(f"the victim was already told about {len(told)} of these entries: each is recorded once")
         await conn.execute(
             "UPDATE entries SET told_at = $3, told_by = $4, channel = $5 WHERE urn = $1 AND id = ANY($2::text[])",
             urn,
@@ -113,7 +106,7 @@ async def record_contact(
         deadlines = [r["tell_victim_by"] for r in known.values() if r["tell_victim_by"] is not None]
         on_time = sum(1 for d in deadlines if at <= d)
         late = len(deadlines) - on_time
-        await publish(
+        await outbox.publish(
             conn,
             sp.VictimInformed(
                 urn=urn,
@@ -132,7 +125,7 @@ async def request_measures(deps: Deps, caller: Principal, urn: str, measures: li
     now, request_id = deps.clock.now(), f"sm-{uuid.uuid4().hex[:10]}"
     async with db.transaction(deps.pool) as conn:
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
-        await publish(
+        await outbox.publish(
             conn,
             sp.SpecialMeasuresRequested(urn=urn, request_id=request_id, measures=measures, requested_at=now),
         )
@@ -143,21 +136,21 @@ async def request_visit(deps: Deps, caller: Principal, urn: str) -> dict[str, An
     now, request_id = deps.clock.now(), f"fv-{uuid.uuid4().hex[:10]}"
     async with db.transaction(deps.pool) as conn:
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
-        await publish(conn, sp.FamiliarisationRequested(urn=urn, request_id=request_id, requested_at=now))
+        await outbox.publish(conn, sp.FamiliarisationRequested(urn=urn, request_id=request_id, requested_at=now))
     return {"request_id": request_id}
 
 
 async def record_wishes(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
     async with db.transaction(deps.pool) as conn:
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
-        await publish(conn, sp.WishesRecorded(urn=urn, recorded_at=deps.clock.now(), **body))
+        await outbox.publish(conn, sp.WishesRecorded(urn=urn, recorded_at=deps.clock.now(), **body))
     return {"urn": urn, **body}
 
 
 async def record_statement(deps: Deps, caller: Principal, urn: str, read_in_court: bool | None) -> dict[str, Any]:
     async with db.transaction(deps.pool) as conn:
         await case_for(conn, caller, urn, lock=True, assigned_only=True)
-        await publish(
+        await outbox.publish(
             conn,
             sp.PersonalStatementRecorded(urn=urn, will_read_in_court=read_in_court, recorded_at=deps.clock.now()),
         )
@@ -168,11 +161,11 @@ async def close_support(deps: Deps, caller: Principal, urn: str, reason: str, vc
     async with db.transaction(deps.pool) as conn:
         case = await case_for(conn, caller, urn, lock=True, assigned_only=True)
         if case["support_closed"]:
-            raise IllegalTransition("support is already closed")
+            raise Conflict("support is already closed")
         # statutory (DVCVA 2004 s35, decided by court from the sentence) or offered at the IDVA's discretion
         vcs = vcs_opt_in or bool(case["vcs_eligible"])
         await repo.update_case(conn, urn, support_closed=True, support_closed_at=deps.clock.now())
-        await publish(
+        await outbox.publish(
             conn,
             sp.SupportClosed(urn=urn, reason=reason, vcs_offered=vcs, closed_at=deps.clock.now()),
         )

@@ -11,7 +11,6 @@ import httpx
 from opentelemetry import trace
 from wja_platform import outbox, telemetry
 from wja_platform.crypto import Keyring
-from wja_schemas import new_envelope
 from wja_schemas import support as sp
 
 from wja_support.adapters import repository as repo
@@ -65,19 +64,17 @@ async def assign(
     causationid: str | None = None,
 ) -> None:
     await repo.update_case(conn, urn, idva=idva["sub"], team=idva["team"])
-    await outbox.add(
+    await outbox.publish(
         conn,
-        new_envelope(
-            sp.IdvaAssigned(
-                urn=urn,
-                idva_id=idva["sub"],
-                team=idva["team"],
-                force_code=force,
-                idva_forces=list(idva["forces"]),
-                assigned_at=at,
-            ),
-            causationid=causationid,
+        sp.IdvaAssigned(
+            urn=urn,
+            idva_id=idva["sub"],
+            team=idva["team"],
+            force_code=force,
+            idva_forces=list(idva["forces"]),
+            assigned_at=at,
         ),
+        causationid=causationid,
     )
 
 
