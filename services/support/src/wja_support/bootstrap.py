@@ -13,7 +13,7 @@ from wja_platform.crypto import Keyring
 
 from wja_support import views
 from wja_support.adapters import metrics
-from wja_support.adapters import repository as repo
+from wja_support.adapters.repository import Repository
 from wja_support.config import SupportSettings
 from wja_support.domain import model
 from wja_support.entrypoints import consumers, http, ui
@@ -41,11 +41,11 @@ def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSp
     async def on_start(runtime: Runtime) -> None:
         async with runtime.pool.acquire() as conn:
             for idva in settings.idva_roster:
-                await repo.upsert_idva(conn, idva["sub"], idva.get("team", "default"), idva.get("forces", []))
+                await Repository(conn).upsert_idva(idva["sub"], idva.get("team", "default"), idva.get("forces", []))
         key = auth.signing_key(settings)
-        state["deps"] = handlers.Deps(runtime.pool, clock, keyring)
+        deps = state["deps"] = handlers.Deps(runtime.pool, clock, keyring)
         state["claim_check"] = ClaimCheck(
-            runtime.pool,
+            deps.uow,
             keyring,
             settings.intake_url,
             lambda: auth.mint(
@@ -66,7 +66,8 @@ def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSp
 
     async def purge(runtime: Runtime) -> None:
         """Delete support's copy of contact details a retention period after support closed."""
-        erased = await referrals.purge_closed(runtime.pool, clock.now(), settings.contact_retention_days)
+        uow = state["deps"].uow()
+        erased = await referrals.purge_closed(uow, clock.now(), settings.contact_retention_days)
         if erased:
             log.info("erased the contact details of %s cases whose support closed", erased)
 
