@@ -76,19 +76,17 @@ async def caseload(conn: asyncpg.Connection, caller: Principal, now: datetime) -
     if scope is None:
         return []
     waiting = await repo.team_forces(scope[1]) if scope[0] == "team" else []
-    return [
-        {
-            "urn": r["urn"],
-            "stage": r["stage"],
-            "idva": r["idva"],
-            "contact_status": r["contact_status"],
-            "support_closed": r["support_closed"],
-            "next_deadline": _iso(r["next_deadline"]),
-            "overdue": r["overdue"],
-            "needs_idva": r["idva"] is None,
-        }
-        for r in await repo.caseload(scope, now, waiting)
-    ]
+    return [_caseload_row(r) for r in await repo.caseload(scope, now, waiting)]
+
+
+def _caseload_row(r: Row) -> dict[str, Any]:
+    shown = {key: r[key] for key in ("urn", "stage", "idva", "contact_status", "support_closed")}
+    return {
+        **shown,
+        "next_deadline": _iso(r["next_deadline"]),
+        "overdue": r["overdue"],
+        "needs_idva": r["idva"] is None,
+    }
 
 
 async def obligations(

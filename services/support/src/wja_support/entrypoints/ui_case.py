@@ -1,6 +1,6 @@
 """The case page of the IDVA workspace and its actions, each through the service layer with the API's rules.
 
-A form is checked with the API's own request model (``http``), then handed to ``handlers``; a 409 or 422
+A form is checked with the API's own request model (``commands``), then handed to ``handlers``; a 409 or 422
 comes back as the case page with the message, a 403 or 404 as its own page (``ui.PageRoute``).
 """
 
