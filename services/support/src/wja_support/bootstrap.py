@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from wja_platform import auth, web
-from wja_platform.app import Runtime, ServiceSpec, make_app, periodic, purge_job, rewrap_job
+from wja_platform.app import BackgroundJob, Runtime, ServiceSpec, make_app, periodic, purge_job, rewrap_job
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring
 
 from wja_support import views
 from wja_support.adapters import metrics
-from wja_support.adapters import repository as repo
+from wja_support.adapters.repository import Repository
 from wja_support.config import SupportSettings
 from wja_support.domain import model
 from wja_support.entrypoints import consumers, http, ui
@@ -27,7 +28,7 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSpec:
     clock = clock or Clock()
     keyring = Keyring.from_settings(settings.data_key, settings.data_key_file, settings.state_dir, settings.env)
-    state: dict = {"clock": clock}
+    state: dict[str, Any] = {"clock": clock}
     spec = ServiceSpec(
         settings=settings,
         migrations=MIGRATIONS,
@@ -41,32 +42,45 @@ def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSp
     async def on_start(runtime: Runtime) -> None:
         async with runtime.pool.acquire() as conn:
             for idva in settings.idva_roster:
-                await repo.upsert_idva(conn, idva["sub"], idva.get("team", "default"), idva.get("forces", []))
-        key = auth.signing_key(settings)
-        state["deps"] = handlers.Deps(runtime.pool, clock, keyring)
-        state["claim_check"] = ClaimCheck(
-            runtime.pool,
-            keyring,
-            settings.intake_url,
-            lambda: auth.mint(
-                key,
-                sub="wja-support",
-                agency="idva",
-                role="service",
-                ttl_seconds=300,
-                algorithm=settings.jwt_algorithm,
-            ),
-            timeout=settings.claim_check_timeout_seconds,
-            max_backoff=settings.contact_retry_max_seconds,
-        )
+                await Repository(conn).upsert_idva(idva["sub"], idva.get("team", "default"), idva.get("forces", []))
+        deps = state["deps"] = handlers.Deps(runtime.pool, clock, keyring)
+        state["claim_check"] = claim_check(settings, deps)
+
+    spec.on_start = on_start
+    spec.background = background_jobs(settings, state, keyring)
+    return spec
+
+
+def claim_check(settings: SupportSettings, deps: handlers.Deps) -> ClaimCheck:
+    """Intake's claim check, asked with a short-lived service token of support's own."""
+    key = auth.signing_key(settings)
+    return ClaimCheck(
+        deps.uow,
+        deps.keyring,
+        settings.intake_url,
+        lambda: auth.mint(
+            key,
+            sub="wja-support",
+            agency="idva",
+            role="service",
+            ttl_seconds=300,
+            algorithm=settings.jwt_algorithm,
+        ),
+        timeout=settings.claim_check_timeout_seconds,
+        max_backoff=settings.contact_retry_max_seconds,
+    )
+
+
+def background_jobs(settings: SupportSettings, state: dict[str, Any], keyring: Keyring) -> list[BackgroundJob]:
+    clock: Clock = state["clock"]
 
     async def fetch_contacts(_: Runtime) -> None:
         """Fetch referred victims' contact details from intake; failures retry with backoff."""
         await state["claim_check"].run_due(clock.now())
 
-    async def purge(runtime: Runtime) -> None:
+    async def purge(_: Runtime) -> None:
         """Delete support's copy of contact details a retention period after support closed."""
-        erased = await referrals.purge_closed(runtime.pool, clock.now(), settings.contact_retention_days)
+        erased = await referrals.purge_closed(state["deps"].uow(), clock.now(), settings.contact_retention_days)
         if erased:
             log.info("erased the contact details of %s cases whose support closed", erased)
 
@@ -81,15 +95,13 @@ def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSp
         async with runtime.pool.acquire() as conn:
             metrics.record(await views.obligation_counts(conn, clock.now()), duty_holders)
 
-    spec.on_start = on_start
-    spec.background = [
+    return [
         periodic("claim check round", settings.contact_poll_seconds, fetch_contacts),
         periodic("contact purge", settings.purge_check_seconds, purge),
         purge_job("case purge", settings.purge_check_seconds, purge_cases),
         rewrap_job(keyring, "contacts", settings.rewrap_check_seconds),
         periodic("obligation metrics", settings.metrics_refresh_seconds, obligation_metrics),
     ]
-    return spec
 
 
 def create_app(settings: SupportSettings | None = None, *, clock: Clock | None = None) -> FastAPI:

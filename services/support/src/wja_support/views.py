@@ -1,23 +1,40 @@
-"""Read side: caseload, one case, its timeline, obligations."""
+"""Read side: caseload, one case, its timeline, obligations, the roster and the contact-read audit.
+
+Reads only (no use case runs here); the access rules are the domain's (``domain.access``), applied by
+``Repository.case_for`` as for the use cases.
+"""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 from wja_platform.auth import Principal
 
-from wja_support.adapters import repository as repo
-from wja_support.domain.errors import Forbidden
-from wja_support.service_layer.handlers import case_for, team_of
+from wja_support.adapters.repository import Repository, Row
+from wja_support.domain import access
+
+VIEWED_CASE = (
+    "urn",
+    "stage",
+    "idva",
+    "team",
+    "referral_basis",
+    "contact_status",
+    "contact_attempts",
+    "support_closed",
+    "victim_ref",
+)
+"""What ``GET /v1/cases/{urn}`` shows of a case record."""
 
 
 def _iso(v: datetime | None) -> str | None:
     return v.isoformat().replace("+00:00", "Z") if v else None
 
 
-def entry_view(e: dict[str, Any]) -> dict[str, Any]:
+def entry_view(e: Row) -> dict[str, Any]:
     out = {
         "id": e["id"],
         "at": _iso(e["at"]),
@@ -35,123 +52,82 @@ def entry_view(e: dict[str, Any]) -> dict[str, Any]:
 
 
 async def timeline(conn: asyncpg.Connection, caller: Principal, urn: str, now: datetime) -> dict[str, Any]:
-    case = await case_for(conn, caller, urn)
+    repo = Repository(conn)
+    case = await repo.case_for(caller, urn)
     entries = []
-    for e in await repo.entries(conn, urn):
+    for e in await repo.entries(urn):
         view = entry_view(e)
         if e["tell_victim_by"] and not e["told_at"]:
             view["overdue"] = e["tell_victim_by"] < now
         entries.append(view)
-    return {"urn": urn, "stage": case["stage"], "entries": entries}
+    return {"urn": urn, "stage": case.stage, "entries": entries}
 
 
-async def _scope(conn: asyncpg.Connection, caller: Principal) -> tuple[str, str] | None:
-    if caller.agency != "idva" or caller.role not in ("idva", "manager", "service"):
-        raise Forbidden("only IDVAs and their managers have a caseload")
-    if caller.role == "service":
-        return None  # a machine caller (journey.md: "idva" admits it) has no cases of its own
-    if caller.role == "manager":
-        return "team", team_of(caller)
-    if await repo.on_roster(conn, caller.sub) is None:
-        return None  # not on the roster: sees nothing
-    return "idva", caller.sub
+async def _scope(repo: Repository, caller: Principal) -> tuple[str, str] | None:
+    on_roster = caller.role == "idva" and caller.agency == "idva" and await repo.on_roster(caller.sub) is not None
+    return access.caseload_scope(caller, on_roster=on_roster)
 
 
 async def caseload(conn: asyncpg.Connection, caller: Principal, now: datetime) -> list[dict[str, Any]]:
     """The caller's cases; a manager's also lists the referred cases of the team's forces that no IDVA
     serves yet, marked ``needs_idva`` (they are nobody's until a manager assigns them)."""
-    scope = await _scope(conn, caller)
+    repo = Repository(conn)
+    scope = await _scope(repo, caller)
     if scope is None:
         return []
-    waiting = await repo.team_forces(conn, scope[1]) if scope[0] == "team" else []
-    rows = await conn.fetch(
-        f"SELECT c.urn, c.stage, c.idva, c.contact_status, c.support_closed,"
-        f" min(e.tell_victim_by) FILTER (WHERE e.told_at IS NULL) AS next_deadline,"
-        f" count(*) FILTER (WHERE e.told_at IS NULL AND e.tell_victim_by < $2) AS overdue"
-        f" FROM cases c LEFT JOIN entries e USING (urn) WHERE c.{scope[0]} = $1"
-        f" OR (c.idva IS NULL AND c.referral_basis IS NOT NULL AND c.force_code = ANY($3::text[]))"
-        f" GROUP BY c.urn ORDER BY c.idva NULLS FIRST, next_deadline NULLS LAST, c.urn",
-        scope[1],
-        now,
-        waiting,
-    )
-    return [
-        {
-            "urn": r["urn"],
-            "stage": r["stage"],
-            "idva": r["idva"],
-            "contact_status": r["contact_status"],
-            "support_closed": r["support_closed"],
-            "next_deadline": _iso(r["next_deadline"]),
-            "overdue": r["overdue"],
-            "needs_idva": r["idva"] is None,
-        }
-        for r in rows
-    ]
+    waiting = await repo.team_forces(scope[1]) if scope[0] == "team" else []
+    return [_caseload_row(r) for r in await repo.caseload(scope, now, waiting)]
+
+
+def _caseload_row(r: Row) -> dict[str, Any]:
+    shown = {key: r[key] for key in ("urn", "stage", "idva", "contact_status", "support_closed")}
+    return {
+        **shown,
+        "next_deadline": _iso(r["next_deadline"]),
+        "overdue": r["overdue"],
+        "needs_idva": r["idva"] is None,
+    }
 
 
 async def obligations(
     conn: asyncpg.Connection, caller: Principal, now: datetime, overdue: bool
 ) -> list[dict[str, Any]]:
-    scope = await _scope(conn, caller)
+    repo = Repository(conn)
+    scope = await _scope(repo, caller)
     if scope is None:
         return []
-    rows = await conn.fetch(
-        f"SELECT e.* FROM entries e JOIN cases c USING (urn) WHERE c.{scope[0]} = $1 AND e.tell_victim_by IS NOT NULL"
-        f" AND e.told_at IS NULL AND (NOT $3 OR e.tell_victim_by < $2) ORDER BY e.tell_victim_by",
-        scope[1],
-        now,
-        overdue,
-    )
-    return [{**entry_view(dict(r)), "urn": r["urn"], "overdue": r["tell_victim_by"] < now} for r in rows]
+    rows = await repo.untold(scope, now, overdue)
+    return [{**entry_view(r), "urn": r["urn"], "overdue": r["tell_victim_by"] < now} for r in rows]
 
 
 async def obligation_counts(conn: asyncpg.Connection, now: datetime) -> dict[str, tuple[int, int]]:
     """Notices still to give, per duty holder: (not yet given, of which past their deadline)."""
-    rows = await conn.fetch(
-        "SELECT duty_holder, count(*) AS due, count(*) FILTER (WHERE tell_victim_by < $1) AS overdue"
-        " FROM entries WHERE told_at IS NULL AND tell_victim_by IS NOT NULL GROUP BY duty_holder",
-        now,
-    )
-    return {r["duty_holder"]: (int(r["due"]), int(r["overdue"])) for r in rows}
+    return await Repository(conn).obligation_counts(now)
 
 
 async def case_view(conn: asyncpg.Connection, caller: Principal, urn: str) -> dict[str, Any]:
-    case = await case_for(conn, caller, urn)
-    return {
-        "urn": urn,
-        "stage": case["stage"],
-        "idva": case["idva"],
-        "team": case["team"],
-        "referral_basis": case["referral_basis"],
-        "contact_status": case["contact_status"],
-        "contact_attempts": case["contact_attempts"],
-        "support_closed": case["support_closed"],
-        "victim_ref": case["victim_ref"],
-    }
+    case = asdict(await Repository(conn).case_for(caller, urn))
+    return {key: case[key] for key in VIEWED_CASE}
 
 
 async def contact_reads(conn: asyncpg.Connection, caller: Principal, urn: str | None) -> list[dict[str, Any]]:
     """The audit trail of reads of contact details, for a manager: the reads of their team's cases."""
-    rows = await conn.fetch(
-        "SELECT a.id, a.urn, a.sub, a.agency, a.role, a.purpose, a.outcome, a.read_at FROM contact_read_audit a"
-        " JOIN cases c USING (urn) WHERE c.team = $1 AND ($2::text IS NULL OR a.urn = $2) ORDER BY a.id",
-        team_of(caller),
-        urn,
-    )
-    return [{**dict(r), "read_at": _iso(r["read_at"])} for r in rows]
+    rows = await Repository(conn).contact_reads(access.team_of(caller), urn)
+    return [{**r, "read_at": _iso(r["read_at"])} for r in rows]
 
 
 async def contacted(conn: asyncpg.Connection, urns: list[str]) -> set[str]:
     """Of ``urns``, the cases where a contact with the victim is already recorded (any entry told)."""
-    rows = await conn.fetch(
-        "SELECT DISTINCT urn FROM entries WHERE urn = ANY($1::text[]) AND told_at IS NOT NULL", urns
-    )
-    return {r["urn"] for r in rows}
+    return await Repository(conn).contacted(urns)
+
+
+async def roster(conn: asyncpg.Connection) -> list[dict[str, Any]]:
+    """The active IDVAs as the roster holds them."""
+    return await Repository(conn).roster_rows()
 
 
 async def team_roster(conn: asyncpg.Connection, caller: Principal) -> list[str]:
     """The IDVAs a manager may assign their team's cases to (nobody for anyone else)."""
     if caller.agency != "idva" or caller.role != "manager":
         return []
-    return [i["sub"] for i in await repo.roster(conn) if i["team"] == team_of(caller)]
+    return [i.sub for i in await Repository(conn).roster() if i.team == access.team_of(caller)]

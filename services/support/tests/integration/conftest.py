@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,7 +12,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from wja_cli.testing import ServedApp, eventually, free_port, publish, serve_app
+from wja_cli.testing import ServedApp, eventually, free_port, publish, served
 from wja_platform import auth
 from wja_platform.clock import FixedClock
 from wja_schemas import new_envelope
@@ -36,9 +35,10 @@ CONTACT = {
 class StubIntake:
     """The claim-check endpoint of intake, as a real HTTP server that can be stopped and started."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self) -> None:
         self.port = free_port()
-        self.key = key
+        self.key = ""
+        """The dev key the service signs with (known once the service is served)."""
         self.reads: list[str] = []
         self.gone: set[str] = set()
         """URNs whose contact details intake has purged: answered 410 Gone."""
@@ -62,8 +62,8 @@ class StubIntake:
     async def start(self) -> None:
         self.server = uvicorn.Server(uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="error"))
         self.task = asyncio.create_task(self.server.serve())
-        while not self.server.started:
-            await asyncio.sleep(0.02)
+        server = self.server
+        await eventually(lambda: asyncio.sleep(0, result=server.started))
 
     async def stop(self) -> None:
         if self.server and self.task:
@@ -115,14 +115,14 @@ would mix their referrals (and their IDVAs' caseloads)."""
 @pytest.fixture
 async def support(stack):
     force = f"{next(FORCES)}"
-    state = stack.state_dir()
-    key = auth.ensure_dev_key(state).read_text().strip()
-    intake = StubIntake(key)
-    settings = SupportSettings(
-        database_url=stack.new_database("support"),
-        kafka_bootstrap_servers=stack.bootstrap,
-        state_dir=state,
-        consumer_group=f"wja-support-{uuid.uuid4().hex[:6]}",
+    intake = StubIntake()
+    async with served(
+        stack,
+        "support",
+        create_app,
+        SupportSettings,
+        lambda client, settings, app, clock: Support(client, settings, app, clock, intake),
+        FixedClock(NOW),
         parking_retry_seconds=0.2,
         contact_poll_seconds=0.1,
         purge_check_seconds=0.1,
@@ -134,11 +134,8 @@ async def support(stack):
             {"sub": "idva-b", "team": "north", "forces": [force]},
             {"sub": "idva-c", "team": "south", "forces": ["99"]},
         ],
-    )
-    clock = FixedClock(NOW)
-    app = create_app(settings, clock=clock)
-    async with serve_app(app) as client:
-        s = Support(client, settings, app, clock, intake)
+    ) as s:
+        intake.key = auth.ensure_dev_key(s.settings.state_dir).read_text().strip()
         s.force = force
         yield s
     await intake.stop()

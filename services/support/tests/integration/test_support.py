@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -230,18 +229,28 @@ async def test_claim_check_retries_until_intake_answers_then_stores_encrypted(su
 
 async def test_contact_copy_is_purged_a_retention_period_after_support_closed(support):
     await support.intake.start()
+    sentinel = await support.referred(support.urn())  # closed 2 days earlier: its purge proves a round ran
     case = await support.referred(support.urn())
     urn, h, c = case["urn"], support.h(sub=case["idva"]), support.client
 
-    async def status():
-        return (await c.get(f"/v1/cases/{urn}", headers=h)).json()["contact_status"]
+    def status_of(urn, h):
+        async def status():
+            return (await c.get(f"/v1/cases/{urn}", headers=h)).json()["contact_status"]
 
+        return status
+
+    status, sentinel_status = status_of(urn, h), status_of(sentinel["urn"], support.h(sub=sentinel["idva"]))
+    await eventually(lambda: _is(sentinel_status, "fetched"))
     await eventually(lambda: _is(status, "fetched"))
-    assert (await c.post(f"/v1/cases/{urn}/closure", json={"reason": "post_trial"}, headers=h)).status_code == 200
+    closure = {"reason": "post_trial"}
+    sentinel_h = support.h(sub=sentinel["idva"])
+    assert (await c.post(f"/v1/cases/{sentinel['urn']}/closure", json=closure, headers=sentinel_h)).status_code == 200
+    support.clock.advance(timedelta(days=2))
+    assert (await c.post(f"/v1/cases/{urn}/closure", json=closure, headers=h)).status_code == 200
     days = support.settings.contact_retention_days
     support.clock.advance(timedelta(days=days - 1))
-    await asyncio.sleep(0.5)  # several purge rounds: still inside the retention period
-    assert await status() == "fetched"
+    await eventually(lambda: _is(sentinel_status, "purged"))  # a purge round ran at this time
+    assert await status() == "fetched"  # still inside the retention period
     assert (await c.get(f"/v1/cases/{urn}/contact?purpose=call_victim", headers=h)).status_code == 200
     support.clock.advance(timedelta(days=2))
     await eventually(lambda: _is(status, "purged"))

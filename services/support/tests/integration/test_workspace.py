@@ -187,17 +187,15 @@ async def test_contact_details_need_a_purpose_are_shown_once_and_never_cached(su
     bare = await post(support, f"/ui/cases/{urn}/contact-details", data={}, headers=me)
     assert bare.status_code == 422 and "purpose" in bare.text and CONTACT["name"] not in bare.text
 
-    shown = await post(support,
-        f"/ui/cases/{urn}/contact-details", data={"purpose": "safety_planning"}, headers=me
-    )
+    shown = await post(support, f"/ui/cases/{urn}/contact-details", data={"purpose": "safety_planning"}, headers=me)
     assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
     assert CONTACT["name"] in shown.text and CONTACT["phone"] in shown.text
     assert "This read was recorded, with its purpose: Safety planning." in shown.text
     assert CONTACT["name"] not in str(shown.url)
 
     manager = cookie(support, role="manager", sub="mgr", team="north")
-    refused = await post(support,
-        f"/ui/cases/{urn}/contact-details", data={"purpose": "safety_planning"}, headers=manager
+    refused = await post(
+        support, f"/ui/cases/{urn}/contact-details", data={"purpose": "safety_planning"}, headers=manager
     )
     assert refused.status_code == 403 and CONTACT["name"] not in refused.text
 

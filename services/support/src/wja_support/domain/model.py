@@ -1,12 +1,21 @@
-"""The victim's view of a case: stages, plain-English summaries, who must tell the victim what."""
+"""The victim's view of a case: its record, stages, who must tell the victim what, and by when.
+
+Plain Python (no I/O): the service layer loads a :class:`Case`, asks these rules, and stores what
+they decide. Event payloads come in their JSON form (:data:`Payload`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-LONDON = ZoneInfo("Europe/London")
+from wja_platform.problems import Conflict, Invalid
+
+from wja_support.domain.summaries import Payload, summary
+
+__all__ = ["summary"]  # re-exported: the timeline's lines live in summaries.py
 
 STAGES = (
     "reported",
@@ -18,112 +27,130 @@ STAGES = (
     "post_trial",
     "closed",
 )
+"""The stages in the order a case goes through them (the contract's ``SupportStage``; a unit test
+ties the two, as the domain may not import the contract)."""
+CLOSED = "closed"
 AGENCY = {"intake": "police", "charging": "cps", "court": "court", "support": "idva"}
-
-_WORDS = {
-    "no_contact_victim": "no contact with the victim",
-    "no_contact_children": "no contact with the children",
-    "exclusion_zone": "an exclusion zone",
-    "residence": "a residence condition",
-    "curfew": "a curfew",
-    "reporting": "reporting to police",
-    "electronic_monitoring": "electronic monitoring",
-}
+"""Which agency's events a producer publishes (the timeline's ``agency``)."""
+CONTACT_TO_FETCH = frozenset({"pending", "failed_retrying"})
+"""Contact statuses with a claim check still to make (a first try, or a retry after a failure that may pass)."""
+Rules = Mapping[str, Sequence[Any]]
+"""``SUPPORT_NOTICE_WORKING_DAYS``: rule key → [duty holder, working days], or a chain of such steps."""
 
 
-def _when(value: object) -> str:
-    """An RFC 3339 time as '7 Dec 2026 10:00' in London time (as people read court dates)."""
-    try:
-        at = datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(LONDON)
-    except ValueError:
-        return str(value)
-    return f"{at.day} {at:%b %Y %H:%M}"
+@dataclass(frozen=True)
+class Case:
+    """Support's record of a case (a pseudonymous projection: codes and references, no personal data)."""
+
+    urn: str
+    stage: str = "reported"
+    force_code: str | None = None
+    victim_ref: str | None = None
+    referral_basis: str | None = None
+    idva: str | None = None
+    team: str | None = None
+    contact_status: str = "none"
+    contact_attempts: int = 0
+    next_contact_at: datetime | None = None
+    custody_months: int | None = None
+    support_closed: bool = False
+    support_closed_at: datetime | None = None
+    vcs_eligible: bool | None = None
+
+    @property
+    def referred(self) -> bool:
+        return self.referral_basis is not None
+
+    def vcs_offered(self, opt_in: bool) -> bool:
+        """Closing support offers the Victim Contact Scheme when the sentence qualifies (DVCVA 2004 s35,
+        decided by court) or at the IDVA's discretion (``opt_in``)."""
+        return opt_in or bool(self.vcs_eligible)
+
+    def check_may_close(self) -> None:
+        if self.support_closed:
+            raise Conflict("support is already closed")
 
 
-def _conditions(codes: list[str]) -> str:
-    return ", ".join(_WORDS.get(c, c.replace("_", " ")) for c in codes) or "no conditions"
+@dataclass(frozen=True)
+class Idva:
+    """An IDVA on the roster: their token ``sub``, their team and the forces they serve."""
+
+    sub: str
+    team: str
+    forces: tuple[str, ...]
 
 
-def summary(event_type: str, p: dict[str, Any]) -> str:
-    """A plain-English line for the timeline: codes and dates only, never personal data."""
-    s = {
-        "wja.intake.crime.reported.v1": lambda: (
-            f"Crime reported to police ({', '.join(p.get('offence_codes', [])).replace('_', ' ')}); risk {p.get('risk_level')}"  # noqa: E501
-        ),
-        "wja.intake.risk.assessed.v1": lambda: (
-            f"Risk assessed with {p.get('tool')}: {p.get('risk_level')}"
-            + (" - referred to MARAC" if p.get("marac_referral") else "")
-        ),
-        "wja.intake.suspect.arrested.v1": lambda: "Suspect arrested",
-        "wja.intake.suspect.interviewed.v1": lambda: "Suspect interviewed under caution",
-        "wja.intake.bail.decided.v1": lambda: {
-            "pre_charge_bail": f"Suspect released on bail until {p.get('until')} with {_conditions(p.get('conditions', []))}",  # noqa: E501
-            "released_under_investigation": "Suspect released under investigation (no conditions)",
-            "remanded": "Suspect remanded in custody",
-        }.get(p.get("kind", ""), "Bail decided"),
-        "wja.intake.protective_notice.issued.v1": lambda: (
-            f"Police issued a {p.get('kind')} ({_conditions(p.get('conditions', []))})"
-        ),
-        "wja.intake.protective_order.decided.v1": lambda: (
-            f"{p.get('kind')} {'granted' if p.get('granted') else 'refused'} by magistrates"
-        ),
-        "wja.intake.charging.requested.v1": lambda: "Police asked the CPS for a charging decision",
-        "wja.intake.further_material.submitted.v1": lambda: "Police sent further material to the CPS",
-        "wja.intake.victim.referred.v1": lambda: "Victim referred to the IDVA service",
-        "wja.intake.victim_support.changed.v1": lambda: f"Victim's support for prosecution recorded: {p.get('status')}",
-        "wja.intake.consent.withdrawn.v1": lambda: "Victim withdrew consent to the referral",
-        "wja.intake.case.closed.v1": lambda: f"Police closed the crime (outcome {p.get('outcome_code')})",
-        "wja.charging.decision.made.v1": lambda: {
-            "charge": f"CPS decided to charge: {', '.join(c['offence_code'].replace('_', ' ') for c in p.get('charges', []))}",  # noqa: E501
-            "no_further_action": "CPS decided not to charge (no further action)",
-            "out_of_court_disposal": "CPS decided on an out-of-court disposal",
-            "further_material_required": f"CPS asked police for more material by {p.get('due_date')}",
-        }.get(p.get("decision", ""), "CPS decision"),
-        "wja.charging.file.finalised.v1": lambda: "CPS file closed: further material was not provided in time",
-        "wja.charging.review.requested.v1": lambda: "Victims' Right to Review requested",
-        "wja.charging.review.decided.v1": lambda: f"Review decided: original decision {p.get('outcome')}",
-        "wja.charging.proceedings.discontinued.v1": lambda: (
-            f"CPS stopped the case ({str(p.get('reason', '')).replace('_', ' ')})"
-        ),
-        "wja.court.hearing.listed.v1": lambda: (
-            f"{str(p.get('type', '')).replace('_', ' ').capitalize()} listed for {_when(p.get('starts_at'))} at court {p.get('court_code')}"  # noqa: E501
-        ),
-        "wja.court.hearing.unlisted.v1": lambda: (
-            f"{str(p.get('type', '')).replace('_', ' ').capitalize()} waiting for a court date"
-        ),
-        "wja.court.hearing.vacated.v1": lambda: "A court hearing was cancelled",
-        "wja.court.hearing.resulted.v1": lambda: f"Hearing result: {str(p.get('result', '')).replace('_', ' ')}",
-        "wja.court.bail.decided.v1": lambda: (
-            f"Court bail decision: {str(p.get('kind', '')).replace('_', ' ')} ({_conditions(p.get('conditions', []))})"
-        ),
-        "wja.court.special_measures.decided.v1": lambda: (
-            f"Special measures {'granted' if p.get('granted') else 'refused'}"
-        ),
-        "wja.court.verdict.recorded.v1": lambda: f"Verdict: {p.get('verdict')}",
-        "wja.court.sentence.imposed.v1": lambda: (
-            f"Sentence: {str(p.get('disposal', '')).replace('_', ' ')}"
-            + (f", {p.get('custody_months')} months" if p.get("custody_months") else "")
-            + (f", {p.get('custody_days')} days" if p.get("custody_days") else "")
-        ),
-        "wja.court.restraining_order.made.v1": lambda: (
-            f"Restraining order made on {p.get('basis')} ({_conditions(p.get('conditions', []))})"
-        ),
-        "wja.support.idva.assigned.v1": lambda: "An IDVA was assigned",
-        "wja.support.victim.informed.v1": lambda: f"Victim told ({p.get('channel')})",
-        "wja.support.special_measures.requested.v1": lambda: "IDVA asked for special measures",
-        "wja.support.familiarisation.requested.v1": lambda: "IDVA asked for a pre-trial court visit",
-        "wja.support.wishes.recorded.v1": lambda: (
-            "Victim's wishes recorded" + (" (restraining order sought)" if p.get("restraining_order_sought") else "")
-        ),
-        "wja.support.personal_statement.recorded.v1": lambda: "Victim Personal Statement made",
-        "wja.support.support.closed.v1": lambda: (
-            "IDVA support closed" + (" - Victim Contact Scheme offered" if p.get("vcs_offered") else "")
-        ),
-    }.get(event_type)
-    return s() if s else event_type
+@dataclass(frozen=True)
+class Step:
+    """One duty of a chain: ``duty_holder`` passes the news on by ``by``."""
+
+    duty_holder: str
+    by: datetime
 
 
-def stage_after(current: str, event_type: str, p: dict[str, Any]) -> str:
+@dataclass(frozen=True)
+class Entry:
+    """One event on a case's timeline, with the duty to tell the victim it creates (if any)."""
+
+    id: str
+    urn: str
+    at: datetime
+    agency: str
+    event_type: str
+    summary: str
+    steps: tuple[Step, ...] = ()
+
+    @property
+    def duty_holder(self) -> str | None:
+        """Who tells the victim: the last step's holder."""
+        return self.steps[-1].duty_holder if self.steps else None
+
+    @property
+    def tell_victim_by(self) -> datetime | None:
+        return self.steps[-1].by if self.steps else None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What recording a contact needs to know of an entry: its deadline and whether it was told."""
+
+    id: str
+    tell_victim_by: datetime | None
+    told_at: datetime | None
+
+
+def serves(idva: Idva, force: str | None) -> bool:
+    """An IDVA works only within the forces on their roster entry (and a case of no known force is nobody's)."""
+    return force is not None and force in idva.forces
+
+
+def choose_idva(roster: Sequence[Idva], loads: Mapping[str, int], force: str | None) -> Idva | None:
+    """The IDVA serving the force with the fewest open cases (ties: by id); nobody if none serves it.
+
+    There is no fallback to an IDVA of another force: the case waits, unassigned, on the caseload of
+    the managers whose teams serve the force ("needs an IDVA"), until one is added or assigned.
+    """
+    serving = [i for i in roster if serves(i, force)]
+    if not serving:
+        return None
+    return min(serving, key=lambda i: (loads.get(i.sub, 0), i.sub))
+
+
+def timeliness(about: Sequence[str], known: Mapping[str, Notice], at: datetime) -> tuple[int, int]:
+    """(on time, late) of telling the victim about entries ``about`` at ``at``: each entry is told
+    once (409 otherwise), and only entries of the case's timeline (422 otherwise)."""
+    unknown = [i for i in about if i not in known]
+    if unknown:
+        raise Invalid(f"{len(unknown)} entry id(s) are not on this case's timeline", field="about")
+    told = [i for i in about if known[i].told_at is not None]
+    if told:
+        raise Conflict(f"the victim was already told about {len(told)} of these entries: each is recorded once")
+    deadlines = [n.tell_victim_by for n in known.values() if n.tell_victim_by is not None]
+    on_time = sum(1 for d in deadlines if at <= d)
+    return on_time, len(deadlines) - on_time
+
+
+def stage_after(current: str, event_type: str, p: Payload) -> str:
     """The stage a case reaches with an event; stages only move forward."""
     target = {
         "wja.intake.suspect.arrested.v1": "investigation",
@@ -154,7 +181,7 @@ def stage_after(current: str, event_type: str, p: dict[str, Any]) -> str:
     return target if STAGES.index(target) > STAGES.index(current) else current
 
 
-def vcs_due(p: dict[str, Any]) -> bool:
+def vcs_due(p: Payload) -> bool:
     """Whether a sentence owes the victim the Victim Contact Scheme (DVCVA 2004 s35). Court decides it from the
     charged offences (``vcs_eligible``); a sentence event without it (an older producer) falls back to immediate
     custody of 12 months or more, the offence being unknown: offering the scheme wrongly harms less than not."""
@@ -163,7 +190,7 @@ def vcs_due(p: dict[str, Any]) -> bool:
     return p.get("disposal") == "custody" and (p.get("custody_months") or 0) >= 12
 
 
-def obligation_key(event_type: str, p: dict[str, Any]) -> str | None:
+def obligation_key(event_type: str, p: Payload) -> str | None:
     """The rule key of an event that creates an obligation to tell the victim (``None``: nothing to tell).
 
     A hearing result creates one only when it is a conviction by guilty plea (``…resulted.v1:guilty_plea``);
@@ -175,7 +202,7 @@ def obligation_key(event_type: str, p: dict[str, Any]) -> str | None:
     return event_type
 
 
-def obligation(event_type: str, p: dict[str, Any], rules: dict[str, list]) -> list[tuple[str, int]]:
+def obligation(event_type: str, p: Payload, rules: Rules) -> list[tuple[str, int]]:
     """The chain of duties an event creates: [(duty holder, working days after the previous step)].
 
     One step for most events (the duty holder tells the victim). An outcome has two: the court tells the
@@ -189,12 +216,12 @@ def obligation(event_type: str, p: dict[str, Any], rules: dict[str, list]) -> li
     return [(str(holder), int(days)) for holder, days in steps]
 
 
-def victim_tellers(rules: dict[str, list]) -> set[str]:
+def victim_tellers(rules: Rules) -> set[str]:
     """Every duty holder that tells a victim under ``rules``: the last step's holder of each rule."""
     return {str((rule if isinstance(rule[0], list | tuple) else [rule])[-1][0]) for rule in rules.values() if rule}
 
 
-def event_time(payload: dict[str, Any], fallback: Any) -> Any:
+def event_time(payload: Payload, fallback: Any) -> Any:
     """When it happened: the payload's own ``*_at`` (domain time), else the envelope's time."""
     for key, value in payload.items():
         if key.endswith("_at") and key not in ("order_hearing_by", "starts_at") and value is not None:

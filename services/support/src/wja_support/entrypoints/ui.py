@@ -13,20 +13,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import jinja2
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from wja_platform import db, web
+from wja_platform.api import app_deps
 from wja_platform.auth import Principal
+from wja_platform.problems import Conflict, Invalid, NotFound, ServiceError
 from wja_schemas.types import URN_PATTERN
 
 from wja_support import views
 from wja_support.entrypoints import ui_model as vm
 from wja_support.service_layer import handlers
+from wja_support.service_layer.commands import Assignment
 
 HERE = Path(__file__).parent
 CSS = HERE / "static" / "workspace.css"
@@ -58,8 +61,32 @@ def template_context(request: Request) -> dict[str, Any]:
 
 
 def caller(request: Request) -> Principal | None:
-    """The signed-in IDVA (the session cookie's token, verified), or None."""
+    """The signed-in IDVA (the session cookie's token, verified by the platform), or None."""
     return web.session_principal(request)
+
+
+class SignInNeeded(Exception):
+    """No valid session cookie: the page sends the browser to the sign-in form (``PageRoute``)."""
+
+
+def signed_in(request: Request) -> Principal:
+    """Every page's first check: the platform's session, else off to sign in."""
+    who = caller(request)
+    if who is None:
+        raise SignInNeeded
+    return who
+
+
+def page_urn(urn: str) -> str:
+    """A case page's URN: one that is not a URN is a case that does not exist (404 page)."""
+    if re.fullmatch(URN_PATTERN, urn) is None:
+        raise NotFound("no such case")
+    return urn
+
+
+Who = Annotated[Principal, Depends(signed_in)]
+PageUrn = Annotated[str, Depends(page_urn)]
+PageDeps = Annotated[handlers.Deps, Depends(app_deps)]
 
 
 def signin_page(csrf: str, next_page: str, error: str | None) -> str:
@@ -80,7 +107,9 @@ def render(
     )
 
 
-def problem_page(request: Request, status: int, message: str = "", errors: list[dict[str, str]] | None = None):
+def problem_page(
+    request: Request, status: int, message: str = "", errors: list[dict[str, str]] | None = None
+) -> HTMLResponse:
     title, explanation = PROBLEMS.get(status, ("Not done", "The request could not be carried out."))
     if status == 403 and "/cases/" not in request.url.path:
         title = "Not open to your role"
@@ -98,7 +127,8 @@ def problem_page(request: Request, status: int, message: str = "", errors: list[
 
 
 class PageRoute(APIRoute):
-    """A page route: a domain error becomes its page (403, 404, 409, 422), a database away a 503 page."""
+    """A page route: no session is a redirect to sign in, a service error its page (403, 404, 409, 422),
+    a database away a 503 page; every POST must carry the session's CSRF token first."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -108,28 +138,22 @@ class PageRoute(APIRoute):
                 if request.method == "POST":
                     await web.require_csrf(request)  # every form of these pages carries the session's token
                 return await handler(request)
+            except SignInNeeded:
+                return to_signin()
             except web.CsrfError:
                 raise  # the platform's "Form refused" page
             except db.UNAVAILABLE:
                 return problem_page(request, 503)
-            except Exception as exc:
-                status = getattr(exc, "http_status", None)
-                if not (isinstance(status, int) and 400 <= status < 500):
+            except ServiceError as exc:
+                if not 400 <= exc.http_status < 500:
                     raise
-                return problem_page(request, status, getattr(exc, "message", ""))
+                return problem_page(request, exc.http_status, exc.message)
 
         return run
 
 
-def deps(request: Request) -> handlers.Deps:
-    return request.app.state.deps  # type: ignore[no-any-return]
-
-
-def valid_urn(urn: str) -> bool:
-    return re.fullmatch(URN_PATTERN, urn) is not None
-
-
 def to_signin() -> Response:
+    """Not signed in: to the platform's sign-in form (``web.signin_router``)."""
     return RedirectResponse("/ui/signin", status_code=303)
 
 
@@ -143,27 +167,17 @@ def build_router() -> APIRouter:
         return FileResponse(CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
     @router.get("/")
-    async def home(request: Request) -> Response:
-        who = caller(request)
-        if who is None:
-            return to_signin()
-        return await caseload_page(request, who, done=DONE.get(request.query_params.get("done", ""), ""))
+    async def home(request: Request, who: Who, d: PageDeps) -> Response:
+        return await caseload_page(request, d, who, done=DONE.get(request.query_params.get("done", ""), ""))
 
     @router.post("/cases/{urn}/assignment")
-    async def assignment(urn: str, request: Request) -> Response:
-        who = caller(request)
-        if who is None:
-            return to_signin()
-        if not valid_urn(urn):
-            return problem_page(request, 404, "no such case")
-        idva = vm.one(vm.form_data(await request.body()), "idva")
+    async def assignment(request: Request, who: Who, urn: PageUrn, d: PageDeps) -> Response:
+        # unchecked, as the page always sent it: an unknown IDVA is the handler's 422
+        chosen = Assignment.model_construct(idva=vm.one(vm.form_data(await request.body()), "idva"))
         try:
-            await handlers.reassign(deps(request), who, urn, idva)
-        except Exception as exc:
-            status = getattr(exc, "http_status", None)
-            if status not in (409, 422):
-                raise
-            return await caseload_page(request, who, status_code=status, error=exc.message, error_urn=urn)
+            await handlers.reassign(d.uow(), who, urn, chosen, d.clock.now())
+        except (Conflict, Invalid) as exc:
+            return await caseload_page(request, d, who, status_code=exc.http_status, error=exc.message, error_urn=urn)
         return RedirectResponse("/ui/?done=assigned", status_code=303)
 
     ui_case.add_routes(router)
@@ -171,24 +185,30 @@ def build_router() -> APIRouter:
 
 
 async def caseload_page(
-    request: Request, who: Principal, *, status_code: int = 200, done: str = "", error: str = "", error_urn: str = ""
+    request: Request,
+    d: handlers.Deps,
+    who: Principal,
+    *,
+    status_code: int = 200,
+    done: str = "",
+    error: str = "",
+    error_urn: str = "",
 ) -> Response:
-    d = deps(request)
     now = d.clock.now()
     filters = vm.Filters.from_query(dict(request.query_params))
     async with d.pool.acquire() as conn:
         rows = await views.caseload(conn, who, now)
         contacted = await views.contacted(conn, [r["urn"] for r in rows])
         roster = await views.team_roster(conn, who)
-    shown = [r for r in vm.caseload_rows(rows, now, contacted) if filters.keep(r)]
+    shown = [r for r in rows if filters.keep(r)]
     return render(
         request,
         "caseload.html",
         status_code=status_code,
         who=who,
-        cases=shown,
+        cases=vm.caseload_rows(shown, now, contacted),
         total=len(rows),
-        counts=vm.counts([r for r in rows if filters.keep(r)], now, contacted),
+        counts=vm.counts(shown, now, contacted),
         filters=filters,
         stages=vm.STAGES,
         forces=sorted({vm.force_of(r["urn"]) for r in rows}),

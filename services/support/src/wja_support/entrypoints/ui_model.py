@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar, get_args
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
+from wja_schemas.types import SupportStage
 
+M = TypeVar("M", bound=BaseModel)
 LONDON = ZoneInfo("Europe/London")  # deadlines are 23:59 London time: show them so
-STAGES = ("reported", "investigation", "charging", "pre_trial", "trial", "sentencing", "post_trial", "closed")
+STAGES = get_args(SupportStage)
 PURPOSES = {
     "arrange_contact": "Arrange a call or meeting with the victim",
     "safety_planning": "Safety planning",
@@ -170,6 +172,6 @@ def problems(exc: ValidationError) -> list[dict[str, str]]:
     ]
 
 
-def checked(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
+def checked(model: type[M], data: dict[str, Any]) -> M:
     """The API's request model built from a form, so the page obeys the API's rules (raises ValidationError)."""
     return model.model_validate({k: v for k, v in data.items() if v is not None and v != ""})

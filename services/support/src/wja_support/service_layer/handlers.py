@@ -1,4 +1,9 @@
-"""Support use cases for IDVAs and managers: access rules, contacts, requests, wishes, closure."""
+"""Support's use cases for IDVAs and managers (HTTP and pages): contacts, requests, wishes, closure,
+assignment, the roster and reads of the victim's contact details.
+
+Each runs in one unit of work (``uow.repo`` is the :class:`Repository`; events go to the outbox in the
+same transaction), so it runs unchanged against PostgreSQL and against the in-memory fakes.
+"""
 
 from __future__ import annotations
 
@@ -8,208 +13,145 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from wja_platform import db, outbox
-from wja_platform.auth import Principal
 from wja_platform.clock import Clock
-from wja_platform.crypto import Keyring, Sealed
-from wja_schemas import Event, new_envelope
+from wja_platform.crypto import Keyring
+from wja_platform.problems import Forbidden, Invalid, NotFound, ServiceError
+from wja_platform.uow import PgUnitOfWork, UnitOfWork
 from wja_schemas import support as sp
 
-from wja_support.adapters import repository as repo
-from wja_support.domain.errors import Forbidden, IllegalTransition, Invalid, NotFound
-from wja_support.service_layer import referrals
+from wja_support.adapters.repository import Repository
+from wja_support.domain import model
+from wja_support.domain.access import Caller
+from wja_support.service_layer import commands, referrals
+
+Uow = UnitOfWork[Repository]
 
 
 @dataclass
 class Deps:
+    """What the use cases need from the running service."""
+
     pool: asyncpg.Pool
     clock: Clock
     keyring: Keyring
 
-
-def team_of(caller: Principal) -> str:
-    return caller.team or "default"
-
-
-async def visible(conn: asyncpg.Connection, caller: Principal, case: dict[str, Any]) -> bool:
-    """The assigned IDVA (on the roster) or a manager of the case's team; a case no IDVA serves yet,
-    the managers of the teams serving its force (so that they can assign one)."""
-    if caller.agency != "idva":
-        return False
-    if caller.role == "manager":
-        if case["idva"] is None:
-            referred = case["referral_basis"] is not None
-            return referred and case["force_code"] in await repo.team_forces(conn, team_of(caller))
-        return case["team"] is not None and case["team"] == team_of(caller)
-    if caller.role == "idva":
-        return case["idva"] == caller.sub and await repo.on_roster(conn, caller.sub) is not None
-    return False
+    def uow(self) -> Uow:
+        """A unit of work: its own transaction (a savepoint inside a request's ambient one)."""
+        return PgUnitOfWork(self.pool, Repository)
 
 
-async def case_for(
-    conn: asyncpg.Connection,
-    caller: Principal,
-    urn: str,
-    *,
-    lock: bool = False,
-    assigned_only: bool = False,
-) -> dict[str, Any]:
-    if caller.agency != "idva":
-        raise Forbidden("only the IDVA service may see this")
-    row = await conn.fetchrow(f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn)
-    if row is None:
-        raise NotFound(f"no case {urn}")
-    case = dict(row)
-    if not await visible(conn, caller, case):
-        raise Forbidden("this case is not assigned to you or your team")
-    if assigned_only and not (caller.role == "idva" and case["idva"] == caller.sub):
-        raise Forbidden("only the assigned IDVA may do this")
-    return case
-
-
-async def publish(conn: asyncpg.Connection, event: Event) -> None:
-    await outbox.add(conn, new_envelope(event))
-
-
-TELLERS = ("idva", "police", "cps", "wcu", "court")
-"""Who may have told the victim: the IDVA or a duty holder (journey.md)."""
-
-
-async def record_contact(
-    deps: Deps,
-    caller: Principal,
-    urn: str,
-    about: list[str],
-    channel: str,
-    at: datetime,
-    told_by: str | None = None,
-) -> dict[str, Any]:
+async def record_contact(uow: Uow, caller: Caller, urn: str, cmd: commands.Contact) -> dict[str, Any]:
     """Record that the victim was told about timeline entries, and by whom (default: the caller's agency)."""
-    teller = told_by or caller.agency
-    async with db.transaction(deps.pool) as conn:
-        await case_for(conn, caller, urn, lock=True, assigned_only=True)
-        rows = await conn.fetch(
-            "SELECT id, tell_victim_by, told_at FROM entries WHERE urn = $1 AND id = ANY($2::text[]) FOR UPDATE",
-            urn,
-            about,
-        )
-        known = {r["id"]: r for r in rows}
-        unknown = [i for i in about if i not in known]
-        if unknown:
-            raise Invalid(f"{len(unknown)} entry id(s) are not on this case's timeline", field="about")
-        told = [i for i in about if known[i]["told_at"] is not None]
-        if told:
-            raise IllegalTransition(
-                f"the victim was already told about {len(told)} of these entries: each is recorded once"
-            )
-        await conn.execute(
-            "UPDATE entries SET told_at = $3, told_by = $4, channel = $5 WHERE urn = $1 AND id = ANY($2::text[])",
-            urn,
-            about,
-            at,
-            teller,
-            channel,
-        )
-        deadlines = [r["tell_victim_by"] for r in known.values() if r["tell_victim_by"] is not None]
-        on_time = sum(1 for d in deadlines if at <= d)
-        late = len(deadlines) - on_time
-        await publish(
-            conn,
+    teller = cmd.told_by or caller.agency
+    async with uow:
+        await uow.repo.case_for(caller, urn, lock=True, assigned_only=True)
+        notices = await uow.repo.notices(urn, cmd.about)
+        on_time, late = model.timeliness(cmd.about, notices, cmd.at)
+        await uow.repo.mark_told(urn, cmd.about, cmd.at, teller, cmd.channel)
+        await uow.publish(
             sp.VictimInformed(
                 urn=urn,
-                about=about,
-                channel=channel,
-                told_at=at,
+                about=cmd.about,
+                channel=cmd.channel,
+                told_at=cmd.at,
                 told_by=teller,
                 on_time=on_time,
                 late=late,
-            ),
+            )
         )
-    return {"urn": urn, "told": len(about), "told_by": teller, "on_time": on_time, "late": late}
+    return {"urn": urn, "told": len(cmd.about), "told_by": teller, "on_time": on_time, "late": late}
 
 
-async def request_measures(deps: Deps, caller: Principal, urn: str, measures: list[str]) -> dict[str, Any]:
-    now, request_id = deps.clock.now(), f"sm-{uuid.uuid4().hex[:10]}"
-    async with db.transaction(deps.pool) as conn:
-        await case_for(conn, caller, urn, lock=True, assigned_only=True)
-        await publish(
-            conn,
-            sp.SpecialMeasuresRequested(urn=urn, request_id=request_id, measures=measures, requested_at=now),
+async def request_measures(uow: Uow, caller: Caller, urn: str, cmd: commands.Measures, now: datetime) -> dict[str, Any]:
+    request_id = f"sm-{uuid.uuid4().hex[:10]}"
+    async with uow:
+        await uow.repo.case_for(caller, urn, lock=True, assigned_only=True)
+        await uow.publish(
+            sp.SpecialMeasuresRequested(urn=urn, request_id=request_id, measures=cmd.measures, requested_at=now)
         )
-    return {"request_id": request_id, "measures": measures}
+    return {"request_id": request_id, "measures": cmd.measures}
 
 
-async def request_visit(deps: Deps, caller: Principal, urn: str) -> dict[str, Any]:
-    now, request_id = deps.clock.now(), f"fv-{uuid.uuid4().hex[:10]}"
-    async with db.transaction(deps.pool) as conn:
-        await case_for(conn, caller, urn, lock=True, assigned_only=True)
-        await publish(conn, sp.FamiliarisationRequested(urn=urn, request_id=request_id, requested_at=now))
+async def request_visit(uow: Uow, caller: Caller, urn: str, now: datetime) -> dict[str, Any]:
+    request_id = f"fv-{uuid.uuid4().hex[:10]}"
+    async with uow:
+        await uow.repo.case_for(caller, urn, lock=True, assigned_only=True)
+        await uow.publish(sp.FamiliarisationRequested(urn=urn, request_id=request_id, requested_at=now))
     return {"request_id": request_id}
 
 
-async def record_wishes(deps: Deps, caller: Principal, urn: str, body: dict[str, Any]) -> dict[str, Any]:
-    async with db.transaction(deps.pool) as conn:
-        await case_for(conn, caller, urn, lock=True, assigned_only=True)
-        await publish(conn, sp.WishesRecorded(urn=urn, recorded_at=deps.clock.now(), **body))
-    return {"urn": urn, **body}
+async def record_wishes(uow: Uow, caller: Caller, urn: str, cmd: commands.Wishes, now: datetime) -> dict[str, Any]:
+    wishes = cmd.model_dump()
+    async with uow:
+        await uow.repo.case_for(caller, urn, lock=True, assigned_only=True)
+        await uow.publish(sp.WishesRecorded(urn=urn, recorded_at=now, **wishes))
+    return {"urn": urn, **wishes}
 
 
-async def record_statement(deps: Deps, caller: Principal, urn: str, read_in_court: bool | None) -> dict[str, Any]:
-    async with db.transaction(deps.pool) as conn:
-        await case_for(conn, caller, urn, lock=True, assigned_only=True)
-        await publish(
-            conn,
-            sp.PersonalStatementRecorded(urn=urn, will_read_in_court=read_in_court, recorded_at=deps.clock.now()),
+async def record_statement(
+    uow: Uow, caller: Caller, urn: str, cmd: commands.Statement, now: datetime
+) -> dict[str, Any]:
+    async with uow:
+        await uow.repo.case_for(caller, urn, lock=True, assigned_only=True)
+        await uow.publish(
+            sp.PersonalStatementRecorded(urn=urn, will_read_in_court=cmd.will_read_in_court, recorded_at=now)
         )
     return {"urn": urn, "recorded": True}
 
 
-async def close_support(deps: Deps, caller: Principal, urn: str, reason: str, vcs_opt_in: bool) -> dict[str, Any]:
-    async with db.transaction(deps.pool) as conn:
-        case = await case_for(conn, caller, urn, lock=True, assigned_only=True)
-        if case["support_closed"]:
-            raise IllegalTransition("support is already closed")
-        # statutory (DVCVA 2004 s35, decided by court from the sentence) or offered at the IDVA's discretion
-        vcs = vcs_opt_in or bool(case["vcs_eligible"])
-        await repo.update_case(conn, urn, support_closed=True, support_closed_at=deps.clock.now())
-        await publish(
-            conn,
-            sp.SupportClosed(urn=urn, reason=reason, vcs_offered=vcs, closed_at=deps.clock.now()),
-        )
+async def close_support(uow: Uow, caller: Caller, urn: str, cmd: commands.Closure, now: datetime) -> dict[str, Any]:
+    async with uow:
+        case = await uow.repo.case_for(caller, urn, lock=True, assigned_only=True)
+        case.check_may_close()
+        vcs = case.vcs_offered(cmd.vcs_opt_in)
+        await uow.repo.update_case(urn, support_closed=True, support_closed_at=now)
+        await uow.publish(sp.SupportClosed(urn=urn, reason=cmd.reason, vcs_offered=vcs, closed_at=now))
     return {"urn": urn, "vcs_offered": vcs}
 
 
-async def reassign(deps: Deps, caller: Principal, urn: str, sub: str) -> dict[str, Any]:
-    async with db.transaction(deps.pool) as conn:
-        case = await case_for(conn, caller, urn, lock=True)
-        idva = await repo.on_roster(conn, sub)
+async def reassign(uow: Uow, caller: Caller, urn: str, cmd: commands.Assignment, now: datetime) -> dict[str, Any]:
+    """Assign the case to an IDVA on the roster who serves its force (422 otherwise)."""
+    async with uow:
+        case = await uow.repo.case_for(caller, urn, lock=True)
+        idva = await uow.repo.on_roster(cmd.idva)
         if idva is None:
             raise Invalid("not an IDVA on the roster", field="idva")
-        if not referrals.serves(idva, case["force_code"]):
+        if not model.serves(idva, case.force_code):
             raise Invalid("this IDVA does not serve the case's force (see their roster entry)", field="idva")
-        await referrals.assign(conn, urn, idva, case["force_code"], deps.clock.now())
-    return {"urn": urn, "idva": sub}
+        await referrals.assign(uow, urn, idva, case.force_code, now)
+    return {"urn": urn, "idva": cmd.idva}
 
 
-async def contact_details(deps: Deps, caller: Principal, urn: str, purpose: str) -> dict[str, Any]:
+async def add_idva(uow: Uow, cmd: commands.IdvaIn) -> dict[str, Any]:
+    """Add an IDVA to the roster (or change their team and forces)."""
+    async with uow:
+        await uow.repo.upsert_idva(cmd.sub, cmd.team, cmd.forces)
+    return cmd.model_dump()
+
+
+async def contact_details(
+    uow: Uow, keyring: Keyring, caller: Caller, urn: str, purpose: str, now: datetime
+) -> dict[str, Any]:
     """The victim's contact details, decrypted, for the assigned IDVA; every attempt on a known case is
     audited (who, purpose, when, outcome ``read``, ``refused`` or ``not_held``), committed before any
     refusal is raised."""
-    failure: Exception | None = None
-    row = None
-    async with db.transaction(deps.pool) as conn:
-        case = await repo.get_case(conn, urn)
+    failure: ServiceError | None = None
+    sealed = None
+    async with uow:
+        case = await uow.repo.get_case(urn)
+        if case is None:
+            raise NotFound(f"no case {urn}")
         try:
-            await case_for(conn, caller, urn, assigned_only=True)
+            await uow.repo.case_for(caller, urn, assigned_only=True)
         except Forbidden as refused:
             failure = refused
         if failure is None:
-            row = await conn.fetchrow("SELECT key_id, wrapped_key, ciphertext FROM contacts WHERE urn = $1", urn)
-            if row is None:
-                failure = NotFound(f"no contact details held ({case['contact_status']})")
+            sealed = await uow.repo.sealed_contact(urn)
+            if sealed is None:
+                failure = NotFound(f"no contact details held ({case.contact_status})")
         outcome = "read" if failure is None else "refused" if isinstance(failure, Forbidden) else "not_held"
-        await repo.audit_contact_read(conn, urn, caller, purpose, outcome, deps.clock.now())
+        await uow.repo.audit_contact_read(urn, caller, purpose, outcome, now)
     if failure is not None:
         raise failure
-    assert row is not None
-    return deps.keyring.open(Sealed(row["key_id"], row["wrapped_key"], row["ciphertext"]), aad=urn)
+    assert sealed is not None
+    return keyring.open(sealed, aad=urn)

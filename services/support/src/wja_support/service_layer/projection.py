@@ -2,57 +2,72 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-import asyncpg
 from wja_platform import workdays
 from wja_schemas import Envelope, Event
 from wja_schemas import court as co
 from wja_schemas import intake as it
 from wja_schemas import support as sp
 
-from wja_support.adapters import repository as repo
 from wja_support.domain import model
 from wja_support.service_layer import referrals
+from wja_support.service_layer.referrals import Uow
 
 
-async def apply(conn: asyncpg.Connection, env: Envelope[Event], rules: dict[str, list]) -> None:
+async def apply(uow: Uow, env: Envelope[Event], rules: model.Rules) -> None:
     """Add the event to its case's timeline (any order, idempotent by ce_id) and react to referrals."""
     payload: dict[str, Any] = env.payload.model_dump(mode="json")
-    case = await repo.ensure_case(conn, env.subject)
-    at = model.event_time(dict(env.payload), env.time)
-    entry: dict[str, Any] = {
-        "id": env.id,
-        "urn": env.subject,
-        "at": at,
-        "agency": model.AGENCY[env.payload.producer],
-        "event_type": env.type,
-        "summary": model.summary(env.type, payload),
-    }
+    case = await uow.repo.ensure_case(env.subject)
+    await uow.repo.add_entry(entry(env, payload, rules))
+    changes = case_changes(case, env, payload)
+    if changes:
+        await uow.repo.update_case(env.subject, **changes)
+    await react(uow, env)
+
+
+def entry(env: Envelope[Event], payload: dict[str, Any], rules: model.Rules) -> model.Entry:
+    """The timeline entry of an event, with its chain of duties: each step's deadline counted in working
+    days from the previous one (the first from the event's own time)."""
+    at: datetime = model.event_time(dict(env.payload), env.time)
     steps, due = [], at
     for holder, days in model.obligation(env.type, payload, rules):
         due = workdays.deadline_after(due, days)
-        steps.append({"duty_holder": holder, "by": due.isoformat().replace("+00:00", "Z")})
-    if steps:
-        entry["duty_holder"], entry["tell_victim_by"] = steps[-1]["duty_holder"], due
-        entry["steps"] = steps
-    await repo.add_entry(conn, entry)
-    changes: dict[str, Any] = {}
-    stage = model.stage_after(case["stage"], env.type, payload)
-    if stage != case["stage"]:
+        steps.append(model.Step(holder, due))
+    return model.Entry(
+        id=env.id,
+        urn=env.subject,
+        at=at,
+        agency=model.AGENCY[env.payload.producer],
+        event_type=env.type,
+        summary=model.summary(env.type, payload),
+        steps=tuple(steps),
+    )
+
+
+def case_changes(case: model.Case, env: Envelope[Event], payload: dict[str, Any]) -> dict[str, object]:
+    """What an event changes on the case record: its stage, and the facts support keeps."""
+    changes: dict[str, object] = {}
+    stage = model.stage_after(case.stage, env.type, payload)
+    if stage != case.stage:
         changes["stage"] = stage
     event = env.payload
     if isinstance(event, it.CrimeReported):
         changes.update(force_code=event.force_code, victim_ref=event.victim_ref)
-    if hasattr(event, "custody_months") and getattr(event, "custody_months", None):
-        changes["custody_months"] = event.custody_months
+    if custody_months := getattr(event, "custody_months", None):
+        changes["custody_months"] = custody_months
     if isinstance(event, co.SentenceImposed):
         changes["vcs_eligible"] = model.vcs_due(payload)
-    if changes:
-        await repo.update_case(conn, env.subject, **changes)
+    return changes
+
+
+async def react(uow: Uow, env: Envelope[Event]) -> None:
+    """A referral assigns an IDVA (and queues the claim check); a withdrawal purges the contact copy."""
+    event = env.payload
     if isinstance(event, it.VictimReferred):
-        await referrals.refer(conn, event, env.id)
+        await referrals.refer(uow, event, env.id)
     elif isinstance(event, it.ConsentWithdrawn):
-        await referrals.purge_contact(conn, env.subject)
+        await referrals.purge_contact(uow, env.subject)
     elif isinstance(event, sp.IdvaAssigned):
-        await repo.update_case(conn, env.subject, idva=event.idva_id, team=event.team)
+        await uow.repo.update_case(env.subject, idva=event.idva_id, team=event.team)

@@ -3,103 +3,72 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import asyncpg
 import httpx
 from opentelemetry import trace
-from wja_platform import outbox, telemetry
+from wja_platform import telemetry
 from wja_platform.crypto import Keyring
-from wja_schemas import new_envelope
+from wja_platform.uow import UnitOfWork
+from wja_schemas import intake as it
 from wja_schemas import support as sp
 
-from wja_support.adapters import repository as repo
+from wja_support.adapters.repository import Repository
+from wja_support.domain import model
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("wja.support")
+Uow = UnitOfWork[Repository]
 
 
-def serves(idva: dict[str, Any], force: str | None) -> bool:
-    """An IDVA works only within the forces on their roster entry (and a case of no known force is nobody's)."""
-    return force is not None and force in idva["forces"]
-
-
-def choose_idva(roster: list[dict[str, Any]], loads: dict[str, int], force: str) -> dict[str, Any] | None:
-    """The IDVA serving the force with the fewest open cases (ties: by id); nobody if none serves it.
-
-    There is no fallback to an IDVA of another force: the case waits, unassigned, on the caseload of
-    the managers whose teams serve the force ("needs an IDVA"), until one is added or assigned.
-    """
-    serving = [i for i in roster if serves(i, force)]
-    if not serving:
-        return None
-    return min(serving, key=lambda i: (loads.get(i["sub"], 0), i["sub"]))
-
-
-async def refer(conn: asyncpg.Connection, event: Any, causationid: str) -> None:
-    case = await repo.get_case(conn, event.urn, lock=True)
-    await repo.update_case(
-        conn,
+async def refer(uow: Uow, event: it.VictimReferred, causationid: str) -> None:
+    """Note the referral's basis, queue the claim check, and assign the least-loaded IDVA serving the force."""
+    case = await uow.repo.get_case(event.urn, lock=True)
+    await uow.repo.update_case(
         event.urn,
         referral_basis=event.referral_basis,
         force_code=event.force_code,
         contact_status="pending",
         next_contact_at=event.referred_at,
     )
-    if case["idva"]:
+    if case is not None and case.idva:
         return
-    idva = choose_idva(await repo.roster(conn), await repo.open_caseloads(conn), event.force_code)
+    idva = model.choose_idva(await uow.repo.roster(), await uow.repo.open_caseloads(), event.force_code)
     if idva is None:
         log.warning("no IDVA on the roster serves the case's force: it waits for a manager to assign one")
         return
-    await assign(conn, event.urn, idva, event.force_code, event.referred_at, causationid)
+    await assign(uow, event.urn, idva, event.force_code, event.referred_at, causationid)
 
 
 async def assign(
-    conn: asyncpg.Connection,
-    urn: str,
-    idva: dict[str, Any],
-    force: str | None,
-    at: datetime,
-    causationid: str | None = None,
+    uow: Uow, urn: str, idva: model.Idva, force: str | None, at: datetime, causationid: str | None = None
 ) -> None:
-    await repo.update_case(conn, urn, idva=idva["sub"], team=idva["team"])
-    await outbox.add(
-        conn,
-        new_envelope(
-            sp.IdvaAssigned(
-                urn=urn,
-                idva_id=idva["sub"],
-                team=idva["team"],
-                force_code=force,
-                idva_forces=list(idva["forces"]),
-                assigned_at=at,
-            ),
-            causationid=causationid,
+    await uow.repo.update_case(urn, idva=idva.sub, team=idva.team)
+    await uow.publish(
+        sp.IdvaAssigned(
+            urn=urn,
+            idva_id=idva.sub,
+            team=idva.team,
+            force_code=force,
+            idva_forces=list(idva.forces),
+            assigned_at=at,
         ),
+        causationid=causationid,
     )
 
 
-async def purge_contact(conn: asyncpg.Connection, urn: str) -> None:
-    await conn.execute("DELETE FROM contacts WHERE urn = $1", urn)
-    await repo.update_case(conn, urn, contact_status="withdrawn", next_contact_at=None)
+async def purge_contact(uow: Uow, urn: str) -> None:
+    """Consent withdrawn: the copy of the contact details goes, and intake is not asked again."""
+    await uow.repo.delete_contact(urn)
+    await uow.repo.update_case(urn, contact_status="withdrawn", next_contact_at=None)
 
 
-async def purge_closed(pool: asyncpg.Pool, now: datetime, retention_days: int) -> int:
+async def purge_closed(uow: Uow, now: datetime, retention_days: int) -> int:
     """Delete the contact details of cases whose support closed more than ``retention_days`` ago."""
-    async with pool.acquire() as conn, conn.transaction():
-        rows = await conn.fetch(
-            "DELETE FROM contacts t USING cases c WHERE t.urn = c.urn AND c.support_closed"
-            " AND c.support_closed_at < $1::timestamptz - make_interval(days => $2) RETURNING t.urn",
-            now,
-            retention_days,
-        )
-        await conn.execute(
-            "UPDATE cases SET contact_status = 'purged', next_contact_at = NULL WHERE urn = ANY($1::text[])",
-            [r["urn"] for r in rows],
-        )
-    return len(rows)
+    async with uow:
+        return len(await uow.repo.purge_closed_contacts(now, retention_days))
 
 
 class ClaimCheck:
@@ -112,15 +81,15 @@ class ClaimCheck:
 
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        uow: Callable[[], Uow],
         keyring: Keyring,
         intake_url: str,
-        token: Any,
+        token: Callable[[], str],
         *,
         timeout: float = 5.0,
         max_backoff: float = 300.0,
     ) -> None:
-        self.pool, self.keyring, self.token = pool, keyring, token
+        self.uow, self.keyring, self.token = uow, keyring, token
         self.max_backoff = max_backoff
         self.client = httpx.AsyncClient(
             base_url=intake_url, timeout=timeout, transport=httpx.AsyncHTTPTransport(retries=2)
@@ -128,59 +97,51 @@ class ClaimCheck:
 
     async def run_due(self, now: datetime) -> int:
         """Try every due fetch once; return how many succeeded."""
-        rows = await self.pool.fetch(
-            "SELECT urn, contact_attempts FROM cases WHERE contact_status IN ('pending', 'failed_retrying')"
-            " AND next_contact_at <= $1 ORDER BY next_contact_at LIMIT 50",
-            now,
-        )
+        async with self.uow() as uow:
+            due = await uow.repo.contacts_due(now)
         done = 0
-        for row in rows:
-            done += await self._fetch(row["urn"], row["contact_attempts"], now)
+        for urn, attempts in due:
+            done += await self._fetch(urn, attempts, now)
         return done
 
     async def _fetch(self, urn: str, attempts: int, now: datetime) -> int:
         with tracer.start_as_current_span("support.claim_check", attributes={"wja.case.urn": urn}):
             token = telemetry.set_case_urn(urn)
             try:
-                return await self._fetch_traced(urn, attempts, now)
+                status, details = await self._ask(urn)
+                return await self._record(urn, attempts, now, status, details)
             finally:
                 telemetry.reset_case_urn(token)
 
-    async def _fetch_traced(self, urn: str, attempts: int, now: datetime) -> int:
-        status, details = "failed_retrying", None
+    async def _ask(self, urn: str) -> tuple[str, dict[str, Any] | None]:
+        """Intake's answer: (contact status, the details when fetched)."""
         try:
             response = await self.client.get(
                 f"/v1/referrals/{urn}",
                 params={"purpose": "idva_contact"},
                 headers={"Authorization": f"Bearer {self.token()}"},
             )
-            if response.status_code == 200:
-                status, details = "fetched", response.json()["contact"]
-            elif response.status_code == 403:
-                status = "refused"
-            elif response.status_code == 410:
-                status = "gone"
-                log.info("intake purged a case's contact details (410): not asked again")
         except httpx.HTTPError as exc:
             log.info("claim check for a case failed (%s); will retry", type(exc).__name__)
-        async with self.pool.acquire() as conn, conn.transaction():
-            case = await repo.get_case(conn, urn, lock=True)
-            if case["contact_status"] not in ("pending", "failed_retrying"):
-                return 0  # withdrawn meanwhile
+            return "failed_retrying", None
+        if response.status_code == 200:
+            return "fetched", response.json()["contact"]
+        if response.status_code == 403:
+            return "refused", None
+        if response.status_code == 410:
+            log.info("intake purged a case's contact details (410): not asked again")
+            return "gone", None
+        return "failed_retrying", None
+
+    async def _record(self, urn: str, attempts: int, now: datetime, status: str, details: dict[str, Any] | None) -> int:
+        async with self.uow() as uow:
+            case = await uow.repo.get_case(urn, lock=True)
+            if case is None or case.contact_status not in model.CONTACT_TO_FETCH:
+                return 0  # withdrawn (or the case purged) meanwhile
             if details is not None:
-                sealed = self.keyring.seal(details, aad=urn)
-                await conn.execute(
-                    "INSERT INTO contacts (urn, key_id, wrapped_key, ciphertext) VALUES ($1,$2,$3,$4)"
-                    " ON CONFLICT (urn) DO UPDATE SET key_id = EXCLUDED.key_id, wrapped_key ="
-                    " EXCLUDED.wrapped_key, ciphertext = EXCLUDED.ciphertext, fetched_at = now()",
-                    urn,
-                    sealed.key_id,
-                    sealed.wrapped_key,
-                    sealed.ciphertext,
-                )
+                await uow.repo.store_contact(urn, self.keyring.seal(details, aad=urn))
             backoff = min(2.0**attempts, self.max_backoff)
-            await repo.update_case(
-                conn,
+            await uow.repo.update_case(
                 urn,
                 contact_status=status,
                 contact_attempts=attempts + 1,

@@ -1,4 +1,9 @@
-"""Retention of support's cases: timeline, obligations, contact copy and case record."""
+"""Retention of support's cases: timeline, obligations, contact copy and case record.
+
+Which cases are due (``Repository.retention_due``: finished, and the later of the closure and the
+last timeline entry older than the retention period) and how they are erased live in the adapter;
+the platform runs the batches (one transaction each) and forgets the cases' messages.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +13,15 @@ from datetime import datetime
 import asyncpg
 from wja_platform import retention
 
-# Finished: support closed, or never assigned to an IDVA and closed by the police. The clock
-# starts at the later of the closure and the case's last timeline entry.
-_DUE = """
-SELECT c.urn FROM cases c
-WHERE (c.support_closed OR (c.idva IS NULL AND c.stage = 'closed'))
-  AND GREATEST(c.support_closed_at, (SELECT max(e.at) FROM entries e WHERE e.urn = c.urn)) < $1
-ORDER BY c.urn LIMIT $2 FOR UPDATE OF c SKIP LOCKED
-"""
+from wja_support.adapters.repository import Repository
 
 
 async def due(conn: asyncpg.Connection, cutoff: datetime, limit: int) -> Sequence[str]:
-    return [r["urn"] for r in await conn.fetch(_DUE, cutoff, limit)]
+    return await Repository(conn).retention_due(cutoff, limit)
 
 
 async def erase(conn: asyncpg.Connection, urns: list[str]) -> None:
-    for table in ("entries", "contacts", "cases"):
-        await conn.execute(f"DELETE FROM {table} WHERE urn = ANY($1::text[])", urns)
+    await Repository(conn).erase(urns)
 
 
 async def purge(pool: asyncpg.Pool, now: datetime, retention_days: int, batch_size: int = 500) -> int:
