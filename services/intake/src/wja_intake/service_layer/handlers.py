@@ -47,9 +47,9 @@ async def report(deps: Deps, caller: Principal, body: dict[str, Any]) -> dict[st
     force = body["force_code"]
     unit = body.get("unit") or deps.default_units.get(force, "YE")
     reported_at: datetime = body["reported_at"]
+    seq = await repo.allocate_sequence(deps.pool, force, unit, reported_at.year)
+    urn = model.format_urn(force, unit, seq, reported_at.year)
     async with db.transaction(deps.pool) as conn:
-        seq = await repo.next_sequence(conn, force, unit, reported_at.year)
-        urn = model.format_urn(force, unit, seq, reported_at.year)
         case = {
             "urn": urn,
             "force_code": force,
