@@ -265,6 +265,8 @@ def main(quick: bool) -> None:
     began = time.monotonic()
     root = Path(tempfile.mkdtemp(prefix="wja-bench-"))
     stack = Stack(state_dir=root / "state", ports={s: free_port() for s in CONSUMING})
+    if os.environ.get("WJA_TRACE_SAMPLE_RATIO"):  # `wja up` passes no WJA_ variable on to the services
+        stack.extra_env["WJA_TRACE_SAMPLE_RATIO"] = os.environ["WJA_TRACE_SAMPLE_RATIO"]
     stack.pg = Postgres(free_port(), root / "pg" / "data")
     stack.broker = Broker(free_port(), root / "broker.log")
     stack.pg.start()
@@ -301,6 +303,10 @@ def main(quick: bool) -> None:
         url = {s: f"http://127.0.0.1:{stack.ports[s]}" for s in stack.services}
         asyncio.run(simulate.create_sessions(simulate.Agencies(key, {"court": url["court"]}), days=260, capacity=1000))
         support_dsn = stack.pg.dsn("support")
+        idle = cpu_seconds(procs, pg_proc)
+        time.sleep(5)
+        r["idle_cpu_ms_per_s"] = cpu_per_report(idle, cpu_seconds(procs, pg_proc), 5)
+        say(f"idle CPU ms per second: {r['idle_cpu_ms_per_s']}")
         rates = {50: 250, 200: 400} if quick else {50: 1000, 200: 1000, 500: 1000}
         drain = 20 if quick else 120
         r["offered"] = []
@@ -358,6 +364,7 @@ def main(quick: bool) -> None:
         f" Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} at the end"
     )
     r["command"] = "python bench/run.py" + (" --quick" if quick else " (make bench)")
+    r["trace_sample_ratio"] = os.environ.get("WJA_TRACE_SAMPLE_RATIO", "1")
     r["bench_seconds"] = round(time.monotonic() - began)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
@@ -378,7 +385,8 @@ def render(r: dict[str, Any]) -> str:
     tx_ms = c["postgres"]["tx_p50_ms"]
     floor_ms = c["http"]["request_p50_ms_alone"] + 2 * tx_ms
     lines = [
-        f"Measured {r['date']} on {r['machine']} with `{r['command']}` in {r['bench_seconds']} s.",
+        f"Measured {r['date']} on {r['machine']} with `{r['command']}` in {r['bench_seconds']} s"
+        f" (trace sample ratio {r['trace_sample_ratio']}).",
         "",
         "| ceiling (raw, this machine, same run) | figure |",
         "|---|---|",
@@ -412,6 +420,11 @@ def render(r: dict[str, Any]) -> str:
                 + ", ".join(f"{k} {v}" for k, v in o["cpu_ms_per_report"].items())
                 + f" | 2 cores: {2000 / _service_cpu(o):.0f} reports/s if alone | |",
             ]
+    lines.append(
+        "| idle CPU ms per second (polling, heartbeats) | "
+        + ", ".join(f"{k} {v}" for k, v in r["idle_cpu_ms_per_s"].items())
+        + " | | |"
+    )
     for run in r["journeys"]:
         lines.append(
             f"| {run['cases']} full journeys (≈12 events each) | {run['seconds']} s ({run['completed']}"
