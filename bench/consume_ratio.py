@@ -136,9 +136,20 @@ async def measure(pg: Postgres, bootstrap: str, n: int, state: Path) -> dict[str
 
     await messaging.ensure_topics(bootstrap, [TOPIC, "wja.bench.out.v1"], partitions=3)
     await produce(bootstrap, n)
+    cpu = time.process_time()
     raw = await raw_rate(bootstrap, n)
+    raw_cpu, cpu = time.process_time() - cpu, time.process_time()
     applied = await platform_rate(pg, bootstrap, n, state)
-    return {"events": n, "raw_per_s": round(raw), "applied_per_s": round(applied), "ratio": round(applied / raw, 3)}
+    apply_cpu = time.process_time() - cpu  # this process only: PostgreSQL's share is not in it
+    return {
+        "events": n,
+        "raw_per_s": round(raw),
+        "applied_per_s": round(applied),
+        "ratio": round(applied / raw, 3),
+        "raw_cpu_us_per_event": round(raw_cpu * 1e6 / n),
+        "apply_cpu_us_per_event": round(apply_cpu * 1e6 / n),
+        "cpu_ratio": round(raw_cpu / apply_cpu, 3),
+    }
 
 
 async def main(n: int) -> None:
@@ -153,6 +164,10 @@ async def main(n: int) -> None:
         print(f"raw aiokafka consume:        {r['raw_per_s']:10.0f} events/s")
         print(f"platform effectively-once:   {r['applied_per_s']:10.0f} events/s  (tx + inbox + state + outbox)")
         print(f"ratio:                       {r['ratio']:10.3f}  (target >= 0.10, stretch >= 0.25)")
+        print(
+            f"CPU per event: raw {r['raw_cpu_us_per_event']} µs, apply {r['apply_cpu_us_per_event']} µs"
+            f" (ratio {r['cpu_ratio']})"
+        )
     finally:
         broker.stop()
         pg.stop()

@@ -314,13 +314,14 @@ def main(quick: bool) -> None:
         for i, (rate, n) in enumerate(rates.items()):
             spies = profile(procs, profiled, int(n / rate) + 2) if rate == max(rates) else []
             say(f"offering {n} reports at {rate}/s")
-            before = cpu_seconds(procs, pg_proc)
+            before, started = cpu_seconds(procs, pg_proc), time.monotonic()
             r["offered"].append(
                 asyncio.run(offered_load([url["intake"]], support_dsn, key, rate, n, f"{10 + i}", drain))
             )
             r["offered"][-1]["cpu_ms_per_report"] = cpu_per_report(
                 before, cpu_seconds(procs, pg_proc), r["offered"][-1]["accepted"]
             )
+            r["offered"][-1]["cpu_window_s"] = round(time.monotonic() - started, 1)
             say(str(r["offered"][-1]))
             for spy in spies:
                 spy.wait()
@@ -346,11 +347,12 @@ def main(quick: bool) -> None:
             if rate < 200:
                 continue
             say(f"two replicas: offering {n} reports at {rate}/s")
-            before = cpu_seconds(procs, pg_proc)
+            before, started = cpu_seconds(procs, pg_proc), time.monotonic()
             r["replicas"].append(asyncio.run(offered_load(urls2, support_dsn, key, rate, n, f"{20 + i}", drain)))
             r["replicas"][-1]["cpu_ms_per_report"] = cpu_per_report(
                 before, cpu_seconds(procs, pg_proc), r["replicas"][-1]["accepted"]
             )
+            r["replicas"][-1]["cpu_window_s"] = round(time.monotonic() - started, 1)
             say(str(r["replicas"][-1]))
     finally:
         stop.set()
@@ -400,6 +402,9 @@ def render(r: dict[str, Any]) -> str:
         "|---|---|---|---|",
         f"| consumer apply vs raw consume ({r['consume']['events']:,} events) | {r['consume']['applied_per_s']:,}/s"
         f" | {r['consume']['raw_per_s']:,}/s | {r['consume']['ratio']:.3f} |",
+        f"| consumer CPU per event, apply vs raw consume (this process; PostgreSQL not counted) |"
+        f" {r['consume']['apply_cpu_us_per_event']} µs | {r['consume']['raw_cpu_us_per_event']} µs |"
+        f" {r['consume']['cpu_ratio']:.3f} |",
     ]
     for label, runs in (("1 replica", r["offered"]), ("2 replicas", r.get("replicas", []))):
         for o in runs:
@@ -419,6 +424,10 @@ def render(r: dict[str, Any]) -> str:
                 f"| {label}: CPU ms per report at {o['offered_per_s']}/s (all it causes, every process) | "
                 + ", ".join(f"{k} {v}" for k, v in o["cpu_ms_per_report"].items())
                 + f" | 2 cores: {2000 / _service_cpu(o):.0f} reports/s if alone | |",
+                f"| {label}: the same, less the idle CPU of the window (what a report itself costs) | "
+                + ", ".join(f"{k} {v}" for k, v in _net(o, r["idle_cpu_ms_per_s"]).items())
+                + f" | 2 cores: {2000 / max(sum(_net(o, r['idle_cpu_ms_per_s']).values()), 0.01):.0f} reports/s"
+                " if alone | |",
             ]
     lines.append(
         "| idle CPU ms per second (polling, heartbeats) | "
@@ -436,6 +445,13 @@ def render(r: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _net(o: dict[str, Any], idle: dict[str, float]) -> dict[str, float]:
+    """CPU ms per report less what the process spends idle over the same window (not the bench client)."""
+    window, n = o.get("cpu_window_s", 0.0), max(o["accepted"], 1)
+    net = {k: v - idle.get(k.replace(" (replica 2)", ""), 0.0) * window / n for k, v in o["cpu_ms_per_report"].items()}
+    return {k: round(max(v, 0.0), 2) for k, v in net.items() if k != "bench client"}
 
 
 def _service_cpu(o: dict[str, Any]) -> float:
