@@ -80,7 +80,8 @@ async def produce(bootstrap: str, n: int) -> None:
         await producer.stop()
 
 
-async def raw_rate(bootstrap: str, n: int) -> float:
+async def raw_rate(bootstrap: str, n: int) -> tuple[float, float]:
+    """Events a second, and CPU seconds of this process, from the first record to the last."""
     consumer = AIOKafkaConsumer(
         TOPIC,
         bootstrap_servers=bootstrap,
@@ -96,17 +97,18 @@ async def raw_rate(bootstrap: str, n: int) -> float:
         while seen < n:
             batches = await consumer.getmany(timeout_ms=1000, max_records=500)
             if start is None and batches:
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
             seen += sum(len(m) for m in batches.values())
             if batches:
                 await consumer.commit()
         assert start is not None
-        return n / (time.perf_counter() - start)
+        return n / (time.perf_counter() - start), time.process_time() - cpu
     finally:
         await consumer.stop()
 
 
-async def platform_rate(pg: Postgres, bootstrap: str, n: int, state: Path) -> float:
+async def platform_rate(pg: Postgres, bootstrap: str, n: int, state: Path) -> tuple[float, float]:
+    """Events a second, and CPU seconds of this process (not PostgreSQL's), from the first applied to the last."""
     pg.psql("CREATE DATABASE bench")
     settings = BenchSettings(
         database_url=f"postgresql://postgres@127.0.0.1:{pg.port}/bench",
@@ -122,12 +124,12 @@ async def platform_rate(pg: Postgres, bootstrap: str, n: int, state: Path) -> fl
         while True:
             done = await pool.fetchval("SELECT count(*) FROM inbox")
             if start is None and done:
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
             if done >= n:
                 break
             await asyncio.sleep(0.01)
         assert start is not None
-        return n / (time.perf_counter() - start)
+        return n / (time.perf_counter() - start), time.process_time() - cpu
 
 
 async def measure(pg: Postgres, bootstrap: str, n: int, state: Path) -> dict[str, float]:
@@ -136,11 +138,8 @@ async def measure(pg: Postgres, bootstrap: str, n: int, state: Path) -> dict[str
 
     await messaging.ensure_topics(bootstrap, [TOPIC, "wja.bench.out.v1"], partitions=3)
     await produce(bootstrap, n)
-    cpu = time.process_time()
-    raw = await raw_rate(bootstrap, n)
-    raw_cpu, cpu = time.process_time() - cpu, time.process_time()
-    applied = await platform_rate(pg, bootstrap, n, state)
-    apply_cpu = time.process_time() - cpu  # this process only: PostgreSQL's share is not in it
+    raw, raw_cpu = await raw_rate(bootstrap, n)
+    applied, apply_cpu = await platform_rate(pg, bootstrap, n, state)
     return {
         "events": n,
         "raw_per_s": round(raw),

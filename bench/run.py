@@ -23,6 +23,7 @@ minutes with smaller samples. Results: ``bench/results/latest.json`` and ``lates
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -89,7 +90,7 @@ async def offered_load(
     scheduled: dict[int, float] = {}
     answered: dict[int, float] = {}
     urns: dict[str, int] = {}
-    failures = 0
+    failures: collections.Counter[str] = collections.Counter()
     limits = httpx.Limits(max_connections=500, max_keepalive_connections=500)
     clients = [
         httpx.AsyncClient(base_url=u, headers={"Authorization": f"Bearer {token}"}, timeout=60, limits=limits)
@@ -97,17 +98,16 @@ async def offered_load(
     ]
 
     async def one(i: int) -> None:
-        nonlocal failures
         try:
             r = await clients[i % len(clients)].post("/v1/reports", json=report(force, i))
-        except httpx.HTTPError:
-            failures += 1
+        except httpx.HTTPError as exc:
+            failures[type(exc).__name__] += 1
             return
         if r.status_code == 201:
             answered[i] = time.time()
             urns[r.json()["urn"]] = i
         else:
-            failures += 1
+            failures[str(r.status_code)] += 1
 
     t0 = time.time() + 0.2
     start = time.monotonic() + 0.2
@@ -150,7 +150,8 @@ async def offered_load(
         "offered_per_s": rate,
         "offered": n,
         "accepted": len(answered),
-        "failed": failures,
+        "failed": sum(failures.values()),
+        "failures": dict(failures),
         "accepted_per_s": round(len(answered) / max(last_answer - t0, window), 1),
         "answer_p50_ms": quantile(http_ms, 0.5),
         "answer_p99_ms": quantile(http_ms, 0.99),
