@@ -16,8 +16,9 @@ directory and prints, in one run:
   group: partitions split between them, the relay stays one by election);
 - peak RSS of every process.
 
-Usage: ``python bench/run.py [--quick]`` (or ``WJA_BENCH_QUICK=1``): quick finishes in about two
-minutes with smaller samples. Results: ``bench/results/latest.json`` and ``latest.md``.
+Usage: ``python bench/run.py [--quick]`` (or ``WJA_BENCH_QUICK=1``): quick uses smaller samples, meant to take about
+two minutes on an idle machine (on the shared one: 4 min at load 10, 17 min at load 30).
+Results: ``bench/results/latest.json`` and ``latest.md``.
 """
 
 from __future__ import annotations
