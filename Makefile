@@ -42,8 +42,9 @@ schemas: install
 	$(VENV)/bin/python -m wja_schemas.catalogue > docs/events.md
 	$(VENV)/bin/python -m wja_cli.asyncapi > docs/asyncapi.json
 
+# bench/run.py includes the consumer apply ratio (bench/consume_ratio.py) and the raw ceilings;
+# `$(VENV)/bin/python bench/run.py --quick` is the two-minute version.
 bench: install
-	$(VENV)/bin/python bench/consume_ratio.py
 	$(VENV)/bin/python bench/run.py
 	$(VENV)/bin/python bench/court_listing.py
 

@@ -21,6 +21,13 @@ from wja_platform import clock
 
 NOTIFY_CHANNEL = "wja_outbox"
 _INSERT = "INSERT INTO outbox (ce_id, urn, ce_type, topic, value, headers) VALUES ($1,$2,$3,$4,$5,$6)"
+_ADD = (
+    "INSERT INTO outbox (ce_id, urn, ce_type, topic, value, headers) SELECT $1,$2,$3,$4,$5,$6"
+    " FROM (SELECT pg_advisory_xact_lock(hashtextextended($7, 0)), pg_notify($8, '')) AS first"
+)
+"""One round trip for :func:`add`: the URN's lock, then the row (its id drawn under the lock), and the
+notification (sent at commit). The functions in the sub-select are volatile, so PostgreSQL always runs
+them, once, before the row is inserted."""
 _buffer: contextvars.ContextVar[list[tuple[Any, ...]] | None] = contextvars.ContextVar(
     "wja_outbox_buffer", default=None
 )
@@ -84,9 +91,7 @@ async def add(conn: asyncpg.Connection, envelope: Envelope[Event], *, topic: str
     if buffer is not None:
         buffer.append(row)
         return
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", _lock_key(envelope.key))
-    await conn.execute(_INSERT, *row)
-    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+    await conn.execute(_ADD, *row, _lock_key(envelope.key), NOTIFY_CHANNEL)
 
 
 async def add_raw(

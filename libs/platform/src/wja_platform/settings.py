@@ -80,7 +80,10 @@ class ServiceSettings(BaseSettings):
     topic_replication: int = Field(default=1, ge=1)
     consumer_group: str = ""
     consumer_batch_size: int = Field(default=200, ge=1)
-    consumer_fetch_max_wait_ms: int = Field(default=5, ge=0)
+    consumer_fetch_max_wait_ms: int = Field(default=100, ge=0)
+    """How long the broker may hold an empty fetch. It answers as soon as a record arrives, so this costs
+    no latency; 5 ms made every idle consumer poll 200 times a second (half of the 2-core bench machine
+    burnt idle: docs/performance.md)."""
     consumer_session_timeout_ms: int = Field(default=2000, ge=500)
     """The embedded broker assigns partitions after half of it; Apache Kafka needs ≥ 6000."""
     consumer_max_attempts: int = Field(default=3, ge=1)

@@ -6,6 +6,11 @@ within half a second, which ``wja trace <urn>`` renders. asyncpg spans never car
 parameters; FastAPI and httpx are instrumented; Kafka spans come from FastStream's middleware
 and the relay/consumer (the aiokafka instrumentation is not enabled: it would duplicate them).
 
+Sampling (``WJA_TRACE_SAMPLE_RATIO``, default 1: every trace, as tests need) is parent-based: the
+service where a trace starts keeps that share of new traces and every later span, in any service,
+follows its parent's decision (carried in ``traceparent``). Spans of unsampled traces are still
+recorded, not exported, except those that end in error: errors are always kept.
+
 Every exporter, file or OTLP, is wrapped in :class:`RedactingSpanExporter`: no span leaves the
 process with a credential in it (a URL's sensitive query values, an ``Authorization`` or cookie
 header, anything shaped like a JWT), whichever instrumentation set the attribute and whenever.
@@ -25,6 +30,16 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
+)
+from opentelemetry.trace import StatusCode
 
 from wja_platform import clock, redact
 
@@ -132,6 +147,49 @@ def redacted_span(span: ReadableSpan) -> ReadableSpan:
     )
 
 
+class _RecordUnsampled(Sampler):
+    """``inner``'s decision, except that a span it drops is still recorded (not exported): an error in it
+    is then seen by :class:`SampledOrErrorSpanProcessor` and kept."""
+
+    def __init__(self, inner: Sampler) -> None:
+        self.inner = inner
+
+    def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None, links=None, trace_state=None):  # type: ignore[no-untyped-def]
+        result = self.inner.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+        if result.decision is Decision.DROP:
+            return SamplingResult(Decision.RECORD_ONLY, result.attributes, result.trace_state)
+        return result
+
+    def get_description(self) -> str:
+        return f"RecordUnsampled{{{self.inner.get_description()}}}"
+
+
+def sampler(ratio: float) -> Sampler:
+    """Parent-based: a trace's first service decides (a ``ratio`` of new traces), every later span follows."""
+    if ratio >= 1.0:
+        return ParentBased(ALWAYS_ON)
+    unsampled = _RecordUnsampled(ALWAYS_OFF)
+    return ParentBased(
+        _RecordUnsampled(TraceIdRatioBased(ratio)),
+        remote_parent_not_sampled=unsampled,
+        local_parent_not_sampled=unsampled,
+    )
+
+
+class SampledOrErrorSpanProcessor(BatchSpanProcessor):
+    """Exports, in batches, the sampled spans and any recorded span that ended in error."""
+
+    def on_end(self, span: ReadableSpan) -> None:
+        ctx = span.context
+        if ctx is not None and (ctx.trace_flags.sampled or span.status.status_code is StatusCode.ERROR):
+            self._batch_processor.emit(span)
+
+
+def sample_ratio() -> float:
+    """``WJA_TRACE_SAMPLE_RATIO`` (0 to 1; default 1: every trace)."""
+    return min(1.0, max(0.0, float(os.environ.get("WJA_TRACE_SAMPLE_RATIO") or 1.0)))
+
+
 def otlp_configured() -> bool:
     """True when the standard ``OTEL_EXPORTER_OTLP_*`` variables ask for OTLP export."""
     return any(k.startswith("OTEL_EXPORTER_OTLP_") for k in os.environ) or (
@@ -145,7 +203,7 @@ def setup_telemetry(service: str, trace_dir: Path) -> TracerProvider:
     if _configured:
         return trace.get_tracer_provider()  # type: ignore[return-value]
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", f"wja-{service}")})
-    provider = TracerProvider(resource=resource)
+    provider = TracerProvider(resource=resource, sampler=sampler(sample_ratio()))
     provider.add_span_processor(CaseUrnSpanProcessor())
     if otlp_configured():
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -154,7 +212,7 @@ def setup_telemetry(service: str, trace_dir: Path) -> TracerProvider:
     else:
         _span_file = trace_dir / f"{service}.jsonl"
         exporter = JsonLinesSpanExporter(_span_file, f"wja-{service}")
-    provider.add_span_processor(BatchSpanProcessor(RedactingSpanExporter(exporter), schedule_delay_millis=500))
+    provider.add_span_processor(SampledOrErrorSpanProcessor(RedactingSpanExporter(exporter), schedule_delay_millis=500))
     trace.set_tracer_provider(provider)
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor

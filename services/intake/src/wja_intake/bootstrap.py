@@ -11,7 +11,7 @@ from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring, pseudonym_key
 from wja_platform.uow import PgUnitOfWork
 
-from wja_intake.adapters.repository import CaseRepository, Repository
+from wja_intake.adapters.repository import CaseRepository, Repository, allocate_sequence
 from wja_intake.config import IntakeSettings
 from wja_intake.entrypoints import consumers, http
 from wja_intake.service_layer import handlers
@@ -42,6 +42,7 @@ def build(settings: IntakeSettings, *, clock: Clock | None = None) -> ServiceSpe
             keyring=keyring,
             default_units=settings.default_units,
             pseudonym_key=pseudonyms,
+            next_urn=lambda force, unit, year: allocate_sequence(runtime.pool, force, unit, year),
         )
 
     async def purge(_: Runtime) -> None:

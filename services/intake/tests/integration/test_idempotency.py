@@ -101,3 +101,23 @@ async def test_an_oversized_body_with_a_key_is_refused(intake):
     key = {"Idempotency-Key": str(uuid.uuid4())}
     huge = await intake.client.post("/v1/reports", json={"x": "a" * 1_100_000}, headers=intake.h(force="01") | key)
     assert huge.status_code == 413 and "larger than" in huge.json()["message"]
+
+
+async def test_more_keyed_reports_at_once_than_the_pool_has_connections_all_complete(intake):
+    # Each keyed request holds one connection for its whole transaction; the URN sequence must be
+    # taken on that connection, not a second one (that deadlocked the pool). The wait is a guard
+    # against a hang, not a speed assertion.
+    n = intake.settings.db_pool_max * 3
+    answers = await asyncio.wait_for(
+        asyncio.gather(
+            *(
+                intake.client.post(
+                    "/v1/reports", json=report(), headers=intake.h(force="01") | {"Idempotency-Key": str(uuid.uuid4())}
+                )
+                for _ in range(n)
+            )
+        ),
+        timeout=300,
+    )
+    assert [r.status_code for r in answers] == [201] * n
+    assert len({r.json()["urn"] for r in answers}) == n

@@ -86,4 +86,5 @@ def deps(uow: FakeUnitOfWork[FakeRepository]) -> handlers.Deps:
         keyring=Keyring({"k1": bytes(range(32))}),
         default_units={"01": "YE"},
         pseudonym_key=b"p" * 32,
+        next_urn=uow.repo.next_sequence,
     )

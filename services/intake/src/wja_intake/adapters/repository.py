@@ -147,13 +147,34 @@ class Repository:
 
 
 async def next_sequence(conn: asyncpg.Connection, force: str, unit: str, year: int) -> int:
-    """The next URN sequence for a force, unit and year (row-locked: unique under concurrency)."""
-    return int(
-        await conn.fetchval(
-            "INSERT INTO urn_counters (force_code, unit, year, last) VALUES ($1, $2, $3, 1)"
-            " ON CONFLICT (force_code, unit, year) DO UPDATE SET last = urn_counters.last + 1 RETURNING last",
-            force,
-            unit,
-            year,
-        )
-    )
+    """The next URN sequence for a force, unit and year in ``conn``'s transaction (row-locked until it ends)."""
+    return int(await conn.fetchval(_NEXT, force, unit, year))
+
+
+async def allocate_sequence(pool: asyncpg.Pool, force: str, unit: str, year: int) -> int:
+    """The next URN sequence, in a transaction of its own, before the report's: the counter row is
+    locked for this one statement instead of the whole report (it serialised every report of a force).
+
+    Its commit does not wait for the disk (``synchronous_commit`` off for it alone): the report's own
+    commit flushes the WAL up to there (WAL is written in order), so after a crash a URN in use is never
+    handed out again. A report that fails after this leaves a gap in the sequence.
+
+    A request sent with an Idempotency-Key runs whole in one transaction on one connection
+    (:func:`wja_platform.db.ambient`); there the sequence is taken in that transaction, as before. Taking
+    a second connection for it would deadlock the pool once every connection is such a request.
+    """
+    async with db.connection(pool) as conn:
+        if conn.is_in_transaction():
+            return await next_sequence(conn, force, unit, year)
+        return int(await conn.fetchval(_NEXT_QUICK, force, unit, year))
+
+
+_NEXT = (
+    "INSERT INTO urn_counters (force_code, unit, year, last) VALUES ($1, $2, $3, 1)"
+    " ON CONFLICT (force_code, unit, year) DO UPDATE SET last = urn_counters.last + 1 RETURNING last"
+)
+_NEXT_QUICK = (
+    "INSERT INTO urn_counters (force_code, unit, year, last) SELECT $1, $2, $3, 1"
+    " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS quick"
+    " ON CONFLICT (force_code, unit, year) DO UPDATE SET last = urn_counters.last + 1 RETURNING last"
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -39,6 +39,9 @@ class Deps:
     keyring: Keyring
     default_units: dict[str, str]
     pseudonym_key: bytes
+    next_urn: Callable[[str, str, int], Awaitable[int]]
+    """The next URN sequence of a force, unit and year, taken BEFORE the report's transaction (its counter row
+    would otherwise stay locked for the whole report and serialise every report of the force: issue 20)."""
 
 
 def check_force(caller: Principal, force_code: str) -> None:
@@ -64,8 +67,8 @@ async def report(deps: Deps, caller: Principal, cmd: commands.Report) -> dict[st
     risk = model.assess_risk(cmd.risk.tool, cmd.risk.score, cmd.risk.level, cmd.risk.version)
     unit = cmd.unit or deps.default_units.get(cmd.force_code, "YE")
     year = cmd.reported_at.year
+    seq = await deps.next_urn(cmd.force_code, unit, year)
     async with deps.uow() as uow:
-        seq = await uow.repo.next_sequence(cmd.force_code, unit, year)
         case = _new_case(deps, cmd, model.format_urn(cmd.force_code, unit, seq, year), unit, risk)
         await uow.repo.add(case)
         await uow.repo.add_victim(case.urn, deps.keyring.seal(_contact(cmd.victim), aad=case.urn))

@@ -1,0 +1,144 @@
+"""Raw ceilings on this machine, measured beside each bench figure (bench/run.py):
+
+- raw aiokafka produce and consume (acks=all, no decoding, no database);
+- a one-row PostgreSQL transaction (asyncpg, BEGIN; INSERT; COMMIT), 16 connections at once;
+- an empty FastAPI request (uvicorn, one process, as a service runs), 64 requests in flight.
+
+Each is the most the system could do per step if our code cost nothing; the bench prints every
+figure as a ratio to its ceiling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from wja_cli.stack import stop_process, wait_for_port
+from wja_cli.testing import free_port
+
+HERE = Path(__file__).resolve().parent
+
+
+def _p50_ms(seconds: list[float]) -> float:
+    return round(statistics.median(seconds) * 1000, 2)
+
+
+async def kafka(bootstrap: str, n: int) -> dict[str, float]:
+    """Produce ``n`` 1 KiB records with acks=all, then consume them back from the start."""
+    from wja_platform import messaging
+
+    topic = f"bench.ceiling.{uuid.uuid4().hex[:6]}"
+    await messaging.ensure_topics(bootstrap, [topic], partitions=3)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        start = time.perf_counter()
+        futures = [await producer.send(topic, b"x" * 1024, key=str(i % 500).encode()) for i in range(n)]
+        await asyncio.gather(*futures)
+        produce = n / (time.perf_counter() - start)
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"raw-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=5,
+        max_poll_records=500,
+    )
+    await consumer.start()
+    seen, first = 0, None
+    try:
+        while seen < n:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=500)
+            if first is None and batches:
+                first = time.perf_counter()
+            seen += sum(len(m) for m in batches.values())
+            if batches:
+                await consumer.commit()
+        assert first is not None
+        consume = n / (time.perf_counter() - first)
+    finally:
+        await consumer.stop()
+    return {"produce_per_s": round(produce), "consume_per_s": round(consume)}
+
+
+async def postgres(dsn: str, n: int, connections: int = 16) -> dict[str, float]:
+    """``n`` one-row transactions over ``connections`` connections: rate and median latency."""
+    pool = await asyncpg.create_pool(dsn, min_size=connections, max_size=connections)
+    assert pool is not None
+    try:
+        await pool.execute("CREATE TABLE IF NOT EXISTS bench_ceiling (id bigserial PRIMARY KEY, v text)")
+        latencies: list[float] = []
+
+        async def worker(count: int) -> None:
+            async with pool.acquire() as conn:
+                for _ in range(count):
+                    t = time.perf_counter()
+                    async with conn.transaction():
+                        await conn.execute("INSERT INTO bench_ceiling (v) VALUES ($1)", "x")
+                    latencies.append(time.perf_counter() - t)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(n // connections) for _ in range(connections)))
+        rate = len(latencies) / (time.perf_counter() - start)
+    finally:
+        await pool.close()
+    return {"tx_per_s": round(rate), "tx_p50_ms": _p50_ms(latencies)}
+
+
+async def _hammer(url: str, n: int, in_flight: int) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+
+        async def worker(count: int) -> None:
+            for _ in range(count):
+                t = time.perf_counter()
+                r = await client.post(url, json={})
+                r.raise_for_status()
+                latencies.append(time.perf_counter() - t)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(n // in_flight) for _ in range(in_flight)))
+        return len(latencies) / (time.perf_counter() - start), latencies
+
+
+def http(n: int, in_flight: int = 64) -> dict[str, float]:
+    """An empty FastAPI POST served by uvicorn in its own process: rate and median latency."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--app-dir",
+            str(HERE),
+            "empty_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, proc, 30, "empty FastAPI app", HERE / "empty_app.py")
+        url = f"http://127.0.0.1:{port}/v1/empty"
+        asyncio.run(_hammer(url, 200, 8))  # warm up
+        rate, _ = asyncio.run(_hammer(url, n, in_flight))
+        _, alone = asyncio.run(_hammer(url, 200, 1))
+    finally:
+        stop_process(proc)
+    return {"requests_per_s": round(rate), "request_p50_ms_alone": _p50_ms(alone)}
