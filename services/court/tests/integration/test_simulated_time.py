@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from wja_cli.testing import publish, serve_app
+from wja_cli.testing import publish, served
 from wja_court.bootstrap import create_app
 from wja_court.config import CourtSettings
 from wja_platform import simtime
@@ -15,7 +15,7 @@ from wja_platform.clock import Clock
 from wja_schemas import new_envelope
 from wja_schemas.examples import example
 
-from .conftest import FORCES, Court, iso
+from .conftest import Court, court_settings, iso
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2030, 3, 4, 12, tzinfo=UTC)  # a Monday, years from the wall clock
@@ -23,21 +23,8 @@ T0 = datetime(2030, 3, 4, 12, tzinfo=UTC)  # a Monday, years from the wall clock
 
 @pytest.fixture
 async def sim_court(stack):
-    force = f"{next(FORCES)}"
-    code = f"C{uuid.uuid4().hex[:5].upper()}"
-    settings = CourtSettings(
-        database_url=stack.new_database("court"),
-        kafka_bootstrap_servers=stack.bootstrap,
-        state_dir=stack.state_dir(),
-        consumer_group=f"wja-court-{uuid.uuid4().hex[:6]}",
-        parking_retry_seconds=0.2,
-        force_courts={force: [code]},
-        simulation=True,
-    )
-    app = create_app(settings, clock=Clock())
-    async with serve_app(app) as client:
-        c = Court(client, settings, app, Clock(), code)
-        c.force = force
+    settings = court_settings() | {"parking_retry_seconds": 0.2, "simulation": True}
+    async with served(stack, "court", create_app, CourtSettings, Court, Clock(), **settings) as c:
         yield c
 
 
