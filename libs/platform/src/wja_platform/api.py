@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt
 from wja_schemas.types import URN_PATTERN
 
@@ -44,6 +44,10 @@ async def _case_urn(urn: Annotated[str, Path(pattern=URN_PATTERN)]) -> str:
     telemetry.set_case_urn(urn)
     return urn
 
+
+Purpose = Annotated[str, Query(min_length=3, max_length=80, pattern=r"^[a-z_ ]+$")]
+"""Why a caller reads a victim's contact details (``?purpose=``): audited with the read, so a short plain
+phrase (``safety_planning``), never free text that could carry personal data."""
 
 CaseUrn = Annotated[str, Depends(_case_urn)]
 """The ``{urn}`` path parameter: checked against the URN pattern, and the request's spans tagged with it."""

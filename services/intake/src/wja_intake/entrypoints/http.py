@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 from wja_platform import api, auth, telemetry
-from wja_platform.api import Body, CaseUrn, IsoDate, IsoDatetime, StrictBool, StrictInt, app_deps
+from wja_platform.api import Body, CaseUrn, IsoDate, IsoDatetime, Purpose, StrictBool, StrictInt, app_deps
 from wja_platform.auth import Principal
 from wja_schemas.types import BailKind, ConditionCode, EvidenceCode, OffenceCode
 
@@ -222,7 +222,7 @@ def _claim_check(router: APIRouter) -> None:
         urn: CaseUrn,
         d: Deps,
         caller: Idva,
-        purpose: str = Query(min_length=3, max_length=80, pattern=r"^[a-z_ ]+$"),
+        purpose: Purpose,
     ) -> dict[str, Any]:
         """Claim check: the victim's contact details for the assigned IDVA, a manager or the support service."""
         return await handlers.read_referral(d, caller, urn, purpose)

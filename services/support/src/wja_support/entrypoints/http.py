@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from wja_platform import auth
-from wja_platform.api import CaseUrn, app_deps
+from wja_platform.api import CaseUrn, Purpose, app_deps
 from wja_platform.auth import Principal
 
 from wja_support import views
@@ -61,7 +61,7 @@ def _reads(router: APIRouter) -> None:
         urn: CaseUrn,
         d: Deps,
         caller: Idva,
-        purpose: str = Query(min_length=3, max_length=80, pattern=r"^[a-z_ ]+$"),
+        purpose: Purpose,
     ) -> dict[str, Any]:
         """The victim's contact details (assigned IDVA only); every read is audited with its purpose."""
         return await handlers.contact_details(d.uow(), d.keyring, caller, urn, purpose, d.clock.now())
