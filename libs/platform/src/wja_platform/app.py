@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field, StrictInt
 from wja_schemas.topics import case_topic, retry_topic
 
 from wja_platform import (
+    assignment,
     auth,
     crypto,
     db,
@@ -78,13 +79,16 @@ class Runtime:
     relay: OutboxRelay
     consumer: EventConsumer | None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    assignor: assignment.CheckedRoundRobin = field(default_factory=assignment.CheckedRoundRobin)
 
     @property
     def settings(self) -> ServiceSettings:
         return self.spec.settings
 
     def subscribers_assigned(self) -> bool:
-        """True when every subscriber's consumer has partitions assigned."""
+        """True when every subscriber's consumer has partitions assigned (and the broker's answer was not stale)."""
+        if self.assignor.stale_since is not None:
+            return False
         for sub in self.broker.subscribers:
             consumer = getattr(sub, "consumer", None)
             if consumer is None or not consumer.assignment():
@@ -160,6 +164,7 @@ def _subscribe(runtime: Runtime) -> None:
         session_timeout_ms=settings.consumer_session_timeout_ms,
         heartbeat_interval_ms=max(100, settings.consumer_session_timeout_ms // 6),
         batch_timeout_ms=100,
+        partition_assignment_strategy=(runtime.assignor,),  # type: ignore[arg-type]
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_raw_records,
     )
@@ -226,6 +231,15 @@ def make_app(spec: ServiceSpec) -> FastAPI:
         runtime.tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
         if consumer is not None:
             runtime.tasks.append(asyncio.create_task(consumer.run_parking(), name="parking"))
+            watchdog = assignment.watch(
+                broker,
+                runtime.assignor,
+                service=settings.service,
+                group=consumer.group_id,
+                after_seconds=settings.consumer_stale_restart_seconds,
+                ensure_topics=relay.ensure_topics,
+            )
+            runtime.tasks.append(asyncio.create_task(watchdog, name="assignment-watchdog"))
         runtime.tasks.append(asyncio.create_task(_prune_idempotency(runtime), name="idempotency-prune"))
         ops = opsmetrics.OpsMetrics(runtime, readiness, settings.metrics_refresh_seconds)
         runtime.tasks.append(asyncio.create_task(ops.run(), name="ops-metrics"))
@@ -343,7 +357,10 @@ async def readiness(runtime: Runtime) -> dict[str, Any]:
     relay = runtime.relay
     checks["relay"] = "ok" if relay.running or relay.standby else f"down ({relay.last_error or 'starting'})"
     if runtime.consumer is not None:
-        checks["subscribers"] = "ok" if runtime.subscribers_assigned() else "waiting for partitions"
+        if runtime.assignor.stale_since is not None:
+            checks["subscribers"] = "stale assignment (restarting the consumer)"
+        else:
+            checks["subscribers"] = "ok" if runtime.subscribers_assigned() else "waiting for partitions"
     ready = all(v == "ok" for v in checks.values())
     warnings = [
         f"topic {name} has {count} partitions; settings say {relay.partitions}"

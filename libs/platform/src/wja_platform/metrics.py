@@ -20,6 +20,11 @@ EVENTS_DUPLICATE = Counter("wja_events_duplicate_total", "Redelivered events abs
 EVENTS_UNKNOWN = Counter("wja_events_unknown_type_total", "Events of unknown type skipped", ["service"])
 EVENTS_PARKED = Counter("wja_events_parked_total", "Events parked to wait", ["service"])
 EVENTS_DEAD = Counter("wja_events_dead_lettered_total", "Events dead-lettered", ["service", "kind"])
+CONSUMER_RESTARTS = Counter(
+    "wja_consumer_restarts_total",
+    "Consumers restarted because the broker kept a stale partition assignment (wja_platform.assignment)",
+    ["service"],
+)
 APPLY_SECONDS = Histogram("wja_apply_batch_seconds", "Time to apply one batch", ["service"])
 
 # --- states, refreshed in the background (wja_platform.opsmetrics) ---------------------------
@@ -50,5 +55,5 @@ def init_service(service: str) -> None:
     for kind in DEAD_LETTER_KINDS:
         EVENTS_DEAD.labels(service, kind)
         DEAD_LETTERS_OPEN.labels(service, kind)
-    for metric in (OUTBOX_PUBLISHED, RELAY_ERRORS, EVENTS_DUPLICATE, EVENTS_UNKNOWN, EVENTS_PARKED):
+    for metric in (OUTBOX_PUBLISHED, RELAY_ERRORS, EVENTS_DUPLICATE, EVENTS_UNKNOWN, EVENTS_PARKED, CONSUMER_RESTARTS):
         metric.labels(service)

@@ -162,12 +162,18 @@ class OutboxRelay:
         return found
 
     async def _keep_topics(self) -> None:
+        """Check the topics every ``topic_check_seconds``; after a failed check (the broker away,
+        or restarting) again within a second: a consumer that rejoins a new broker before its
+        topics are back waits for them (and the embedded broker may keep its empty assignment)."""
+        pause = self.topic_check_seconds
         while True:
-            await asyncio.sleep(self.topic_check_seconds)
+            await asyncio.sleep(pause)
             try:
                 await self.ensure_topics()
+                pause = self.topic_check_seconds
             except Exception as exc:  # the broker is away: readiness reports it
                 log.info("topic check failed (%s)", type(exc).__name__)
+                pause = min(1.0, self.topic_check_seconds)
 
     async def republish(self, since: datetime | None = None, topic: str | None = None) -> int:
         """Mark published rows (created at or after ``since``) to be sent again."""

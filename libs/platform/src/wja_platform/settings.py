@@ -86,6 +86,9 @@ class ServiceSettings(BaseSettings):
     burnt idle: docs/performance.md)."""
     consumer_session_timeout_ms: int = Field(default=2000, ge=500)
     """The embedded broker assigns partitions after half of it; Apache Kafka needs ≥ 6000."""
+    consumer_stale_restart_seconds: float = Field(default=2.0, gt=0)
+    """How long the broker may answer the group leader with another assignment than it computed before
+    the consumer is restarted (see wja_platform.assignment)."""
     consumer_max_attempts: int = Field(default=3, ge=1)
     consumer_retry_backoff_ms: int = Field(default=50, ge=0)
     parking_timeout_seconds: float = Field(default=3600.0, gt=0)
