@@ -19,8 +19,9 @@ import uuid
 from pathlib import Path
 
 import asyncpg
+import consume_ratio
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from wja_cli.stack import stop_process, wait_for_port
 from wja_cli.testing import free_port
 
@@ -46,29 +47,7 @@ async def kafka(bootstrap: str, n: int) -> dict[str, float]:
         produce = n / (time.perf_counter() - start)
     finally:
         await producer.stop()
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=f"raw-{uuid.uuid4().hex[:6]}",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        fetch_max_wait_ms=5,
-        max_poll_records=500,
-    )
-    await consumer.start()
-    seen, first = 0, None
-    try:
-        while seen < n:
-            batches = await consumer.getmany(timeout_ms=1000, max_records=500)
-            if first is None and batches:
-                first = time.perf_counter()
-            seen += sum(len(m) for m in batches.values())
-            if batches:
-                await consumer.commit()
-        assert first is not None
-        consume = n / (time.perf_counter() - first)
-    finally:
-        await consumer.stop()
+    consume, _ = await consume_ratio.raw_rate(bootstrap, n, topic)
     return {"produce_per_s": round(produce), "consume_per_s": round(consume)}
 
 

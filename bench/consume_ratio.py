@@ -80,10 +80,11 @@ async def produce(bootstrap: str, n: int) -> None:
         await producer.stop()
 
 
-async def raw_rate(bootstrap: str, n: int) -> tuple[float, float]:
-    """Events a second, and CPU seconds of this process, from the first record to the last."""
+async def raw_rate(bootstrap: str, n: int, topic: str = TOPIC) -> tuple[float, float]:
+    """Events a second, and CPU seconds of this process, from the first record to the last (a bare aiokafka
+    consumer reading ``topic`` from the start: the ceiling of consuming on this machine)."""
     consumer = AIOKafkaConsumer(
-        TOPIC,
+        topic,
         bootstrap_servers=bootstrap,
         group_id=f"raw-{uuid.uuid4().hex[:6]}",
         auto_offset_reset="earliest",
