@@ -11,6 +11,7 @@ Only counts are logged, never a URN.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
@@ -43,14 +44,41 @@ async def purge(
     cutoff = now - timedelta(days=retention_days)
     total = 0
     while True:
-        async with pool.acquire() as conn, conn.transaction():
-            urns = list(await pick(conn, cutoff, batch_size))
-            if urns:
-                await erase(conn, urns)
-                await forget_messages(conn, urns)
+        urns = await _batch(pool, cutoff, batch_size, pick, erase)
         total += len(urns)
         if len(urns) < batch_size:
             return total
+
+
+CONFLICTS: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.SerializationError,
+)
+"""What PostgreSQL raises when it aborts one of two transactions that wait for each other: the
+batch is rolled back whole, so running it again is safe (a late event applied to a case being
+erased takes its row locks in its own order)."""
+
+
+async def _batch(
+    pool: asyncpg.Pool, cutoff: datetime, limit: int, pick: Pick, erase: Erase, attempts: int = 5
+) -> list[str]:
+    """Erase one batch in one transaction, again if PostgreSQL aborted it for a conflict."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                urns = list(await pick(conn, cutoff, limit))
+                if urns:
+                    await erase(conn, urns)
+                    await forget_messages(conn, urns)
+            return urns
+        except CONFLICTS as exc:
+            if attempt == attempts:
+                raise
+            log.info(
+                "a purge batch met a concurrent transaction (%s); again, attempt %s", type(exc).__name__, attempt + 1
+            )
+            await asyncio.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
 
 
 class Erasable(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 from datetime import UTC, datetime, timedelta
@@ -190,6 +191,68 @@ async def test_per_case_rows_past_retention_become_counts_and_the_figures_stay(s
         rebuild = await client.post("/admin/rebuild", headers=token(settings.state_dir, "police", "service"))
         assert rebuild.status_code == 200  # a replay recounts: the counts must not stay beside it
         assert await pool.fetchval("SELECT count(*) FROM archive") == 0
+
+
+async def test_purges_running_at_once_take_turns_and_count_each_case_once(insights):
+    """The scheduled job, an operator's run and another replica may purge together (CI once saw a deadlock)."""
+    pool = insights.pool
+    at = datetime(2033, 2, 7, 10, tzinfo=UTC)  # a quarter no other test uses
+    force = f"{random.randrange(10, 99)}"
+    urns = [f"{force}RP{i:05d}33" for i in range(240)]
+    await pool.executemany(
+        "INSERT INTO facts (urn, force_code, reported_at, decision, decided_at) VALUES ($1, $2, $3, 'charge', $3)",
+        [(u, force, at + timedelta(minutes=i)) for i, u in enumerate(urns)],
+    )
+    await pool.executemany(
+        "INSERT INTO orders (event_id, urn, made_at) VALUES ($1, $2, $3)", [(f"o-{u}", u, at) for u in urns[::2]]
+    )
+    await pool.executemany(
+        "INSERT INTO notifications (event_id, urn, told_at, on_time, late) VALUES ($1, $2, $3, 1, 0)",
+        [(f"p-{u}", u, at) for u in reversed(urns)],
+    )
+    now = at + timedelta(days=900)
+    await asyncio.gather(*(retention.purge(pool, now, 365, batch_size=17) for _ in range(4)))
+    assert await pool.fetchval("SELECT count(*) FROM facts WHERE urn = ANY($1::text[])", urns) == 0
+    reports = await pool.fetchval("SELECT sum(n) FROM archive WHERE force_code = $1 AND measure = 'reported'", force)
+    assert reports == len(urns)  # each case counted once, whichever purge took it
+
+
+async def test_a_purge_that_deadlocks_with_a_late_event_is_run_again(insights):
+    """A late event's transaction holds a case's notification and then wants its fact row while the purge,
+    holding the facts, waits for that notification: PostgreSQL aborts the purge (the first waiter) and the
+    purge runs its batch again instead of failing (CI saw this once)."""
+    pool = insights.pool
+    at = datetime(2033, 8, 8, 10, tzinfo=UTC)  # a quarter no other test uses
+    force = f"{random.randrange(10, 99)}"
+    urns = [f"{force}RD{i:05d}33" for i in range(5)]
+    await pool.executemany(
+        "INSERT INTO facts (urn, force_code, reported_at) VALUES ($1, $2, $3)", [(u, force, at) for u in urns]
+    )
+    await pool.executemany(
+        "INSERT INTO notifications (event_id, urn, told_at, on_time, late) VALUES ($1, $2, $3, 1, 0)",
+        [(f"d-{u}", u, at) for u in urns],
+    )
+    late = urns[-1]
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await conn.execute("UPDATE notifications SET late = 1 WHERE urn = $1", late)
+        purge = asyncio.create_task(retention.purge(pool, at + timedelta(days=900), 365))
+
+        async def purge_waits():
+            return await pool.fetchval(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM notifications%'"
+            )
+
+        await eventually(purge_waits)
+        await conn.execute("UPDATE facts SET arrested_at = $2 WHERE urn = $1", late, at)  # waits for the purge
+        await tx.commit()
+    assert await purge >= len(urns)
+    assert await pool.fetchval("SELECT count(*) FROM facts WHERE urn = ANY($1::text[])", urns) == 0
+    reported = await pool.fetchval("SELECT sum(n) FROM archive WHERE force_code = $1 AND measure = 'reported'", force)
+    arrested = await pool.fetchval("SELECT sum(n) FROM archive WHERE force_code = $1 AND measure = 'arrested'", force)
+    assert (reported, arrested) == (len(urns), 1)  # the late event's effect was kept, and counted
 
 
 async def test_the_first_bst_hour_of_1_july_counts_in_q2_and_a_recharged_case_is_not_discontinued(insights):

@@ -111,7 +111,15 @@ class Repository:
     # -- retention
 
     async def due(self, cutoff: datetime, limit: int) -> list[str]:
-        """Up to ``limit`` cases whose latest fact is before ``cutoff``."""
+        """Up to ``limit`` cases whose latest fact is before ``cutoff``.
+
+        A case's rows lie in three tables and only some of them exist, so no row lock covers a
+        batch: a transaction-scoped advisory lock makes purges (the scheduled job, an operator's
+        run, another replica) take turns. Two purges deleting the same rows in different orders
+        deadlocked otherwise. The batch is chosen after the lock, so it never holds rows the
+        previous purge deleted.
+        """
+        await self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('wja_insights.purge'))")
         return [r["urn"] for r in await self.conn.fetch(_DUE, cutoff, limit)]
 
     async def take(self, urns: Sequence[str]) -> tuple[list[Fact], list[Order], list[Notification]]:
