@@ -45,7 +45,7 @@ from wja_platform import (
     telemetry,
     web,
 )
-from wja_platform.consumer import EventConsumer, Handler
+from wja_platform.consumer import Batched, EventConsumer, Handler
 from wja_platform.relay import OutboxRelay
 from wja_platform.settings import ServiceSettings
 
@@ -62,6 +62,8 @@ class ServiceSpec:
     migrations: Path
     routers: Sequence[APIRouter] = ()
     handler: Handler | None = None
+    batched: Batched | None = None
+    """Optional set-based handler for some of the events (see :class:`wja_platform.consumer.Batched`)."""
     background: Sequence[BackgroundJob] = ()
     on_start: Callable[[Runtime], Awaitable[None]] | None = None
     extra_state: dict[str, Any] = field(default_factory=dict)
@@ -217,6 +219,7 @@ def make_app(spec: ServiceSpec) -> FastAPI:
                 parking_timeout_seconds=settings.parking_timeout_seconds,
                 parking_retry_seconds=settings.parking_retry_seconds,
                 simulation=settings.simulation,
+                batched=spec.batched,
             )
         runtime = Runtime(spec, pool, broker, relay, consumer)
         app.state.runtime = runtime

@@ -8,6 +8,8 @@ import logging
 import httpx
 import pytest
 from fastapi import FastAPI, Request
+from hypothesis import given
+from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from wja_platform import auth, redact, telemetry, web
@@ -127,3 +129,40 @@ async def test_outside_dev_the_session_cookie_is_secure_and_the_csrf_token_is_bo
         assert (await client.post("/ui/signout", data={"csrf_token": "é" * 64})).status_code == 403
         assert (await client.post("/ui/signout", data={"csrf_token": session})).status_code == 303
         assert (await client.get(f"/ui/signin?token={JWT}")).status_code == 400
+
+
+_PIECES = st.sampled_from(
+    [
+        "token",
+        "=",
+        "%3D",
+        ":",
+        " ",
+        "Bearer ",
+        "basic ",
+        "cookie",
+        "Set-Cookie",
+        "eyJhbGciOi",
+        ".",
+        "abcd_EF-12",
+        "&",
+        "?",
+        "code",
+        "01YE00001",
+        "wja.case.urn",
+        "\n",
+        "authorization",
+        "x",
+    ]
+)
+
+
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_the_fast_path_never_changes_what_is_redacted(value):
+    """``text`` skips the four passes when a text holds nothing any of them needs: it must give what they give."""
+    assert redact.text(value) == redact._every_pass(value)
+
+
+def test_the_fast_path_still_redacts_a_jwt_and_a_bearer_token():
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+    assert redact.text(f"sent {jwt}") == "sent REDACTED" and "abcdef" not in redact.text("Bearer abcdef")
