@@ -34,6 +34,7 @@ def build(settings: SupportSettings, *, clock: Clock | None = None) -> ServiceSp
         migrations=MIGRATIONS,
         routers=[http.build_router(), web.signin_router("IDVA", ui.signin_page), ui.build_router()],
         handler=consumers.make_handler(settings.notice_working_days),
+        batched=consumers.make_batched(settings.notice_working_days),
         extra_state=state,
         title="Whole Justice support (CJ IDVA)",
         description="Referral, caseload, the case timeline and the Victims' Code deadlines.",

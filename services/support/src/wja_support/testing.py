@@ -10,7 +10,7 @@ the write side; use it with ``wja_platform.uow.FakeUnitOfWork``::
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,6 +43,13 @@ class FakeRepository:
     # cases
     async def ensure_case(self, urn: str) -> Case:
         return self.cases.setdefault(urn, Case(urn))
+
+    async def ensure_cases(self, urns: Sequence[str]) -> dict[str, Case]:
+        return {urn: await self.ensure_case(urn) for urn in urns}
+
+    async def update_cases(self, changes: Mapping[str, Mapping[str, Any]]) -> None:
+        for urn, change in changes.items():
+            await self.update_case(urn, **change)
 
     async def get_case(self, urn: str, *, lock: bool = False) -> Case | None:
         return self.cases.get(urn)
@@ -77,6 +84,10 @@ class FakeRepository:
     # entries
     async def add_entry(self, entry: Entry) -> None:
         self.entries.setdefault(entry.id, entry)
+
+    async def add_entries(self, entries: Sequence[Entry]) -> None:
+        for entry in entries:
+            await self.add_entry(entry)
 
     async def notices(self, urn: str, ids: Sequence[str]) -> dict[str, Notice]:
         mine = [e for e in self.entries.values() if e.urn == urn and e.id in ids]

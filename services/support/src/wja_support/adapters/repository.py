@@ -6,7 +6,7 @@ the read side (``views``) gets rows as dicts, which it shapes into the API's ans
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -36,6 +36,11 @@ def _case(row: asyncpg.Record) -> Case:
     return Case(**{name: row[name] for name in _CASE_FIELDS})
 
 
+def _steps(entry: Entry) -> list[dict[str, str]] | None:
+    steps = [{"duty_holder": s.duty_holder, "by": s.by.isoformat().replace("+00:00", "Z")} for s in entry.steps]
+    return steps or None
+
+
 def _idva(row: asyncpg.Record) -> Idva:
     return Idva(row["sub"], row["team"], tuple(row["forces"]))
 
@@ -54,6 +59,25 @@ class Repository:
             urn,
         )
         return _case(row)
+
+    async def ensure_cases(self, urns: Sequence[str]) -> dict[str, Case]:
+        """:meth:`ensure_case` for many (distinct) URNs in one statement, locked in URN order."""
+        rows = await self.conn.fetch(
+            "INSERT INTO cases (urn) SELECT u FROM unnest($1::text[]) AS u ORDER BY u"
+            " ON CONFLICT (urn) DO UPDATE SET urn = EXCLUDED.urn RETURNING *",
+            sorted(urns),
+        )
+        return {row["urn"]: _case(row) for row in rows}
+
+    async def update_cases(self, changes: Mapping[str, Mapping[str, object]]) -> None:
+        """:meth:`update_case` for many cases: one statement for the cases that change the same columns."""
+        groups: dict[tuple[str, ...], list[tuple[object, ...]]] = {}
+        for urn in sorted(changes):
+            cols = tuple(sorted(changes[urn]))
+            groups.setdefault(cols, []).append((urn, *(changes[urn][c] for c in cols)))
+        for cols, rows in groups.items():
+            sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(cols, start=2))
+            await self.conn.executemany(f"UPDATE cases SET {sets} WHERE urn = $1", rows)
 
     async def get_case(self, urn: str, *, lock: bool = False) -> Case | None:
         row = await self.conn.fetchrow(f"SELECT * FROM cases WHERE urn = $1{' FOR UPDATE' if lock else ''}", urn)
@@ -94,19 +118,17 @@ class Repository:
 
     # -- timeline entries
     async def add_entry(self, entry: Entry) -> None:
-        steps = [{"duty_holder": s.duty_holder, "by": s.by.isoformat().replace("+00:00", "Z")} for s in entry.steps]
-        await self.conn.execute(
+        await self.add_entries([entry])
+
+    async def add_entries(self, entries: Sequence[Entry]) -> None:
+        """Timeline entries, each once (by event id): one pipelined statement for all."""
+        await self.conn.executemany(
             "INSERT INTO entries (id, urn, at, agency, event_type, summary, duty_holder, tell_victim_by, steps)"
             " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (id) DO NOTHING",
-            entry.id,
-            entry.urn,
-            entry.at,
-            entry.agency,
-            entry.event_type,
-            entry.summary,
-            entry.duty_holder,
-            entry.tell_victim_by,
-            steps or None,
+            [
+                (e.id, e.urn, e.at, e.agency, e.event_type, e.summary, e.duty_holder, e.tell_victim_by, _steps(e))
+                for e in entries
+            ],
         )
 
     async def notices(self, urn: str, ids: Sequence[str]) -> dict[str, Notice]:
