@@ -28,6 +28,7 @@ def build(settings: InsightsSettings, *, clock: Clock | None = None) -> ServiceS
         migrations=MIGRATIONS,
         routers=[http.build_router(), web.signin_router("insights")],
         handler=consumers.handle,
+        batched=consumers.BATCHED,
         background=[purge_job("per-case purge", settings.purge_check_seconds, purge)],
         extra_state={"clock": clock},
         title="Whole Justice insights",

@@ -7,7 +7,8 @@ and the discontinuance by the latest of their times, not by arrival.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -51,10 +52,38 @@ class Repository:
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
+        self._pending: dict[str, list[tuple[Any, ...]]] | None = None
+        self._new_facts: dict[str, None] = {}
+
+    @contextlib.asynccontextmanager
+    async def deferred(self) -> AsyncIterator[None]:
+        """The projection's writes made inside wait and go together at the end: the facts rows of every case
+        in one statement, then each kind of write in one pipelined statement, in the order first met. Each
+        fact has its own statement and rule (see above), so grouping them does not change what they leave."""
+        self._pending, self._new_facts = {}, {}
+        try:
+            yield
+            await self.conn.execute(
+                "INSERT INTO facts (urn) SELECT u FROM unnest($1::text[]) AS u ORDER BY u ON CONFLICT (urn) DO NOTHING",
+                sorted(self._new_facts),
+            )
+            for sql, rows in self._pending.items():
+                await self.conn.executemany(sql, rows)
+        finally:
+            self._pending = None
+
+    async def _write(self, sql: str, *args: Any) -> None:
+        if self._pending is None:
+            await self.conn.execute(sql, *args)
+        else:
+            self._pending.setdefault(sql, []).append(args)
 
     async def _set(self, urn: str, assignments: str, *args: Any) -> None:
-        await self.conn.execute("INSERT INTO facts (urn) VALUES ($1) ON CONFLICT (urn) DO NOTHING", urn)
-        await self.conn.execute(f"UPDATE facts SET {assignments} WHERE urn = $1", urn, *args)
+        if self._pending is None:
+            await self.conn.execute("INSERT INTO facts (urn) VALUES ($1) ON CONFLICT (urn) DO NOTHING", urn)
+        else:
+            self._new_facts[urn] = None
+        await self._write(f"UPDATE facts SET {assignments} WHERE urn = $1", urn, *args)
 
     # -- the projection (one method per fact)
 
@@ -90,7 +119,7 @@ class Repository:
         await self._set(urn, "verdict = $2, verdict_at = $3", verdict, at)
 
     async def add_order(self, event_id: str, urn: str, made_at: datetime) -> None:
-        await self.conn.execute(
+        await self._write(
             "INSERT INTO orders (event_id, urn, made_at) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING",
             event_id,
             urn,
@@ -98,7 +127,7 @@ class Repository:
         )
 
     async def add_notification(self, event_id: str, urn: str, told_at: datetime, on_time: int, late: int) -> None:
-        await self.conn.execute(
+        await self._write(
             "INSERT INTO notifications (event_id, urn, told_at, on_time, late) VALUES ($1,$2,$3,$4,$5)"
             " ON CONFLICT DO NOTHING",
             event_id,

@@ -8,6 +8,7 @@ hearing result) cannot corrupt a figure. An operator empties the projection befo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -42,15 +43,27 @@ class Deps:
 async def apply(uow: Uow, env: Envelope[Event]) -> None:
     """One event of any agency into the facts of its case (other events change nothing)."""
     async with uow:
-        match env.payload:
-            case it.IntakeEvent() as e:
-                await _intake(uow.repo, env.subject, e)
-            case ch.ChargingEvent() as e:
-                await _charging(uow.repo, env.subject, e)
-            case co.CourtEvent() as e:
-                await _court(uow.repo, env.id, env.subject, e)
-            case sp.VictimInformed() as e:
-                await uow.repo.add_notification(env.id, env.subject, e.told_at, e.on_time, e.late)
+        await _apply(uow.repo, env)
+
+
+async def apply_many(uow: Uow, envs: Sequence[Envelope[Event]]) -> None:
+    """Events into facts as :func:`apply` does one by one, written together (``Repository.deferred``): a fact's
+    rule does not depend on the order of arrival, so a batch's writes may be grouped by kind."""
+    async with uow, uow.repo.deferred():
+        for env in envs:
+            await _apply(uow.repo, env)
+
+
+async def _apply(repo: Repository, env: Envelope[Event]) -> None:
+    match env.payload:
+        case it.IntakeEvent() as e:
+            await _intake(repo, env.subject, e)
+        case ch.ChargingEvent() as e:
+            await _charging(repo, env.subject, e)
+        case co.CourtEvent() as e:
+            await _court(repo, env.id, env.subject, e)
+        case sp.VictimInformed() as e:
+            await repo.add_notification(env.id, env.subject, e.told_at, e.on_time, e.late)
 
 
 async def _intake(repo: Repository, urn: str, e: it.IntakeEvent) -> None:
