@@ -388,6 +388,7 @@ def render(r: dict[str, Any]) -> str:
     http = c["http"]["requests_per_s"]
     tx_ms = c["postgres"]["tx_p50_ms"]
     floor_ms = c["http"]["request_p50_ms_alone"] + 2 * tx_ms
+    one_by_one = r["consume"]["applied_one_by_one_per_s"]
     lines = [
         f"Measured {r['date']} on {r['machine']} with `{r['command']}` in {r['bench_seconds']} s"
         f" (trace sample ratio {r['trace_sample_ratio']}).",
@@ -404,6 +405,8 @@ def render(r: dict[str, Any]) -> str:
         "|---|---|---|---|",
         f"| consumer apply vs raw consume ({r['consume']['events']:,} events) | {r['consume']['applied_per_s']:,}/s"
         f" | {r['consume']['raw_per_s']:,}/s | {r['consume']['ratio']:.3f} |",
+        f"| the same apply one event at a time (a statement per event) | {one_by_one:,}/s"
+        f" | {r['consume']['raw_per_s']:,}/s | {one_by_one / r['consume']['raw_per_s']:.3f} |",
         f"| consumer CPU per event, apply vs raw consume (this process; PostgreSQL not counted) |"
         f" {r['consume']['apply_cpu_us_per_event']} µs | {r['consume']['raw_cpu_us_per_event']} µs |"
         f" {r['consume']['cpu_ratio']:.3f} |",
