@@ -20,7 +20,7 @@ from pathlib import Path
 
 import asyncpg
 import consume_ratio
-import httpx
+import loadgen
 from aiokafka import AIOKafkaProducer
 from wja_cli.stack import stop_process, wait_for_port
 from wja_cli.testing import free_port
@@ -76,20 +76,23 @@ async def postgres(dsn: str, n: int, connections: int = 16) -> dict[str, float]:
 
 
 async def _hammer(url: str, n: int, in_flight: int) -> tuple[float, list[float]]:
+    """``n`` empty POSTs over ``in_flight`` keep-alive connections (the client the offered load uses)."""
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    base, path = url.rsplit("/v1/", 1)
 
-        async def worker(count: int) -> None:
-            for _ in range(count):
-                t = time.perf_counter()
-                r = await client.post(url, json={})
-                r.raise_for_status()
-                latencies.append(time.perf_counter() - t)
+    async def worker(count: int) -> None:
+        conn = loadgen.Connection(base, timeout=30)
+        for _ in range(count):
+            t = time.perf_counter()
+            status, _ = await conn.post_json(f"/v1/{path}", {})
+            if not 200 <= status < 300:
+                raise loadgen.HttpError(f"empty request answered {status}")
+            latencies.append(time.perf_counter() - t)
+        await conn.close()
 
-        start = time.perf_counter()
-        await asyncio.gather(*(worker(n // in_flight) for _ in range(in_flight)))
-        return len(latencies) / (time.perf_counter() - start), latencies
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(n // in_flight) for _ in range(in_flight)))
+    return len(latencies) / (time.perf_counter() - start), latencies
 
 
 def http(n: int, in_flight: int = 64) -> dict[str, float]:

@@ -42,6 +42,7 @@ import asyncpg
 import ceilings
 import consume_ratio
 import httpx
+import loadgen
 import psutil
 from wja_cli import journeys, simulate
 from wja_cli.stack import Broker, Postgres, stop_process
@@ -98,30 +99,26 @@ async def offered_load(
     answered: dict[int, float] = {}
     urns: dict[str, int] = {}
     failures: collections.Counter[str] = collections.Counter()
-    limits = httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=IN_FLIGHT)
-    clients = [
-        httpx.AsyncClient(base_url=u, headers={"Authorization": f"Bearer {token}"}, timeout=60, limits=limits)
-        for u in intake_urls
-    ]
     due: list[asyncio.Queue[int | None]] = [asyncio.Queue() for _ in intake_urls]
 
-    async def one(i: int) -> None:
-        try:
-            r = await clients[i % len(clients)].post("/v1/reports", json=report(force, i))
-        except httpx.HTTPError as exc:
-            failures[type(exc).__name__] += 1
-            return
-        if r.status_code == 201:
-            answered[i] = time.time()
-            urns[r.json()["urn"]] = i
-        else:
-            failures[str(r.status_code)] += 1
-
-    async def sender(queue: asyncio.Queue[int | None]) -> None:
+    async def sender(url: str, queue: asyncio.Queue[int | None]) -> None:
+        conn = loadgen.Connection(url, {"Authorization": f"Bearer {token}"})
         while (i := await queue.get()) is not None:
-            await one(i)
+            try:
+                status, body = await conn.post_json("/v1/reports", report(force, i))
+            except loadgen.HttpError as exc:
+                failures[str(exc)] += 1
+                continue
+            if status == 201:
+                answered[i] = time.time()
+                urns[json.loads(body)["urn"]] = i
+            else:
+                failures[str(status)] += 1
+        await conn.close()
 
-    senders = [asyncio.create_task(sender(q)) for q in due for _ in range(IN_FLIGHT)]
+    senders = [
+        asyncio.create_task(sender(u, q)) for u, q in zip(intake_urls, due, strict=True) for _ in range(IN_FLIGHT)
+    ]
     t0 = time.time() + 0.2
     start = time.monotonic() + 0.2
     for i in range(n):
@@ -132,8 +129,6 @@ async def offered_load(
         for _ in range(IN_FLIGHT):
             q.put_nowait(None)
     await asyncio.gather(*senders)
-    for c in clients:
-        await c.aclose()
     window = n / rate
     conn = await asyncpg.connect(support_dsn)
     try:
@@ -349,7 +344,9 @@ def main(quick: bool) -> None:
         r["journeys"] = []
         for n in sizes:
             say(f"{n} journeys")
+            before = cpu_seconds(procs, pg_proc)
             r["journeys"].append(journeys_time(url, key, n, seed=n))
+            r["journeys"][-1]["cpu_ms_per_journey"] = cpu_per_report(before, cpu_seconds(procs, pg_proc), n)
         per_case = (r["journeys"][1]["seconds"] - r["journeys"][0]["seconds"]) / (sizes[1] - sizes[0])
         r["seconds_per_case_marginal"] = round(per_case, 4)
         r["national_year_hours_extrapolated"] = round(per_case * NATIONAL_YEAR / 3600, 1)
@@ -464,6 +461,10 @@ def render(r: dict[str, Any]) -> str:
         )
     lines += [
         f"| national year ({NATIONAL_YEAR:,} journeys), extrapolated | {r['national_year_hours_extrapolated']} h | | |",
+        f"| CPU ms per journey ({r['journeys'][-1]['cases']} journeys; the bench client drives them"
+        " with `wja simulate`'s httpx clients) | "
+        + ", ".join(f"{k} {v}" for k, v in r["journeys"][-1]["cpu_ms_per_journey"].items())
+        + " | | |",
         "| peak RSS | " + ", ".join(f"{k} {v} MB" for k, v in r["peak_rss_mb"].items()) + " | | |",
         "",
     ]
