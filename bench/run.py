@@ -344,8 +344,9 @@ def main(quick: bool) -> None:
         r["journeys"] = []
         for n in sizes:
             say(f"{n} journeys")
-            before = cpu_seconds(procs, pg_proc)
+            before, polls = cpu_seconds(procs, pg_proc), simulate.POLLS[0]
             r["journeys"].append(journeys_time(url, key, n, seed=n))
+            r["journeys"][-1]["polls_per_journey"] = round((simulate.POLLS[0] - polls) / n, 1)
             r["journeys"][-1]["cpu_ms_per_journey"] = cpu_per_report(before, cpu_seconds(procs, pg_proc), n)
         per_case = (r["journeys"][1]["seconds"] - r["journeys"][0]["seconds"]) / (sizes[1] - sizes[0])
         r["seconds_per_case_marginal"] = round(per_case, 4)
@@ -462,7 +463,8 @@ def render(r: dict[str, Any]) -> str:
     lines += [
         f"| national year ({NATIONAL_YEAR:,} journeys), extrapolated | {r['national_year_hours_extrapolated']} h | | |",
         f"| CPU ms per journey ({r['journeys'][-1]['cases']} journeys; the bench client drives them"
-        " with `wja simulate`'s httpx clients) | "
+        f" with `wja simulate`'s httpx clients, {r['journeys'][-1]['polls_per_journey']} checks a journey"
+        " for an event to arrive) | "
         + ", ".join(f"{k} {v}" for k, v in r["journeys"][-1]["cpu_ms_per_journey"].items())
         + " | | |",
         "| peak RSS | " + ", ".join(f"{k} {v} MB" for k, v in r["peak_rss_mb"].items()) + " | | |",

@@ -122,11 +122,16 @@ async def _ok(response: Awaitable[httpx.Response], step: str, *expected: int) ->
     return r.json() if r.content else None
 
 
+POLLS = [0]
+"""Checks made by :func:`wait_for` in this process (the bench prints them per journey)."""
+
+
 async def wait_for(check: Callable[[], Awaitable[Any]], step: str) -> Any:
     """Poll until ``check()`` gives something truthy (the event arrived downstream)."""
     deadline = time.monotonic() + STEP_TIMEOUT.get()
     delay = 0.02
     while time.monotonic() < deadline:
+        POLLS[0] += 1
         try:
             value = await check()
         except httpx.TransportError:  # a read: safe to ask again (e.g. the service is restarting)
