@@ -9,7 +9,6 @@ This module is the only place that writes or parses records.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -159,7 +158,7 @@ def _header_map(
     out: dict[str, str] = {}
     for name, raw in items:
         try:
-            out[name.lower()] = raw.decode() if isinstance(raw, bytes | bytearray) else str(raw)
+            out[name.lower()] = raw.decode() if isinstance(raw, (bytes, bytearray)) else str(raw)
         except UnicodeDecodeError as exc:
             msg = f"header {name} is not UTF-8"
             raise PoisonEventError(msg) from exc
@@ -192,14 +191,13 @@ def from_record(
     if model is None:
         raise UnknownEventTypeError(attrs["ce_type"])
     try:
-        data = json.loads(value or b"")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PoisonEventError("undecodable: value is not JSON") from exc
-    if not isinstance(data, dict):
-        raise PoisonEventError("undecodable: value is not a JSON object")
-    try:
-        payload = model.model_validate(data)
+        payload = model.model_validate_json(value or b"")  # parsed and validated in one pass, in Rust
     except ValidationError as exc:
+        errors = exc.errors()
+        if any(e["type"] == "json_invalid" for e in errors):
+            raise PoisonEventError("undecodable: value is not JSON") from exc
+        if any(e["type"] == "model_type" and not e["loc"] for e in errors):
+            raise PoisonEventError("undecodable: value is not a JSON object") from exc
         raise PoisonEventError(_redacted(exc)) from exc
     subject = attrs.get("ce_subject") or (key.decode(errors="replace") if key else "")
     if subject != payload.urn:
