@@ -241,9 +241,12 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> 
     raise RuntimeError(f"replica {url} not ready")
 
 
-def profile(procs: dict[str, psutil.Process], names: list[str], seconds: int) -> list[subprocess.Popen[bytes]]:
+def profile(
+    procs: dict[str, psutil.Process], names: list[str], seconds: int, phase: str = ""
+) -> list[subprocess.Popen[bytes]]:
     """py-spy (not a dependency: ``uv pip install py-spy``) on ``names`` for ``seconds``, collapsed stacks
-    to bench/results/profile-<name>.txt (``WJA_BENCH_PROFILE=intake,support``)."""
+    to bench/results/profile-<phase><name>.txt (``WJA_BENCH_PROFILE=intake,support`` during the highest
+    offered rate; ``WJA_BENCH_PROFILE_JOURNEYS=support,court`` during the larger journeys run)."""
     spy = Path(sys.executable).with_name("py-spy")
     return [
         subprocess.Popen(
@@ -259,7 +262,7 @@ def profile(procs: dict[str, psutil.Process], names: list[str], seconds: int) ->
                 "--format",
                 "raw",
                 "--output",
-                str(ROOT / "bench" / "results" / f"profile-{n}.txt"),
+                str(ROOT / "bench" / "results" / f"profile-{phase}{n}.txt"),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -345,7 +348,11 @@ def main(quick: bool) -> None:
         for n in sizes:
             say(f"{n} journeys")
             before, polls = cpu_seconds(procs, pg_proc), simulate.POLLS[0]
+            names = [p for p in os.environ.get("WJA_BENCH_PROFILE_JOURNEYS", "").split(",") if p]
+            spies = profile(procs, names, 4 if quick else 40, "journeys-") if n == max(sizes) else []
             r["journeys"].append(journeys_time(url, key, n, seed=n))
+            for spy in spies:
+                spy.wait()
             r["journeys"][-1]["polls_per_journey"] = round((simulate.POLLS[0] - polls) / n, 1)
             r["journeys"][-1]["cpu_ms_per_journey"] = cpu_per_report(before, cpu_seconds(procs, pg_proc), n)
         per_case = (r["journeys"][1]["seconds"] - r["journeys"][0]["seconds"]) / (sizes[1] - sizes[0])

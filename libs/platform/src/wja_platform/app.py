@@ -24,7 +24,6 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field, StrictInt
 from wja_schemas.topics import case_topic, retry_topic
@@ -145,10 +144,11 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def _raw_records(message: Any) -> None:
-    """Leave record values undecoded: the consumer decodes each one itself and dead-letters the bad ones
-    (FastStream's own decoder would fail the whole batch on one malformed JSON value, again and again)."""
-    return None
+async def _raw_records(message: Any) -> Any:
+    """The records as aiokafka gave them, values undecoded: the consumer decodes each one itself and
+    dead-letters the bad ones (FastStream's own decoder would fail the whole batch on one malformed JSON
+    value, again and again)."""
+    return message.raw_message
 
 
 def _subscribe(runtime: Runtime) -> None:
@@ -172,8 +172,7 @@ def _subscribe(runtime: Runtime) -> None:
     )
 
     @subscriber
-    async def on_events(message: KafkaMessage) -> None:
-        raw = message.raw_message
+    async def on_events(raw: Any) -> None:  # what _raw_records gave (the broker applies no types)
         await consumer.process(raw if isinstance(raw, tuple) else (raw,))
 
 

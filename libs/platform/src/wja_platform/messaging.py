@@ -56,6 +56,8 @@ def make_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:
         metadata_max_age_ms=5000,  # see topics recreated on a new (empty) broker within seconds
         middlewares=[KafkaTelemetryMiddleware()],
         logger=logging.getLogger(f"wja.{client_id}.kafka"),
+        apply_types=False,  # the subscriber takes the records as they are: no per-batch dependency injection,
+        # whose synchronous context field FastDepends ran in a worker thread (a thread hop per batch)
     )
 
 
