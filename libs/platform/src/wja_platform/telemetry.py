@@ -22,8 +22,9 @@ import contextvars
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -117,15 +118,65 @@ class RedactingSpanExporter(SpanExporter):
 
     def __init__(self, inner: SpanExporter) -> None:
         self.inner = inner
+        self._clean = _CleanTexts()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        return self.inner.export([redacted_span(span) for span in spans])
+        return self.inner.export([span if self._clean.span(span) else redacted_span(span) for span in spans])
 
     def shutdown(self) -> None:
         self.inner.shutdown()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self.inner.force_flush(timeout_millis)
+
+
+class _CleanTexts:
+    """Texts that redaction was found to leave as they are, remembered so that a span made only of them is
+    exported as it is: no copy, no regular expressions. Most spans are: SQL, span names, routes and hosts
+    are the same few hundred strings on every request (the redaction was 14 % of intake's CPU, issue 20).
+
+    Only texts redaction did not change are remembered; one it changed is redacted again every time, never
+    kept. Attribute keys are remembered apart (a key may be redacted whatever its value). Bounded: the
+    memory is dropped when full and learnt again.
+    """
+
+    SIZE = 4096
+
+    def __init__(self) -> None:
+        self._texts: dict[str, None] = {}
+        self._keys: dict[str, None] = {}
+
+    def span(self, span: ReadableSpan) -> bool:
+        """True when redacting ``span`` would change nothing."""
+        return (
+            self._text(span.name)
+            and self._attributes(span.attributes or {})
+            and all(self._attributes(event.attributes or {}) for event in span.events)
+        )
+
+    def _attributes(self, attrs: Mapping[str, Any]) -> bool:
+        for key, value in attrs.items():
+            if key not in self._keys:
+                if redact.attributes({key: ""}) != {key: ""}:
+                    return False
+                self._remember(self._keys, key)
+            texts = [value] if isinstance(value, str) else value if isinstance(value, tuple | list) else []
+            if all(isinstance(v, str) for v in texts) and not all(self._text(v) for v in texts):
+                return False
+        return True
+
+    def _text(self, text: str) -> bool:
+        if text in self._texts:
+            return True
+        if redact.text(text) != text:
+            return False
+        self._remember(self._texts, text)
+        return True
+
+    def _remember(self, seen: dict[str, None], text: str) -> None:
+        if len(seen) >= self.SIZE:
+            seen.clear()
+        seen[text] = None
 
 
 def redacted_span(span: ReadableSpan) -> ReadableSpan:
