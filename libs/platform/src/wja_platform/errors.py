@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wja_platform import db, problems
+from wja_platform import db, problems, telemetry
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,8 @@ class DomainOrBug:
             await send(message)
 
         try:
-            await self.app(scope, receive, watch)
+            with telemetry.case_scope():  # the request's case URN ends with it (BaseHTTPMiddleware's task did that)
+                await self.app(scope, receive, watch)
         except Exception as exc:
             if started:  # an answer is under way: nothing can replace it (the server ends it)
                 raise

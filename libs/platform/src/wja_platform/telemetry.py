@@ -18,16 +18,19 @@ header, anything shaped like a JWT), whichever instrumentation set the attribute
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
@@ -42,7 +45,7 @@ from opentelemetry.sdk.trace.sampling import (
 )
 from opentelemetry.trace import StatusCode
 
-from wja_platform import clock, redact
+from wja_platform import clock, db, redact
 
 _configured = False
 _span_file: Path | None = None
@@ -294,6 +297,54 @@ def set_case_urn(urn: str) -> contextvars.Token[str | None]:
     return _case_urn.set(urn)
 
 
+def case_urn() -> str | None:
+    """The case URN spans started now are tagged with (None: none)."""
+    return _case_urn.get()
+
+
+@contextlib.contextmanager
+def case_scope() -> Iterator[None]:
+    """Within the block :func:`set_case_urn` holds; after it, the case URN is what it was before.
+
+    For a request: under uvicorn each request is a task of its own, but an in-process client (the tests'
+    ASGI transport) runs its requests in the caller's context, where a URN tagged by one request would
+    otherwise stay on the spans of the next.
+    """
+    token = _case_urn.set(_case_urn.get())
+    try:
+        yield
+    finally:
+        _case_urn.reset(token)
+
+
 def reset_case_urn(token: contextvars.Token[str | None]) -> None:
     """Undo :func:`set_case_urn` (consumers do, between events)."""
     _case_urn.reset(token)
+
+
+@contextlib.contextmanager
+def database_span(name: str) -> Iterator[trace.Span]:
+    """One span for a piece of database work (a transaction), instead of one per statement.
+
+    The asyncpg instrumentation's per-statement spans are suppressed inside it, as the consumer does for a
+    batch. Other instrumentation is suppressed too, so nothing inside may call another service; an outbox
+    row written inside carries this span's context, so the trace goes on. A database error marks the span
+    (status and ``error.type``, never the message: it may quote a value); a domain error (a 409, say) does
+    not: the request's server span has the answer.
+    """
+    with trace.get_tracer("wja_platform").start_as_current_span(
+        name,
+        kind=trace.SpanKind.CLIENT,
+        attributes={"db.system.name": "postgresql"},
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        token = otel_context.attach(otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
+        try:
+            yield span
+        except (asyncpg.PostgresError, *db.UNAVAILABLE) as exc:
+            span.set_attribute("error.type", type(exc).__qualname__)
+            span.set_status(StatusCode.ERROR, type(exc).__qualname__)
+            raise
+        finally:
+            otel_context.detach(token)

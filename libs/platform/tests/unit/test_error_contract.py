@@ -2,11 +2,12 @@
 
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
-from wja_platform import errors, problems
+from wja_platform import errors, problems, telemetry
 
 
 def app_with_routes() -> FastAPI:
@@ -53,3 +54,20 @@ def test_an_error_after_the_answer_began_is_not_answered_twice():
         TestClient(app_with_routes()).get("/half")
     response = TestClient(app_with_routes(), raise_server_exceptions=False).get("/half")
     assert response.status_code == 200 and "Jane" not in response.text
+
+
+async def test_a_case_urn_tagged_by_a_request_ends_with_it():
+    """An in-process client runs requests in its own context: the URN of one must not tag the next one's spans."""
+    app = FastAPI()
+    errors.install(app)
+
+    @app.post("/tagged")
+    async def tagged() -> dict[str, str | None]:
+        before = telemetry.case_urn()
+        telemetry.set_case_urn("01YE0000126")
+        return {"before": before}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        assert (await client.post("/tagged")).json() == {"before": None}
+        assert (await client.post("/tagged")).json() == {"before": None}
+    assert telemetry.case_urn() is None

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import asyncpg
-from wja_platform import db
+from wja_platform import db, telemetry
 from wja_platform.crypto import Sealed
 from wja_platform.problems import NotFound
 
@@ -163,10 +163,11 @@ async def allocate_sequence(pool: asyncpg.Pool, force: str, unit: str, year: int
     (:func:`wja_platform.db.ambient`); there the sequence is taken in that transaction, as before. Taking
     a second connection for it would deadlock the pool once every connection is such a request.
     """
-    async with db.connection(pool) as conn:
-        if conn.is_in_transaction():
-            return await next_sequence(conn, force, unit, year)
-        return int(await conn.fetchval(_NEXT_QUICK, force, unit, year))
+    with telemetry.database_span("intake.urn_counter"):  # one span, not the statement's and the pool reset's
+        async with db.connection(pool) as conn:
+            if conn.is_in_transaction():
+                return await next_sequence(conn, force, unit, year)
+            return int(await conn.fetchval(_NEXT_QUICK, force, unit, year))
 
 
 _NEXT = (
