@@ -332,19 +332,30 @@ def database_span(name: str) -> Iterator[trace.Span]:
     (status and ``error.type``, never the message: it may quote a value); a domain error (a 409, say) does
     not: the request's server span has the answer.
     """
-    with trace.get_tracer("wja_platform").start_as_current_span(
-        name,
-        kind=trace.SpanKind.CLIENT,
-        attributes={"db.system.name": "postgresql"},
-        record_exception=False,
-        set_status_on_exception=False,
-    ) as span:
-        token = otel_context.attach(otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
+    with (
+        trace.get_tracer("wja_platform").start_as_current_span(
+            name,
+            kind=trace.SpanKind.CLIENT,
+            attributes={"db.system.name": "postgresql"},
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span,
+        instrumentation_suppressed(),
+    ):
         try:
             yield span
         except (asyncpg.PostgresError, *db.UNAVAILABLE) as exc:
             span.set_attribute("error.type", type(exc).__qualname__)
             span.set_status(StatusCode.ERROR, type(exc).__qualname__)
             raise
-        finally:
-            otel_context.detach(token)
+
+
+@contextlib.contextmanager
+def instrumentation_suppressed() -> Iterator[None]:
+    """No instrumentation makes spans inside (asyncpg's statements, httpx's calls); spans our code starts
+    itself, such as :func:`database_span`'s, are still made."""
+    token = otel_context.attach(otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)

@@ -11,7 +11,7 @@ from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring, pseudonym_key
 
 from wja_intake.adapters.repository import Repository, allocate_sequence
-from wja_intake.adapters.unit_of_work import TracedUnitOfWork
+from wja_intake.adapters.unit_of_work import TracedUnitOfWork, one_connection
 from wja_intake.config import IntakeSettings
 from wja_intake.entrypoints import consumers, http
 from wja_intake.service_layer import handlers
@@ -43,6 +43,7 @@ def build(settings: IntakeSettings, *, clock: Clock | None = None) -> ServiceSpe
             default_units=settings.default_units,
             pseudonym_key=pseudonyms,
             next_urn=lambda force, unit, year: allocate_sequence(runtime.pool, force, unit, year),
+            one_connection=lambda: one_connection(runtime.pool),
         )
 
     async def purge(_: Runtime) -> None:

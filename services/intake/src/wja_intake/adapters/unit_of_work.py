@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Self
 
-from wja_platform import telemetry
+import asyncpg
+from wja_platform import db, telemetry
 from wja_platform.uow import PgUnitOfWork
 
 from wja_intake.adapters.repository import CaseRepository
@@ -42,3 +44,18 @@ class TracedUnitOfWork(PgUnitOfWork[CaseRepository]):
             self._span.__exit__(type(failed), failed, failed.__traceback__)
             raise
         self._span.__exit__(kind, exc, tb)
+
+
+@contextlib.asynccontextmanager
+async def one_connection(pool: asyncpg.Pool) -> AsyncIterator[None]:
+    """Inside, :func:`wja_platform.db.connection` and :func:`~wja_platform.db.transaction` use one pooled
+    connection (a real transaction when it is in none; inside a keyed request's, its savepoints as before).
+
+    A report takes its URN and then writes in its transaction: on one connection, it is taken from the pool
+    and reset once, not twice. Inside, statements make no span of their own (their transactions do, see
+    :class:`TracedUnitOfWork`); nor does the pool's reset of the connection, which is housekeeping.
+    """
+    with telemetry.instrumentation_suppressed():
+        async with db.connection(pool) as conn:
+            with db.ambient(conn):
+                yield
