@@ -38,13 +38,14 @@ from wja_cli.up import Stack
 from wja_platform import auth
 
 
-def cpu(proc: psutil.Process, with_children: bool = False) -> float:
-    """CPU seconds (user + system) of ``proc``, and of its children when asked (PostgreSQL's backends)."""
+def cpu(proc: psutil.Process, with_children: bool = False, kernel_only: bool = False) -> float:
+    """CPU seconds (user + system, or system alone) of ``proc``, and of its children when asked (PostgreSQL's
+    backends)."""
     total = 0.0
     for p in [proc, *(proc.children(recursive=True) if with_children else [])]:
         with contextlib.suppress(psutil.Error):
             t = p.cpu_times()
-            total += t.user + t.system
+            total += t.system + (0 if kernel_only else t.user)
     return total
 
 
@@ -73,10 +74,10 @@ async def send(url: str, token: str, n: int, concurrency: int, keyed: bool, star
 
 def measure(url: str, token: str, intake: psutil.Process, pg: psutil.Process, args: Any, r: int) -> dict[str, Any]:
     """One measured round: CPU ms per report of intake (gross and less idle) and PostgreSQL, and the rate."""
-    i0, p0, w0 = cpu(intake), cpu(pg, True), time.perf_counter()
+    i0, k0, p0, w0 = cpu(intake), cpu(intake, kernel_only=True), cpu(pg, True), time.perf_counter()
     accepted, seconds = asyncio.run(send(url, token, args.n, args.concurrency, args.keyed, (r + 1) * 100_000))
     time.sleep(0.5)  # let the relay publish the round's last events
-    i1, p1, window = cpu(intake), cpu(pg, True), time.perf_counter() - w0
+    i1, k1, p1, window = cpu(intake), cpu(intake, kernel_only=True), cpu(pg, True), time.perf_counter() - w0
     n = max(accepted, 1)
     gross = (i1 - i0) * 1000 / n
     return {
@@ -84,6 +85,7 @@ def measure(url: str, token: str, intake: psutil.Process, pg: psutil.Process, ar
         "per_s": round(accepted / seconds, 1),
         "intake_ms": round(gross, 2),
         "intake_net_ms": round(gross - args.idle_ms_per_s * window / n, 2),
+        "intake_kernel_ms": round((k1 - k0) * 1000 / n, 2),
         "postgresql_ms": round((p1 - p0) * 1000 / n, 2),
     }
 
@@ -138,7 +140,8 @@ def main() -> None:
         print(
             f"median of {args.rounds} rounds of {args.n} reports ({args.concurrency} in flight"
             f"{', keyed' if args.keyed else ''}): intake {med['intake_ms']:.2f} ms CPU per report"
-            f" ({med['intake_net_ms']:.2f} less idle), PostgreSQL {med['postgresql_ms']:.2f} ms;"
+            f" ({med['intake_net_ms']:.2f} less idle; {med['intake_kernel_ms']:.2f} in the kernel), PostgreSQL"
+            f" {med['postgresql_ms']:.2f} ms;"
             f" {med['per_s']:.1f} reports/s; load average {os.getloadavg()[0]:.2f}"
         )
     finally:
