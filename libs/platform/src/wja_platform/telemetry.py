@@ -351,10 +351,11 @@ def database_span(name: str) -> Iterator[trace.Span]:
 
 
 @contextlib.contextmanager
-def instrumentation_suppressed() -> Iterator[None]:
+def instrumentation_suppressed(suppressed: bool = True) -> Iterator[None]:
     """No instrumentation makes spans inside (asyncpg's statements, httpx's calls); spans our code starts
-    itself, such as :func:`database_span`'s, are still made."""
-    token = otel_context.attach(otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
+    itself, such as :func:`database_span`'s, are still made. ``suppressed=False``: instrumentation is back on
+    inside, within a suppressed block."""
+    token = otel_context.attach(otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, suppressed))
     try:
         yield
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from wja_cli.testing import exported_spans, server_spans
 
@@ -48,3 +50,28 @@ async def test_a_refusal_inside_a_transaction_is_not_a_database_error(intake):
     (server,) = server_spans(path)
     (tx,) = [s for s in in_trace(server) if s["name"] == "intake.transaction"]
     assert tx["status"] == "UNSET"
+
+
+def statements(spans: list[dict]) -> list[str]:
+    return [str(s["attributes"].get("db.statement") or s["attributes"].get("db.query.text")) for s in spans]
+
+
+async def test_a_keyed_request_makes_no_span_per_statement_of_its_key_but_keeps_the_requests_own(intake):
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    r = await intake.client.post("/v1/reports", json=report(), headers=intake.h(force="01") | key)
+    assert r.status_code == 201
+    (server,) = [s for s in server_spans("/v1/reports") if s["attributes"].get("wja.case.urn") == r.json()["urn"]]
+    spans = in_trace(server)
+    assert sorted(s["name"] for s in spans if s["parent_id"] == server["span_id"]) == [
+        "intake.transaction",
+        "intake.urn_counter",
+    ]
+    assert not STATEMENTS & {s["name"] for s in spans}
+    # a route without a transaction span of its own keeps its statements' spans inside a keyed request
+    replay = "/admin/dlq/replay"
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    r = await intake.client.post(replay, json={}, headers=intake.h("police", "service") | key)
+    assert r.status_code == 200, r.text
+    (server,) = server_spans(replay)
+    queries = statements(in_trace(server))
+    assert any("dead_letters" in q for q in queries) and not any("idempotency_keys" in q for q in queries)
