@@ -4,6 +4,7 @@ counter and the referral audit. :class:`Repository` is what the service layer's 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -11,9 +12,9 @@ from typing import Any, Protocol
 import asyncpg
 from wja_platform import db, telemetry
 from wja_platform.crypto import Sealed
-from wja_platform.problems import NotFound
+from wja_platform.problems import Conflict, NotFound
 
-from wja_intake.domain.model import Case
+from wja_intake.domain.model import Case, format_urn
 
 COLUMNS = (
     "urn",
@@ -162,11 +163,15 @@ async def allocate_sequence(pool: asyncpg.Pool, force: str, unit: str, year: int
     (:func:`wja_platform.db.ambient`); there the sequence is taken in that transaction, as before. Taking
     a second connection for it would deadlock the pool once every connection is such a request.
     """
-    with telemetry.database_span("intake.urn_counter"):  # one span, not the statement's and the pool reset's
+    with telemetry.database_span("intake.urn_counter") as span:  # one span, not the statement's and the reset's
         async with db.connection(pool) as conn:
             if conn.is_in_transaction():
-                return await next_sequence(conn, force, unit, year)
-            return int(await conn.fetchval(_NEXT_QUICK, force, unit, year))
+                seq = await next_sequence(conn, force, unit, year)
+            else:
+                seq = int(await conn.fetchval(_NEXT_QUICK, force, unit, year))
+        with contextlib.suppress(Conflict):  # an exhausted sequence is the report's to refuse, not this span's
+            span.set_attribute("wja.case.urn", format_urn(force, unit, seq, year))
+        return seq
 
 
 _NEXT = (

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from wja_platform import workdays
+from wja_platform import telemetry, workdays
 from wja_platform.auth import Principal
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring, Sealed
@@ -75,6 +75,7 @@ async def report(deps: Deps, caller: Principal, cmd: commands.Report) -> dict[st
     async with deps.one_connection():
         seq = await deps.next_urn(cmd.force_code, unit, year)
         case = _new_case(deps, cmd, model.format_urn(cmd.force_code, unit, seq, year), unit, risk)
+        telemetry.set_case_urn(case.urn)  # the report's transaction and its events' spans carry it
         sealed = deps.keyring.seal(_contact(cmd.victim), aad=case.urn)
         async with deps.uow() as uow:
             await uow.repo.add(case, sealed)
