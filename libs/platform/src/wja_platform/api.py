@@ -53,10 +53,12 @@ CaseUrn = Annotated[str, Depends(_case_urn)]
 """The ``{urn}`` path parameter: checked against the URN pattern, and the request's spans tagged with it."""
 
 
-def app_deps(request: Request) -> Any:
+async def app_deps(request: Request) -> Any:
     """The service's ``Deps`` (set on ``app.state.deps`` at start-up), for a typed dependency::
 
         Deps = Annotated[handlers.Deps, Depends(app_deps)]
+
+    ``async`` so that FastAPI does not run it in a worker thread (as it does a plain ``def``).
     """
     return request.app.state.deps
 

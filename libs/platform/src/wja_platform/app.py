@@ -279,6 +279,7 @@ def make_app(spec: ServiceSpec) -> FastAPI:
         app,
         excluded_urls="healthz,readyz,metrics",
         http_capture_headers_sanitize_fields=list(redact.SENSITIVE_HEADERS),
+        exclude_spans=["receive", "send"],  # one server span a request, not four more for its ASGI messages
     )
     plain_openapi = app.openapi
 

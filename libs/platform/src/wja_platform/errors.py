@@ -15,8 +15,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wja_platform import db, problems
+from wja_platform import db, problems, telemetry
 
 log = logging.getLogger(__name__)
 
@@ -69,26 +70,57 @@ def install(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
-    @app.middleware("http")
-    async def domain_or_bug(request: Request, call_next: Any) -> Any:
+    app.add_middleware(DomainOrBug)
+
+
+class DomainOrBug:
+    """ASGI middleware: an exception the routes did not handle becomes the error body.
+
+    An exception with an ``http_status`` of 4xx is that status with its message (and fields); the
+    database going away is 503 with ``Retry-After``; anything else is a 500 that names nothing.
+
+    Plain ASGI, not ``@app.middleware("http")``: Starlette's ``BaseHTTPMiddleware`` runs the app in a
+    task of its own and streams its answer through a memory channel, on every request (issue 20).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            return await call_next(request)
+            with telemetry.case_scope():  # the request's case URN ends with it (BaseHTTPMiddleware's task did that)
+                await self.app(scope, receive, watch)
         except Exception as exc:
-            status_code = getattr(exc, "http_status", None)
-            if isinstance(status_code, int) and 400 <= status_code < 500:
-                message = getattr(exc, "message", None) or str(exc)
-                field = getattr(exc, "field", None)
-                problems = getattr(exc, "problems", None) or ([(field, message)] if field else [])
-                errors = [{"field": f, "message": m} for f, m in problems]
-                return JSONResponse(body(message, errors), status_code=status_code)
-            if isinstance(exc, db.UNAVAILABLE):
-                log.warning("request not run: database unavailable (%s)", type(exc).__name__)
-                return JSONResponse(
-                    body("the database is unavailable; retry"), status_code=503, headers={"Retry-After": "1"}
-                )
-            tb = traceback.extract_tb(exc.__traceback__)[-1]
-            log.error("unhandled %s at %s:%s", type(exc).__name__, tb.filename, tb.lineno)
-            return JSONResponse(body("internal error"), status_code=500)
+            if started:  # an answer is under way: nothing can replace it (the server ends it)
+                raise
+            await answer(exc)(scope, receive, send)
+
+
+def answer(exc: Exception) -> JSONResponse:
+    """The response for an exception no route handled."""
+    status_code = getattr(exc, "http_status", None)
+    if isinstance(status_code, int) and 400 <= status_code < 500:
+        message = getattr(exc, "message", None) or str(exc)
+        field = getattr(exc, "field", None)
+        problems = getattr(exc, "problems", None) or ([(field, message)] if field else [])
+        errors = [{"field": f, "message": m} for f, m in problems]
+        return JSONResponse(body(message, errors), status_code=status_code)
+    if isinstance(exc, db.UNAVAILABLE):
+        log.warning("request not run: database unavailable (%s)", type(exc).__name__)
+        return JSONResponse(body("the database is unavailable; retry"), status_code=503, headers={"Retry-After": "1"})
+    tb = traceback.extract_tb(exc.__traceback__)[-1]
+    log.error("unhandled %s at %s:%s", type(exc).__name__, tb.filename, tb.lineno)
+    return JSONResponse(body("internal error"), status_code=500)
 
 
 ERROR_RESPONSES = {

@@ -30,7 +30,7 @@ import asyncpg
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wja_platform import auth, db, errors
+from wja_platform import auth, db, errors, telemetry
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,14 @@ class IdempotencyMiddleware:
     async def _in_transaction(
         self, pool: asyncpg.Pool, owner: str, key: str, fingerprint: str, scope: Scope, body: bytes
     ) -> Sequence[Message]:
+        # The key's own statements (BEGIN, the claim, the answer, COMMIT, the pool's reset) make no span each;
+        # the request's, run inside, do as usual (:meth:`_run`).
+        with telemetry.instrumentation_suppressed():
+            return await self._claim_run_answer(pool, owner, key, fingerprint, scope, body)
+
+    async def _claim_run_answer(
+        self, pool: asyncpg.Pool, owner: str, key: str, fingerprint: str, scope: Scope, body: bytes
+    ) -> Sequence[Message]:
         async with pool.acquire() as conn:
             tx = conn.transaction()
             await tx.start()
@@ -171,7 +179,7 @@ class IdempotencyMiddleware:
         async def collect(message: Message) -> None:
             messages.append(message)
 
-        with db.ambient(conn):
+        with db.ambient(conn), telemetry.instrumentation_suppressed(False):
             await self.app(scope, receive, collect)
         return messages
 

@@ -166,3 +166,37 @@ def test_the_fast_path_never_changes_what_is_redacted(value):
 def test_the_fast_path_still_redacts_a_jwt_and_a_bearer_token():
     jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
     assert redact.text(f"sent {jwt}") == "sent REDACTED" and "abcdef" not in redact.text("Bearer abcdef")
+
+
+class Kept(telemetry.SpanExporter):
+    def __init__(self) -> None:
+        self.spans: list[telemetry.ReadableSpan] = []
+
+    def export(self, spans):  # type: ignore[no-untyped-def]
+        self.spans += spans
+        return telemetry.SpanExportResult.SUCCESS
+
+
+def test_remembered_clean_texts_never_let_a_credential_through():
+    """Texts found clean are remembered (a clean span is exported uncopied); a credential is redacted every time,
+    and a header attribute is redacted whatever its value, even a value seen clean before."""
+    kept = Kept()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(telemetry.RedactingSpanExporter(kept)))
+    tracer = provider.get_tracer("test")
+    for _ in range(5):
+        with tracer.start_as_current_span("INSERT", attributes={"db.statement": "INSERT INTO cases VALUES ($1)"}):
+            pass
+        with tracer.start_as_current_span(f"GET /x?token={JWT}", attributes={"url.query": f"token={JWT}"}) as span:
+            span.add_event("exception", {"exception.message": f"bad token {JWT}"})
+        with tracer.start_as_current_span("GET /x", attributes={"http.target": "plain"}):
+            pass
+        with tracer.start_as_current_span("GET /x", attributes={"http.request.header.cookie": "plain"}):
+            pass
+    provider.shutdown()
+    plain, secret, seen, header = kept.spans[-4:]  # the last round: every text was met in the rounds before
+    assert plain.attributes == {"db.statement": "INSERT INTO cases VALUES ($1)"}
+    assert secret.name == "GET /x?token=REDACTED" and secret.attributes == {"url.query": "token=REDACTED"}
+    assert JWT not in str(secret.events[0].attributes)
+    assert seen.attributes == {"http.target": "plain"}
+    assert header.attributes == {"http.request.header.cookie": "REDACTED"}

@@ -33,11 +33,9 @@ class FakeRepository:
         self.counters[key] = self.counters.get(key, 0) + 1
         return self.counters[key]
 
-    async def add(self, case: Case) -> None:
+    async def add(self, case: Case, victim: Sealed) -> None:
         self.cases[case.urn] = copy.deepcopy(case)
-
-    async def add_victim(self, urn: str, sealed: Sealed) -> None:
-        self.victims[urn] = sealed
+        self.victims[case.urn] = victim
 
     async def get(self, urn: str, *, lock: bool = False) -> Case:
         if urn not in self.cases:

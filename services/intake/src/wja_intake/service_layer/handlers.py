@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
-from wja_platform import workdays
+from wja_platform import telemetry, workdays
 from wja_platform.auth import Principal
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring, Sealed
@@ -42,6 +44,9 @@ class Deps:
     next_urn: Callable[[str, str, int], Awaitable[int]]
     """The next URN sequence of a force, unit and year, taken BEFORE the report's transaction (its counter row
     would otherwise stay locked for the whole report and serialise every report of the force: issue 20)."""
+    one_connection: Callable[[], AbstractAsyncContextManager[object]] = contextlib.nullcontext
+    """Within it, ``next_urn`` and the units of work use one pooled connection (a report: the counter's
+    statement, then its transaction), so it is taken from the pool, and reset, once, not twice."""
 
 
 def check_force(caller: Principal, force_code: str) -> None:
@@ -67,15 +72,17 @@ async def report(deps: Deps, caller: Principal, cmd: commands.Report) -> dict[st
     risk = model.assess_risk(cmd.risk.tool, cmd.risk.score, cmd.risk.level, cmd.risk.version)
     unit = cmd.unit or deps.default_units.get(cmd.force_code, "YE")
     year = cmd.reported_at.year
-    seq = await deps.next_urn(cmd.force_code, unit, year)
-    async with deps.uow() as uow:
+    async with deps.one_connection():
+        seq = await deps.next_urn(cmd.force_code, unit, year)
         case = _new_case(deps, cmd, model.format_urn(cmd.force_code, unit, seq, year), unit, risk)
-        await uow.repo.add(case)
-        await uow.repo.add_victim(case.urn, deps.keyring.seal(_contact(cmd.victim), aad=case.urn))
-        await uow.publish(pub.crime_reported(case))
-        await uow.publish(pub.risk_assessed(case))
-        if case.referral_basis != "none":
-            await uow.publish(pub.victim_referred(case))
+        telemetry.set_case_urn(case.urn)  # the report's transaction and its events' spans carry it
+        sealed = deps.keyring.seal(_contact(cmd.victim), aad=case.urn)
+        async with deps.uow() as uow:
+            await uow.repo.add(case, sealed)
+            await uow.publish(pub.crime_reported(case))
+            await uow.publish(pub.risk_assessed(case))
+            if case.referral_basis != "none":
+                await uow.publish(pub.victim_referred(case))
     return {"urn": case.urn, "risk_level": risk["level"], "victim_ref": case.victim_ref}
 
 
