@@ -18,9 +18,21 @@ def in_trace(span: dict) -> list[dict]:
     return [s for s in exported_spans() if s["trace_id"] == span["trace_id"]]
 
 
+def seen(path: str) -> set[str]:
+    """The server spans of ``path`` exported so far (the span file is the test process's: other tests' intakes,
+    each with its own database, hand out the same URNs)."""
+    return {s["span_id"] for s in server_spans(path)}
+
+
+def since(path: str, before: set[str]) -> list[dict]:
+    return [s for s in server_spans(path) if s["span_id"] not in before]
+
+
 async def test_a_report_is_its_request_span_and_one_span_per_transaction(intake):
+    before = seen("/v1/reports")
     urn = await intake.new_case()
-    (server,) = [s for s in server_spans("/v1/reports") if s["attributes"].get("wja.case.urn") == urn]
+    (server,) = since("/v1/reports", before)
+    assert server["attributes"].get("wja.case.urn") == urn
     spans = in_trace(server)
     children = sorted(s["name"] for s in spans if s["parent_id"] == server["span_id"])
     assert children == ["intake.transaction", "intake.urn_counter"]
@@ -35,9 +47,14 @@ async def test_a_report_is_its_request_span_and_one_span_per_transaction(intake)
 async def test_a_database_error_marks_the_transaction_span_with_its_type(intake):
     urn = await intake.new_case()
     await intake.pool.execute("UPDATE urn_counters SET last = last - 1")  # the next report gets the same URN
+
+    def failed_transactions() -> list[dict]:
+        return [s for s in exported_spans() if s["name"] == "intake.transaction" and s["status"] == "ERROR"]
+
+    before = {s["span_id"] for s in failed_transactions()}
     r = await intake.client.post("/v1/reports", json=report(), headers=intake.h(force="01"))
     assert r.status_code == 500 and urn not in r.text
-    failed = [s for s in exported_spans() if s["name"] == "intake.transaction" and s["status"] == "ERROR"]
+    failed = [s for s in failed_transactions() if s["span_id"] not in before]
     assert len(failed) == 1 and failed[0]["attributes"]["error.type"] == "UniqueViolationError"
     assert any(s["name"] == "POST /v1/reports" for s in in_trace(failed[0]))
 
@@ -45,9 +62,10 @@ async def test_a_database_error_marks_the_transaction_span_with_its_type(intake)
 async def test_a_refusal_inside_a_transaction_is_not_a_database_error(intake):
     urn = await intake.new_case()
     path = f"/v1/cases/{urn}/arrests"
+    before = seen(path)
     r = await intake.client.post(path, json={"arrested_at": "2026-09-14T11:00:00Z"}, headers=intake.h(force="02"))
     assert r.status_code == 403
-    (server,) = server_spans(path)
+    (server,) = since(path, before)
     (tx,) = [s for s in in_trace(server) if s["name"] == "intake.transaction"]
     assert tx["status"] == "UNSET"
 
@@ -58,9 +76,11 @@ def statements(spans: list[dict]) -> list[str]:
 
 async def test_a_keyed_request_makes_no_span_per_statement_of_its_key_but_keeps_the_requests_own(intake):
     key = {"Idempotency-Key": str(uuid.uuid4())}
+    before = seen("/v1/reports")
     r = await intake.client.post("/v1/reports", json=report(), headers=intake.h(force="01") | key)
     assert r.status_code == 201
-    (server,) = [s for s in server_spans("/v1/reports") if s["attributes"].get("wja.case.urn") == r.json()["urn"]]
+    (server,) = since("/v1/reports", before)
+    assert server["attributes"].get("wja.case.urn") == r.json()["urn"]
     spans = in_trace(server)
     assert sorted(s["name"] for s in spans if s["parent_id"] == server["span_id"]) == [
         "intake.transaction",
@@ -70,8 +90,9 @@ async def test_a_keyed_request_makes_no_span_per_statement_of_its_key_but_keeps_
     # a route without a transaction span of its own keeps its statements' spans inside a keyed request
     replay = "/admin/dlq/replay"
     key = {"Idempotency-Key": str(uuid.uuid4())}
+    before = seen(replay)
     r = await intake.client.post(replay, json={}, headers=intake.h("police", "service") | key)
     assert r.status_code == 200, r.text
-    (server,) = server_spans(replay)
+    (server,) = since(replay, before)
     queries = statements(in_trace(server))
     assert any("dead_letters" in q for q in queries) and not any("idempotency_keys" in q for q in queries)
