@@ -133,12 +133,8 @@ async def platform_rate(pg: Postgres, bootstrap: str, n: int, state: Path, batch
         consumer_group=f"bench-{uuid.uuid4().hex[:6]}",
         consumer_batch_size=500,
     )
-    spec = ServiceSpec(settings=settings, migrations=SQL, handler=handler)
-    if batched:
-        spec = ServiceSpec(
-            settings=settings, migrations=SQL, handler=handler, batched=Batched(lambda env: True, handle_many)
-        )
-    app = make_app(spec)
+    sets = Batched(lambda env: True, handle_many) if batched else None
+    app = make_app(ServiceSpec(settings=settings, migrations=SQL, handler=handler, batched=sets))
     async with serve_app(app):
         pool = app.state.runtime.pool
         start = None

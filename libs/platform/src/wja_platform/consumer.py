@@ -135,7 +135,8 @@ class EventConsumer:
     ) -> None:
         self.pool = pool
         self.handler = handler
-        self.batched = batched
+        self.batched = None if simulation else batched
+        """With the simulation on, every event goes to the per-event handler, applied at its own time."""
         self.service = service
         self.group_id = group_id
         self.max_attempts = max_attempts
@@ -228,9 +229,6 @@ class EventConsumer:
                 continue
             if self.batched is not None and self.batched.accepts(env):
                 run.append((rec, env))
-                if self.simulation:  # one event a run: applied at its own time
-                    await self._call_run(conn, run)
-                    run = []
                 continue
             await self._call_run(conn, run)
             run = []
