@@ -27,7 +27,7 @@ from opentelemetry import context, propagate, trace
 from opentelemetry.trace import SpanKind
 from wja_schemas.envelope import current_headers
 
-from wja_platform import messaging, metrics
+from wja_platform import db, messaging, metrics
 from wja_platform.outbox import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -210,6 +210,7 @@ class OutboxRelay:
         conn: asyncpg.Connection = await self.pool.acquire()
         keeper: asyncio.Task[None] | None = None
         try:
+            db.holds_session_state(conn)
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
                 self.standby = True
                 await asyncio.sleep(self.poll_seconds)
