@@ -67,6 +67,10 @@ class CaseUrnSpanProcessor(SpanProcessor):
             span.set_attribute(SIM_TIME_ATTRIBUTE, at.isoformat().replace("+00:00", "Z"))
 
 
+_JSON = json.JSONEncoder(separators=(",", ":"))
+"""One encoder for every span (``json.dumps`` with options builds a new one per call)."""
+
+
 class JsonLinesSpanExporter(SpanExporter):
     """Appends finished spans to a JSON-lines file (one object per span)."""
 
@@ -83,7 +87,7 @@ class JsonLinesSpanExporter(SpanExporter):
             if ctx is None:
                 continue
             lines.append(
-                json.dumps(
+                _JSON.encode(
                     {
                         "trace_id": f"{ctx.trace_id:032x}",
                         "span_id": f"{ctx.span_id:016x}",
@@ -104,8 +108,7 @@ class JsonLinesSpanExporter(SpanExporter):
                             }
                             for lk in span.links
                         ],
-                    },
-                    separators=(",", ":"),
+                    }
                 )
             )
         with self._lock, self.path.open("a") as fh:
@@ -158,13 +161,20 @@ class _CleanTexts:
         )
 
     def _attributes(self, attrs: Mapping[str, Any]) -> bool:
+        keys = self._keys
         for key, value in attrs.items():
-            if key not in self._keys:
+            if key not in keys:
                 if redact.attributes({key: ""}) != {key: ""}:
                     return False
-                self._remember(self._keys, key)
-            texts = [value] if isinstance(value, str) else value if isinstance(value, tuple | list) else []
-            if all(isinstance(v, str) for v in texts) and not all(self._text(v) for v in texts):
+                self._remember(keys, key)
+            if isinstance(value, str):
+                if not self._text(value):
+                    return False
+            elif (
+                isinstance(value, tuple | list)
+                and all(isinstance(v, str) for v in value)
+                and not all(self._text(v) for v in value)
+            ):
                 return False
         return True
 
