@@ -45,6 +45,7 @@ from wja_platform import (
     web,
 )
 from wja_platform.consumer import Batched, EventConsumer, Handler
+from wja_platform.offsets import Offsets
 from wja_platform.relay import OutboxRelay
 from wja_platform.settings import ServiceSettings
 
@@ -81,6 +82,7 @@ class Runtime:
     consumer: EventConsumer | None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     assignor: assignment.CheckedRoundRobin = field(default_factory=assignment.CheckedRoundRobin)
+    offsets: Offsets = field(default_factory=lambda: Offsets(0.2))
 
     @property
     def settings(self) -> ServiceSettings:
@@ -167,13 +169,19 @@ def _subscribe(runtime: Runtime) -> None:
         heartbeat_interval_ms=max(100, settings.consumer_session_timeout_ms // 6),
         batch_timeout_ms=100,
         partition_assignment_strategy=(runtime.assignor,),  # type: ignore[arg-type]
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        ack_policy=AckPolicy.MANUAL,  # offsets: runtime.offsets commits them in the background
         decoder=_raw_records,
     )
 
     @subscriber
     async def on_events(raw: Any) -> None:  # what _raw_records gave (the broker applies no types)
-        await consumer.process(raw if isinstance(raw, tuple) else (raw,))
+        records = raw if isinstance(raw, tuple) else (raw,)
+        try:
+            await consumer.process(records)
+        except BaseException:
+            runtime.offsets.rewind(subscriber.consumer, records)
+            raise
+        runtime.offsets.processed(subscriber.consumer, records)
 
 
 def make_app(spec: ServiceSpec) -> FastAPI:
@@ -220,7 +228,9 @@ def make_app(spec: ServiceSpec) -> FastAPI:
                 simulation=settings.simulation,
                 batched=spec.batched,
             )
-        runtime = Runtime(spec, pool, broker, relay, consumer)
+        runtime = Runtime(
+            spec, pool, broker, relay, consumer, offsets=Offsets(settings.consumer_commit_interval_ms / 1000)
+        )
         app.state.runtime = runtime
         if consumer is not None:
             _subscribe(runtime)
@@ -233,6 +243,7 @@ def make_app(spec: ServiceSpec) -> FastAPI:
         runtime.tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
         if consumer is not None:
             runtime.tasks.append(asyncio.create_task(consumer.run_parking(), name="parking"))
+            runtime.tasks.append(asyncio.create_task(runtime.offsets.run(), name="offset-commits"))
             watchdog = assignment.watch(
                 broker,
                 runtime.assignor,

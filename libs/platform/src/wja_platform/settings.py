@@ -84,6 +84,9 @@ class ServiceSettings(BaseSettings):
     """How long the broker may hold an empty fetch. It answers as soon as a record arrives, so this costs
     no latency; 5 ms made every idle consumer poll 200 times a second (half of the 2-core bench machine
     burnt idle: docs/performance.md)."""
+    consumer_commit_interval_ms: int = Field(default=200, ge=10)
+    """How often processed Kafka offsets are committed (:mod:`wja_platform.offsets`). Longer saves broker
+    round trips; what a crash or a rebalance leaves uncommitted is delivered again and absorbed by the inbox."""
     consumer_session_timeout_ms: int = Field(default=2000, ge=500)
     """The embedded broker assigns partitions after half of it; Apache Kafka needs ≥ 6000."""
     consumer_stale_restart_seconds: float = Field(default=2.0, gt=0)

@@ -1,0 +1,76 @@
+"""Kafka offsets committed in the background, a few times a second, instead of after every batch.
+
+Committing after each batch cost a round trip to the broker per batch: about 220 µs of the consumer's CPU,
+140-180 µs of the broker's and 1 ms during which the consumer fetched nothing (issue 20, measured with the
+embedded broker). Consumed batches are small while journeys run, so that was paid per event or two.
+
+The order of things is kept: a batch's offsets are recorded (:meth:`Offsets.processed`) only after its
+transaction committed, and only the offsets of processed records are ever committed, never the consumer's
+position. What changes is how late: up to ``interval`` seconds. A crash, a rebalance or a failed commit in
+that window means the records since the last commit are delivered again, and the inbox absorbs them
+(the processed-event record commits with the effect), as it already did for a crash between a batch's
+transaction and its commit. A batch that fails (the database away) is rewound to its first record of each
+partition, as FastStream's nack did, so nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+
+log = logging.getLogger(__name__)
+
+
+class Offsets:
+    """Processed offsets per consumer and partition, committed by :meth:`run` every ``interval`` seconds."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._pending: dict[AIOKafkaConsumer, dict[TopicPartition, int]] = {}
+
+    def processed(self, consumer: AIOKafkaConsumer, records: Sequence[Any]) -> None:
+        """``records`` (aiokafka's) were applied and their transaction committed: their offsets may be committed."""
+        pending = self._pending.setdefault(consumer, {})
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            if r.offset + 1 > pending.get(tp, -1):
+                pending[tp] = r.offset + 1
+
+    @staticmethod
+    def rewind(consumer: AIOKafkaConsumer, records: Sequence[Any]) -> None:
+        """A batch failed: fetch each partition again from its first record in the batch."""
+        earliest: dict[TopicPartition, int] = {}
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            earliest[tp] = min(r.offset, earliest.get(tp, r.offset))
+        for tp, offset in earliest.items():
+            if tp in consumer.assignment():
+                consumer.seek(tp, offset)
+
+    async def commit(self) -> None:
+        """Commit what is pending now. A commit that fails (a rebalance, a partition no longer this member's,
+        the broker away) is dropped: those records come again and the inbox absorbs them."""
+        pending, self._pending = self._pending, {}
+        for consumer, offsets in pending.items():
+            owned = consumer.assignment()
+            mine = {tp: offset for tp, offset in offsets.items() if tp in owned}
+            if not mine:
+                continue
+            try:
+                await consumer.commit(mine)
+            except (KafkaError, AssertionError, RuntimeError) as exc:  # aiokafka asserts on a stopped consumer
+                log.info("offset commit skipped (%s); those records will be delivered again", type(exc).__name__)
+
+    async def run(self) -> None:
+        """Background task: commit every ``interval`` seconds; once more when cancelled (shutdown)."""
+        try:
+            while True:
+                await asyncio.sleep(self.interval)
+                await self.commit()
+        finally:
+            await asyncio.shield(self.commit())
