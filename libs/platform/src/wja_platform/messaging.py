@@ -26,7 +26,6 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.protocol.metadata import MetadataRequest
 from faststream.kafka import KafkaBroker
-from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from wja_schemas import topics as t
 
 log = logging.getLogger(__name__)
@@ -49,12 +48,17 @@ forbid_auto_topic_creation()
 
 
 def make_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:
-    """A FastStream Kafka broker with OpenTelemetry middleware (no aiokafka instrumentation)."""
+    """A FastStream Kafka broker, without FastStream's telemetry middleware.
+
+    The consumer makes the spans that matter (:mod:`wja_platform.consumer`): one per batch transaction and
+    one per event in the event's own trace. The middleware added two more per batch ("create" and "process",
+    a trace of their own): while journeys run, batches hold an event or two, so that was two spans more per
+    event to make and export (issue 20).
+    """
     return KafkaBroker(
         bootstrap_servers,
         client_id=client_id,
         metadata_max_age_ms=5000,  # see topics recreated on a new (empty) broker within seconds
-        middlewares=[KafkaTelemetryMiddleware()],
         logger=logging.getLogger(f"wja.{client_id}.kafka"),
         apply_types=False,  # the subscriber takes the records as they are: no per-batch dependency injection,
         # whose synchronous context field FastDepends ran in a worker thread (a thread hop per batch)

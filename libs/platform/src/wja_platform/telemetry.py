@@ -3,8 +3,9 @@
 With any ``OTEL_EXPORTER_OTLP_*`` variable set, spans go to OTLP over HTTP; otherwise each
 process appends its spans as JSON lines to ``<state_dir>/traces/<service>.jsonl``, flushed
 within half a second, which ``wja trace <urn>`` renders. asyncpg spans never carry SQL
-parameters; FastAPI and httpx are instrumented; Kafka spans come from FastStream's middleware
-and the relay/consumer (the aiokafka instrumentation is not enabled: it would duplicate them).
+parameters; FastAPI and httpx are instrumented; Kafka spans come from the relay (a send span per
+event) and the consumer (a span per batch transaction, one per event applied); the aiokafka
+instrumentation is not enabled: it would duplicate them.
 
 Sampling (``WJA_TRACE_SAMPLE_RATIO``, default 1: every trace, as tests need) is parent-based: the
 service where a trace starts keeps that share of new traces and every later span, in any service,
