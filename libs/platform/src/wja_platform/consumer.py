@@ -6,9 +6,9 @@ consumer guarantees:
 
 - **Once.** The inbox row (``ce_source#ce_id``) is written in the same transaction as the
   effect; a redelivered event has no second effect.
-- **Durable before commit.** Kafka offsets are committed only after the batch's transaction
-  committed (FastStream ``AckPolicy.NACK_ON_ERROR`` with manual commits). An infrastructure
-  failure (database down) rewinds the batch and it is delivered again.
+- **Durable before commit.** Kafka offsets of a batch are committed only after the batch's
+  transaction committed, in the background a few times a second (:mod:`wja_platform.offsets`). An
+  infrastructure failure (database down) rewinds the batch and it is delivered again.
 - **Batches.** A whole batch is applied in one transaction; if any event fails, the batch is
   rolled back and applied one event per transaction, so one bad event costs only itself.
 - **Poison.** Undecodable or schema-invalid records, and events whose handler keeps failing
