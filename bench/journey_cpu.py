@@ -1,0 +1,99 @@
+"""CPU per full journey, per process: what the national-year figure is made of.
+
+Starts the embedded stack (each service its own process, as ``wja up`` runs it) on free ports in a
+temporary directory, runs warm-up journeys, then ``--rounds`` rounds of ``N`` journeys with ``wja simulate``
+(in this process, as bench/run.py does) and prints, per journey, the CPU ms (user + system) of each service,
+the broker, PostgreSQL (every backend) and this driver, with the median over the rounds. CPU figures depend
+much less on what else runs on the machine than wall-clock ones; the journeys/s printed beside them do not.
+
+Usage: ``python bench/journey_cpu.py [N] [--rounds R] [--concurrency C]``. ``WJA_TRACE_SAMPLE_RATIO`` is
+passed on (default 1: every span exported).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+from report_cpu import cpu  # bench/ is on sys.path: the script's directory
+from wja_cli import journeys, simulate
+from wja_cli.stack import Broker, Postgres
+from wja_cli.testing import free_port
+from wja_cli.up import Stack
+from wja_platform import auth
+
+SERVICES = ("intake", "charging", "court", "support", "insights")
+
+
+def snapshot(procs: dict[str, psutil.Process], pg: psutil.Process) -> dict[str, float]:
+    out = {name: cpu(p) for name, p in procs.items()}
+    out["postgresql"] = cpu(pg, with_children=True)
+    out["driver"] = time.process_time()
+    return out
+
+
+def main(n: int, rounds: int, concurrency: int) -> None:
+    root = Path(tempfile.mkdtemp(prefix="wja-journey-cpu-"))
+    stack = Stack(state_dir=root / "state", ports={s: free_port() for s in SERVICES})
+    if os.environ.get("WJA_TRACE_SAMPLE_RATIO"):
+        stack.extra_env["WJA_TRACE_SAMPLE_RATIO"] = os.environ["WJA_TRACE_SAMPLE_RATIO"]
+    stack.pg = Postgres(free_port(), root / "pg" / "data")
+    stack.broker = Broker(free_port(), root / "broker.log")
+    stack.pg.start()
+    stack.pg.ensure_databases()
+    stack.broker.start()
+    try:
+        for s in stack.services:
+            stack.start_service(s)
+        for s in stack.services:
+            stack.wait_ready(s)
+        key = auth.ensure_dev_key(stack.state_dir).read_text().strip()
+        urls = {s: f"http://127.0.0.1:{p}" for s, p in stack.ports.items()}
+        procs = {s: psutil.Process(p.pid) for s, p in stack.procs.items()}
+        assert stack.broker.proc is not None and stack.pg.proc is not None
+        procs["broker"] = psutil.Process(stack.broker.proc.pid)
+        pg = psutil.Process(stack.pg.proc.pid)
+        asyncio.run(simulate.create_sessions(simulate.Agencies(key, {"court": urls["court"]}), days=260, capacity=1000))
+
+        def run(count: int, seed: int) -> tuple[int, float]:
+            plans = journeys.plan(count, seed=seed, forces=("43",))
+            began = time.monotonic()
+            summary = asyncio.run(
+                simulate.simulate(plans, urls, key, rate=1000, concurrency=concurrency, sessions=False)
+            )
+            return summary.completed, time.monotonic() - began
+
+        run(max(20, n // 5), seed=10_000)  # warm-up: connections, statement caches, first listings
+        per_round: list[dict[str, float]] = []
+        for i in range(rounds):
+            before = snapshot(procs, pg)
+            completed, seconds = run(n, seed=i + 1)
+            time.sleep(1.0)  # what the last journeys caused downstream
+            after = snapshot(procs, pg)
+            ms = {k: round(1000 * (after[k] - before[k]) / n, 2) for k in before}
+            ms["total"] = round(sum(ms.values()), 1)
+            per_round.append(ms)
+            shown = ", ".join(f"{k} {v}" for k, v in sorted(ms.items(), key=lambda kv: -kv[1]))
+            print(f"round {i + 1}: {completed}/{n} journeys in {seconds:.1f} s ({n / seconds:.1f}/s); CPU ms: {shown}")
+        median = {k: round(statistics.median(r[k] for r in per_round), 2) for k in per_round[0]}
+        print(
+            "median CPU ms per journey: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(median.items(), key=lambda kv: -kv[1]))
+        )
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", type=int, nargs="?", default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=60)
+    args = parser.parse_args()
+    main(args.n, args.rounds, args.concurrency)
