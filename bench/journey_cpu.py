@@ -67,6 +67,8 @@ def main(n: int, rounds: int, concurrency: int) -> None:
             summary = asyncio.run(
                 simulate.simulate(plans, urls, key, rate=1000, concurrency=concurrency, sessions=False)
             )
+            if summary.failed:
+                print(f"  failed steps: {dict(summary.failed)}", flush=True)
             return summary.completed, time.monotonic() - began
 
         run(max(20, n // 5), seed=10_000)  # warm-up: connections, statement caches, first listings

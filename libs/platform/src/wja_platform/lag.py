@@ -3,8 +3,9 @@
 Read from the broker (the group's committed offsets and each partition's end offset), so it is
 right even when the consuming service is stopped or hung. A partition the group has never
 committed on counts from its first retained offset (the consumers start at the earliest).
-The committed offsets are read with a group-less-subscription consumer of that group id: it
-never joins the group (no rebalance of the real consumers), it only asks for the offsets.
+The committed offsets of every partition are read in one request of the admin client, which never
+joins the group (no rebalance of the real consumers); the partitions' first and end offsets by a
+consumer with no group.
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ class LagProbe:
             reader = AIOKafkaConsumer(
                 bootstrap_servers=self.bootstrap_servers,
                 client_id=self.client_id,
-                group_id=self.group,
                 enable_auto_commit=False,
             )
             try:
@@ -85,7 +85,8 @@ class LagProbe:
                 return []
             ends = await reader.end_offsets(partitions)
             starts = await reader.beginning_offsets(partitions)
-            committed = {tp: await reader.committed(tp) for tp in partitions}
+            found = await admin.list_consumer_group_offsets(self.group, partitions=partitions)  # one request
+            committed = {tp: found[tp].offset if tp in found and found[tp].offset >= 0 else None for tp in partitions}
         except BaseException:
             await self.close()
             raise
