@@ -125,6 +125,10 @@ async def _ok(response: Awaitable[Response], step: str, *expected: int) -> Any:
     return r.json() if r.content else None
 
 
+POLL_FIRST = 0.02
+"""Seconds :func:`wait_for` waits after a check that found nothing, at first; the wait then grows by half
+each time, up to ``POLL_MAX``."""
+POLL_MAX = 0.5
 POLLS = [0]
 """Checks made by :func:`wait_for` in this process (the bench prints them per journey)."""
 
@@ -132,7 +136,7 @@ POLLS = [0]
 async def wait_for(check: Callable[[], Awaitable[Any]], step: str) -> Any:
     """Poll until ``check()`` gives something truthy (the event arrived downstream)."""
     deadline = time.monotonic() + STEP_TIMEOUT.get()
-    delay = 0.02
+    delay = POLL_FIRST
     while time.monotonic() < deadline:
         POLLS[0] += 1
         try:
@@ -142,7 +146,7 @@ async def wait_for(check: Callable[[], Awaitable[Any]], step: str) -> Any:
         if value:
             return value
         await asyncio.sleep(delay)
-        delay = min(delay * 1.5, 0.5)
+        delay = min(delay * 1.5, POLL_MAX)
     raise StepFailed(f"{step}: timed out")
 
 
