@@ -12,8 +12,10 @@ HTTP client, in interleaved rounds: ``lean`` is the driver's client now (:mod:`w
   service on free ports as bench/run.py starts them; ``n`` realtime journeys (``simulate.simulate``,
   60 at once, as bench/run.py runs them). CPU ms per journey and per request, requests per journey.
 
-``--profile FILE`` runs py-spy (not a dependency: ``uv pip install py-spy``) on this process over the
-last ``lean`` round, raw format, for bench/profile_summary.py.
+``requests`` also measures ``httpx, no I/O``: httpx with a transport that answers at once without a
+socket, the floor any custom httpx transport would reach. ``--profile FILE`` runs py-spy (not a
+dependency: ``uv pip install py-spy``) on this process over the last round of ``--profiled`` (``lean``
+or ``httpx``), raw format, for bench/profile_summary.py.
 """
 
 from __future__ import annotations
@@ -75,6 +77,14 @@ class HttpxClient:
         return await self.http.post(url, headers=headers, **kwargs)
 
 
+class Canned(httpx.AsyncBaseTransport):
+    """An httpx transport that does no I/O: what httpx costs above any transport (the floor of a custom one)."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        post = request.method == "POST"
+        return httpx.Response(201 if post else 200, content=b'{"urn":"43AB0000126"}' if post else CASE)
+
+
 def httpx_agency_client(self: simulate.Agencies, service: str, agency: str, role: str, sub: str, **claims: str) -> Any:
     name = f"{service}:{agency}:{role}:{sub}:{claims}"
     if name not in self.clients:
@@ -84,9 +94,13 @@ def httpx_agency_client(self: simulate.Agencies, service: str, agency: str, role
             headers={"Authorization": f"Bearer {token}"},
             timeout=30,
             limits=httpx.Limits(max_connections=50, keepalive_expiry=2.0),
+            transport=Canned() if CANNED else None,
         )
         self.clients[name] = HttpxClient(http)  # type: ignore[assignment]
     return self.clients[name]
+
+
+CANNED = False
 
 
 async def httpx_close(self: simulate.Agencies) -> None:
@@ -95,10 +109,12 @@ async def httpx_close(self: simulate.Agencies) -> None:
 
 @contextlib.contextmanager
 def driven_by(kind: str) -> Iterator[None]:
-    """``simulate`` with the ``lean`` client (as it is) or the ``httpx`` one (as it was)."""
+    """``simulate`` with the ``lean`` client (as it is), the ``httpx`` one (as it was), or ``httpx, no I/O``."""
+    global CANNED  # noqa: PLW0603 (one bench run, one variant at a time)
     if kind.startswith("lean"):
         yield
         return
+    CANNED = kind == "httpx, no I/O"
     saved = simulate.Agencies.client, simulate.Agencies.close
     simulate.Agencies.client, simulate.Agencies.close = httpx_agency_client, httpx_close  # type: ignore[method-assign]
     try:
@@ -169,18 +185,19 @@ def requests(args: argparse.Namespace) -> None:
     key, url = "k" * 32, f"http://127.0.0.1:{port}"
     try:
         wait_for_port(port, server, 30, "the trivial app")
-        figures: dict[str, list[float]] = {"lean": [], "httpx": []}
+        figures: dict[str, list[float]] = {"lean": [], "httpx": [], "httpx, no I/O": []}
         for r in range(args.rounds):
-            for kind in ("lean", "httpx"):
+            for kind, spent in figures.items():
                 with driven_by(kind):
                     asyncio.run(hammer(url, key, 400))  # warm up
-                    profiler = spy(args.profile, 2) if kind == "lean" and r == args.rounds - 1 else None
+                    last = kind == args.profiled and r == args.rounds - 1
+                    profiler = spy(args.profile, 2 if kind == "lean" else 15) if last else None
                     cpu = time.process_time()
                     asyncio.run(hammer(url, key, args.n))
-                    figures[kind].append((time.process_time() - cpu) * 1000 / args.n)
+                    spent.append((time.process_time() - cpu) * 1000 / args.n)
                     if profiler:
                         profiler.wait()
-                print(f"round {r + 1} {kind}: {figures[kind][-1]:.3f} ms CPU per request", flush=True)
+                print(f"round {r + 1} {kind}: {spent[-1]:.3f} ms CPU per request", flush=True)
         for kind, values in figures.items():
             print(f"{kind}: median {statistics.median(values):.3f} ms CPU per request over {len(values)} rounds")
     finally:
@@ -233,7 +250,8 @@ def journeys_cpu(args: argparse.Namespace) -> None:
                 if poll_first is not None:
                     simulate.POLL_FIRST = poll_first
                 plans = journeys.plan(args.n, seed=r * len(variants) + i + 1, forces=("43",))
-                profiler = spy(args.profile, args.n / 8) if kind == "lean" and r == args.rounds - 1 else None
+                last = kind == args.profiled and r == args.rounds - 1
+                profiler = spy(args.profile, args.n / 8 if kind == "lean" else args.n / 6) if last else None
                 with driven_by(kind):
                     figures = journeys_round(plans, urls, key, procs, pg)
                 if profiler:
@@ -250,6 +268,7 @@ if __name__ == "__main__":
     parser.add_argument("--n", type=int)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile")
+    parser.add_argument("--profiled", default="lean", help="the client profiled: lean or httpx")
     parser.add_argument("--poll-first", type=float, nargs="*", help="journeys: lean rounds with each first poll wait")
     parser.add_argument("--uvloop", action="store_true", help="run the driver on uvloop (installed with intake)")
     arguments = parser.parse_args()
