@@ -161,6 +161,21 @@ async def test_an_idle_connection_past_its_expiry_is_not_used_again() -> None:
     assert pool.opened == 2
 
 
+async def test_bytes_after_a_whole_answer_make_the_connection_unfit_for_reuse() -> None:
+    async with raw_server(answering(OK + b"HTTP/1.1 200 OK\r\n", OK)) as raw:
+        pool = Pool(raw.url)
+        first = await pool.request("GET", "/a")
+
+        async def dropped() -> bool:  # the stray bytes arrive after the answer was complete
+            return raw.closed_by_client == 1
+
+        await eventually(dropped, timeout=10)
+        second = await pool.request("GET", "/a")
+        await pool.aclose()
+    assert first.status_code == second.status_code == 200
+    assert pool.opened == 2
+
+
 async def test_an_interim_100_answer_is_skipped() -> None:
     async with raw_server(answering(b"HTTP/1.1 100 Continue\r\n\r\n" + OK)) as raw:
         pool = Pool(raw.url)

@@ -111,7 +111,7 @@ class _Connection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        if self.waiter is None:  # nothing was asked (e.g. a 408 before the server closes): never reuse it
+        if self.waiter is None or self.waiter.done():  # nothing asked (e.g. a 408 before a close): never reuse it
             self.close()
             return
         try:
@@ -130,6 +130,10 @@ class _Connection(asyncio.Protocol):
                 self._fail(ConnectionClosed("the server closed the connection before the whole answer"))
 
     # httptools callbacks
+    def on_message_begin(self) -> None:
+        if self.waiter is None or self.waiter.done():  # a second answer to one request: never reuse it
+            self.close()
+
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers.append((name, value))
 
