@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import time
 import uuid
 from collections import Counter
@@ -18,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from wja_platform import auth
 
+from wja_cli.http1 import Pool, Response, TransportError
 from wja_cli.journeys import EVIDENCE, CasePlan
 
 if TYPE_CHECKING:
@@ -40,25 +41,31 @@ STEP_TIMEOUT: contextvars.ContextVar[float] = contextvars.ContextVar("step_timeo
 class Client:
     """A staff member's HTTP client: every POST carries an ``Idempotency-Key`` and is retried with it
     when no answer came (connection refused or reset, timeout, 503), so a restart never loses or
-    doubles a step."""
+    doubles a step. Its connections are its agency's :class:`~wja_cli.http1.Pool` (lean HTTP/1.1:
+    the driver shares the cores with the stack it drives); it adds its bearer token to each request."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
-        self.http = http
+    def __init__(self, pool: Pool, headers: dict[str, str]) -> None:
+        self.pool = pool
+        self.headers = headers
         self.retries = 0
 
-    async def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return await self.http.get(url, **kwargs)
+    async def get(self, path: str, *, headers: dict[str, str] | None = None) -> Response:
+        return await self.pool.request("GET", path, {**self.headers, **headers} if headers else self.headers)
 
-    async def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        headers = {"Idempotency-Key": str(uuid.uuid4()), **kwargs.pop("headers", {})}
+    async def post(self, path: str, *, json: Any = None, headers: dict[str, str] | None = None) -> Response:
+        sent = {**self.headers, "Idempotency-Key": str(uuid.uuid4()), **(headers or {})}
+        body = None
+        if json is not None:
+            sent["Content-Type"] = "application/json"
+            body = _dumps(json).encode()
         deadline = time.monotonic() + RETRY_SECONDS
         delay = 0.1
         while True:
             try:
-                response = await self.http.post(url, headers=headers, **kwargs)
+                response = await self.pool.request("POST", path, sent, body)
                 if response.status_code != 503:
                     return response
-            except httpx.TransportError:
+            except TransportError:
                 if time.monotonic() > deadline:
                     raise
             else:
@@ -68,34 +75,30 @@ class Client:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
 
-    async def aclose(self) -> None:
-        await self.http.aclose()
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @dataclass
 class Agencies:
-    """One HTTP client per agency role, against the services' URLs."""
+    """One HTTP client per agency role, against the services' URLs; one connection pool per service."""
 
     key: str
     urls: dict[str, str]
     clients: dict[str, Client] = field(default_factory=dict)
+    pools: dict[str, Pool] = field(default_factory=dict)
 
     def client(self, service: str, agency: str, role: str, sub: str, **claims: str) -> Client:
         name = f"{service}:{agency}:{role}:{sub}:{claims}"
         if name not in self.clients:
+            if service not in self.pools:
+                self.pools[service] = Pool(self.urls[service], timeout=30, max_connections=100, keepalive_expiry=2.0)
             token = auth.mint(self.key, sub=sub, agency=agency, role=role, ttl_seconds=24 * 3600, **claims)
-            self.clients[name] = Client(
-                httpx.AsyncClient(
-                    base_url=self.urls[service],
-                    headers={"Authorization": f"Bearer {token}"},
-                    timeout=30,
-                    limits=httpx.Limits(max_connections=50, keepalive_expiry=2.0),
-                )
-            )
+            self.clients[name] = Client(self.pools[service], {"Authorization": f"Bearer {token}"})
         return self.clients[name]
 
     async def close(self) -> None:
-        await asyncio.gather(*(c.aclose() for c in self.clients.values()))
+        await asyncio.gather(*(p.aclose() for p in self.pools.values()))
 
     @property
     def retries(self) -> int:
@@ -115,13 +118,17 @@ class Summary:
     seconds: float = 0.0
 
 
-async def _ok(response: Awaitable[httpx.Response], step: str, *expected: int) -> Any:
+async def _ok(response: Awaitable[Response], step: str, *expected: int) -> Any:
     r = await response
     if r.status_code not in (expected or (200, 201)):
         raise StepFailed(f"{step}: {r.status_code}")
     return r.json() if r.content else None
 
 
+POLL_FIRST = 0.02
+"""Seconds :func:`wait_for` waits after a check that found nothing, at first; the wait then grows by half
+each time, up to ``POLL_MAX``."""
+POLL_MAX = 0.5
 POLLS = [0]
 """Checks made by :func:`wait_for` in this process (the bench prints them per journey)."""
 
@@ -129,17 +136,17 @@ POLLS = [0]
 async def wait_for(check: Callable[[], Awaitable[Any]], step: str) -> Any:
     """Poll until ``check()`` gives something truthy (the event arrived downstream)."""
     deadline = time.monotonic() + STEP_TIMEOUT.get()
-    delay = 0.02
+    delay = POLL_FIRST
     while time.monotonic() < deadline:
         POLLS[0] += 1
         try:
             value = await check()
-        except httpx.TransportError:  # a read: safe to ask again (e.g. the service is restarting)
+        except TransportError:  # a read: safe to ask again (e.g. the service is restarting)
             value = None
         if value:
             return value
         await asyncio.sleep(delay)
-        delay = min(delay * 1.5, 0.5)
+        delay = min(delay * 1.5, POLL_MAX)
     raise StepFailed(f"{step}: timed out")
 
 
@@ -354,7 +361,7 @@ async def simulate(
                     summary.outcomes[outcome] += 1
                     if on_done:
                         on_done(p, outcome)
-                except (StepFailed, httpx.HTTPError) as exc:
+                except (StepFailed, TransportError) as exc:
                     summary.failed[str(exc).split(":")[0] if isinstance(exc, StepFailed) else type(exc).__name__] += 1
                     if on_done:
                         on_done(p, None)
