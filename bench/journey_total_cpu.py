@@ -6,8 +6,8 @@ temporary directory, runs warm-up journeys, then ``--rounds`` rounds of ``N`` jo
 the broker, PostgreSQL (every backend) and this driver, with the median over the rounds. CPU figures depend
 much less on what else runs on the machine than wall-clock ones; the journeys/s printed beside them do not.
 
-Usage: ``python bench/journey_cpu.py [N] [--rounds R] [--concurrency C]``. ``WJA_TRACE_SAMPLE_RATIO`` is
-passed on (default 1: every span exported).
+Usage: ``python bench/journey_total_cpu.py [N] [--rounds R] [--concurrency C]``.
+``WJA_TRACE_SAMPLE_RATIO`` is passed on (default 1: every span exported).
 """
 
 from __future__ import annotations
@@ -63,10 +63,11 @@ def main(n: int, rounds: int, concurrency: int) -> None:
 
         def run(count: int, seed: int) -> tuple[int, float]:
             plans = journeys.plan(count, seed=seed, forces=("43",))
-            began = time.monotonic()
+            polls, began = simulate.POLLS[0], time.monotonic()
             summary = asyncio.run(
                 simulate.simulate(plans, urls, key, rate=1000, concurrency=concurrency, sessions=False)
             )
+            print(f"  {(simulate.POLLS[0] - polls) / count:.1f} checks a journey", flush=True)
             if summary.failed:
                 print(f"  failed steps: {dict(summary.failed)}", flush=True)
             return summary.completed, time.monotonic() - began
