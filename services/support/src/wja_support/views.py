@@ -52,10 +52,17 @@ def entry_view(e: Row) -> dict[str, Any]:
 
 
 async def timeline(conn: asyncpg.Connection, caller: Principal, urn: str, now: datetime) -> dict[str, Any]:
+    """The case's stage and entries, read in one snapshot.
+
+    Read one statement after another, a batch of events committed in between gave a stage from before it
+    with entries from after it (a loaded machine showed a re-charged case complete and still ``post_trial``).
+    """
     repo = Repository(conn)
-    case = await repo.case_for(caller, urn)
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        case = await repo.case_for(caller, urn)
+        rows = await repo.entries(urn)
     entries = []
-    for e in await repo.entries(urn):
+    for e in rows:
         view = entry_view(e)
         if e["tell_victim_by"] and not e["told_at"]:
             view["overdue"] = e["tell_victim_by"] < now

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -12,7 +13,8 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from wja_cli.testing import ServedApp, eventually, free_port, publish, served
+from wja_cli.stack import Broker
+from wja_cli.testing import ServedApp, TestStack, eventually, free_port, publish, served
 from wja_platform import auth
 from wja_platform.clock import FixedClock
 from wja_schemas import new_envelope
@@ -112,12 +114,32 @@ FORCES = iter(random.sample(range(10, 99), 89))
 would mix their referrals (and their IDVAs' caseloads)."""
 
 
+@pytest.fixture(scope="session")
+def support_stack(stack: TestStack) -> Iterator[TestStack]:
+    """The session's PostgreSQL with a broker of these tests' own.
+
+    Not the session's broker: once an end-to-end test has started the whole system on it (``system``, every
+    service, for the rest of the session), those services react to what these tests publish: its court lists
+    a hearing, at the real time, for every charge decision it reads, and vacates it on a discontinuance. On a
+    loaded machine such a listing reached a test's timeline before the test's own IDVA assignment had come
+    back from the broker (six entries, no assignment among them), or gave a re-charged case four listings
+    where the test counted two. On a broker of their own, a case's events are only those its test sent and
+    what the support service under test made of them.
+    """
+    broker = Broker(free_port(), stack.root / "support-broker.log")
+    broker.start()
+    try:
+        yield TestStack(stack.pg, broker, stack.root)
+    finally:
+        broker.stop()
+
+
 @pytest.fixture
-async def support(stack):
+async def support(support_stack: TestStack):
     force = f"{next(FORCES)}"
     intake = StubIntake()
     async with served(
-        stack,
+        support_stack,
         "support",
         create_app,
         SupportSettings,
