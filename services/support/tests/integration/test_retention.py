@@ -43,6 +43,15 @@ async def test_closed_cases_go_after_retention_and_open_ones_stay(support):
     assert closure.status_code == 200
     assert (await rows_of(support, closed))["outbox"] >= 1
 
+    async def own_closure_applied():  # support reads its own SupportClosed back from the broker
+        return await support.pool.fetchval(
+            "SELECT count(*) FROM entries WHERE urn = $1 AND event_type = 'wja.support.support.closed.v1'", closed
+        )
+
+    # Only then may the clock jump past the retention period: a case erased before its own closure came back
+    # would be made again by it (a year of retention leaves no such race outside this test's clock).
+    await eventually(own_closure_applied)
+
     days = support.settings.retention_days
     support.clock.advance(timedelta(days=days - 1))
     assert await retention.purge(support.pool, support.clock.now(), days) == 0  # not yet
