@@ -67,7 +67,7 @@ def pg_backends(pg: psutil.Process, database: str) -> dict[int, float]:
     for p in pg.children(recursive=True):
         with contextlib.suppress(psutil.Error):
             words = " ".join(p.cmdline()).split()
-            if len(words) > 2 and words[0] == "postgres:" and words[2] == database:
+            if len(words) > 2 and words[0] == "postgres:" and words[2] in (database, f"wja_{database}"):
                 t = p.cpu_times()
                 found[p.pid] = t.user + t.system
     return found
