@@ -13,9 +13,10 @@ round's ``N`` cases, ``C`` in flight (closed loop: CPU per request, not latency)
 
 What comes downstream between the kinds (court listing a charged case, support's timeline) is waited for,
 unmeasured. For each kind it prints the service's CPU ms per request (user + system; and less its idle
-CPU over the window), and PostgreSQL's: the CPU of the backends of the service's own database only (other
-services' consumers may work meanwhile on theirs). The service's relay publishes the events meanwhile, so
-its CPU counts: it is part of what the request costs the service. Every POST carries an
+CPU over the window), the spans it exported per request (its relay's sends too), and PostgreSQL's CPU:
+that of the backends of the service's own database only (other services' consumers may work meanwhile
+on theirs). The service's relay publishes the events meanwhile, so its CPU counts: it is part of what the
+request costs the service. Every POST carries an
 ``Idempotency-Key``, as the journeys' do (``--unkeyed``: none). The median of the rounds is printed last.
 
 Usage: ``python bench/journey_cpu.py [N] [--rounds R] [--concurrency C] [--unkeyed] [--profile DIR]``.
@@ -59,6 +60,12 @@ WHO = {
     "support": ("idva", "manager", {"team": "default"}),
 }
 Request = Callable[[httpx.AsyncClient, str], Awaitable[httpx.Response]]
+
+
+def spans_written(state_dir: Path, service: str) -> int:
+    """How many spans the service has written to its span file so far (one JSON line each)."""
+    path = state_dir / "traces" / f"{service}.jsonl"
+    return path.read_bytes().count(b"\n") if path.exists() else 0
 
 
 def pg_backends(pg: psutil.Process, database: str) -> dict[int, float]:
@@ -145,10 +152,12 @@ class Bench:
             )  # fmt: skip
             await asyncio.sleep(1)
         proc = self.procs[service]
+        x0 = spans_written(self.stack.state_dir, service)
         s0, b0, w0 = cpu(proc), pg_backends(self.pg, service), time.perf_counter()
         good = await self.each(service, urns, request, lambda r: r.status_code == status)
-        await asyncio.sleep(0.3)  # the relay publishes the last events
+        await asyncio.sleep(0.8)  # the relay publishes the last events, the span processor exports (every 0.5 s)
         s1, b1, window = cpu(proc), pg_backends(self.pg, service), time.perf_counter() - w0
+        x1 = spans_written(self.stack.state_dir, service)
         if spy is not None:
             spy.send_signal(2)
             spy.wait()
@@ -159,6 +168,7 @@ class Bench:
             "ms": round(gross, 2),
             "net_ms": round(gross - self.idle[service] * window / n, 2),
             "pg_ms": round(sum(t - b0.get(p, 0.0) for p, t in b1.items()) * 1000 / n, 2),
+            "spans": round((x1 - x0) / n, 1),
         }
 
     async def open_cases(self, n: int) -> list[str]:
@@ -264,10 +274,10 @@ async def measured(stack: Stack, args: argparse.Namespace) -> None:
         f"\nmedian of {args.rounds} rounds, {args.n} requests each ({args.concurrency} in flight,"
         f" {'unkeyed' if args.unkeyed else 'keyed POSTs'}); load average {os.getloadavg()[0]:.2f}"
     )
-    print(f"{'request':28} {'service ms':>10} {'less idle':>10} {'PostgreSQL ms':>14}")
+    print(f"{'request':28} {'service ms':>10} {'less idle':>10} {'PostgreSQL ms':>14} {'spans':>6}")
     for kind in rounds[0]:
-        med = {k: statistics.median(x[kind][k] for x in rounds) for k in ("ms", "net_ms", "pg_ms")}
-        print(f"{kind:28} {med['ms']:10.2f} {med['net_ms']:10.2f} {med['pg_ms']:14.2f}")
+        med = {k: statistics.median(x[kind][k] for x in rounds) for k in ("ms", "net_ms", "pg_ms", "spans")}
+        print(f"{kind:28} {med['ms']:10.2f} {med['net_ms']:10.2f} {med['pg_ms']:14.2f} {med['spans']:6.1f}")
     for client in bench.clients.values():
         await client.aclose()
 

@@ -47,9 +47,10 @@ def _session(s: Session) -> dict[str, Any]:
 async def case_hearings(pool: asyncpg.Pool, urn: str) -> list[dict[str, Any]]:
     async with read(pool, READ) as conn:
         repo = Repository(conn)
-        if not await repo.case_exists(urn):
+        hearings = await repo.case_hearings(urn)
+        if not hearings and not await repo.case_exists(urn):  # a hearing is always of a case: one query, not two
             raise NotFound(f"no court case {urn}")
-        return [_hearing(h) for h in await repo.case_hearings(urn)]
+        return [_hearing(h) for h in hearings]
 
 
 async def sessions(
