@@ -51,6 +51,8 @@ from wja_platform import clock, db, redact
 _configured = False
 _span_file: Path | None = None
 _case_urn: contextvars.ContextVar[str | None] = contextvars.ContextVar("wja_case_urn", default=None)
+_enclosing: contextvars.ContextVar[trace.Span | None] = contextvars.ContextVar("wja_enclosing_span", default=None)
+"""Inside a :func:`database_span`: the span that was current when it started (a request's server span)."""
 SIM_TIME_ATTRIBUTE = "wja.sim.time"
 """The span attribute that shows a span was made under a simulated time (:mod:`wja_platform.simtime`)."""
 
@@ -302,9 +304,14 @@ def flush(timeout_millis: int = 5000) -> bool:
 def set_case_urn(urn: str) -> contextvars.Token[str | None]:
     """Tag the current span, and every span started after it in this task, with the case URN.
 
-    Call it on the HTTP server span as soon as the URN is known.
+    Call it on the HTTP server span as soon as the URN is known. Called inside a :func:`database_span` (a
+    use case learning the URN from the hearing or review its path names), it tags the span the database
+    work runs under too (the request's), not only the database span.
     """
     trace.get_current_span().set_attribute("wja.case.urn", urn)
+    enclosing = _enclosing.get()
+    if enclosing is not None:
+        enclosing.set_attribute("wja.case.urn", urn)
     return _case_urn.set(urn)
 
 
@@ -343,6 +350,7 @@ def database_span(name: str) -> Iterator[trace.Span]:
     (status and ``error.type``, never the message: it may quote a value); a domain error (a 409, say) does
     not: the request's server span has the answer.
     """
+    token = _enclosing.set(trace.get_current_span())
     with (
         trace.get_tracer("wja_platform").start_as_current_span(
             name,
@@ -359,6 +367,8 @@ def database_span(name: str) -> Iterator[trace.Span]:
             span.set_attribute("error.type", type(exc).__qualname__)
             span.set_status(StatusCode.ERROR, type(exc).__qualname__)
             raise
+        finally:
+            _enclosing.reset(token)
 
 
 @contextlib.contextmanager

@@ -8,18 +8,22 @@ The service layer sees only :class:`UnitOfWork` (``uow.repo`` is the service's r
         case = await uow.repo.get_case(urn, lock=True)
         ...
         await uow.publish(ev.CaseClosed(...))
+
+A unit of work with a transaction of its own is traced as one span (``<service>.transaction``), not one per
+statement; a read view takes its connection through :func:`read`, one span (``<service>.read``) per read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Generic, Self, TypeVar
 
 import asyncpg
 from wja_schemas import Event
 
-from wja_platform import db, outbox
+from wja_platform import db, outbox, telemetry
 
 R = TypeVar("R")
 
@@ -41,37 +45,68 @@ class UnitOfWork(Generic[R]):
         return None
 
 
+def service_of(repository: Callable[..., object]) -> str:
+    """The service a repository belongs to, from its package (``wja_court.adapters…`` → ``court``)."""
+    return repository.__module__.split(".")[0].removeprefix("wja_")
+
+
 class PgUnitOfWork(UnitOfWork[R]):
     """A PostgreSQL transaction from ``pool`` (a savepoint inside an ambient one, see :func:`db.ambient`);
-    commits on a clean exit, rolls back on an exception."""
+    commits on a clean exit, rolls back on an exception.
 
-    def __init__(self, pool: asyncpg.Pool, repository: Callable[[asyncpg.Connection], R]) -> None:
+    Traced as one span, ``span`` (default ``<service>.transaction``, the service named by the repository's
+    package): the statements inside, BEGIN and COMMIT and the pool's reset make none of their own (issue 20:
+    they were most of a request's spans). A database error, or a failed commit, marks the span with its type
+    (:func:`telemetry.database_span`); a refusal raised inside does not. Outbox rows written inside carry
+    the span's context, so the trace goes on downstream.
+    """
+
+    def __init__(
+        self, pool: asyncpg.Pool, repository: Callable[[asyncpg.Connection], R], span: str | None = None
+    ) -> None:
         self._pool = pool
         self._repository = repository
         self._cm = db.transaction(pool)
         self._conn: asyncpg.Connection | None = None
+        self._span_name = span or f"{service_of(repository)}.transaction"
+        self._span: contextlib.ExitStack | None = None
 
     @classmethod
     def joining(cls, conn: asyncpg.Connection, repository: Callable[[asyncpg.Connection], R]) -> PgUnitOfWork[R]:
         """A unit of work inside a transaction someone else owns (the consumer's, whose processed-event
-        record commits with the effect): entering and leaving it neither commits nor rolls back."""
+        record commits with the effect): entering and leaving it neither commits nor rolls back, and it
+        makes no span (the consumer's batch has its own)."""
         uow: PgUnitOfWork[R] = cls.__new__(cls)
         uow._conn = conn
         uow._cm = None  # type: ignore[assignment]
+        uow._span = None
         uow.repo = repository(conn)
         return uow
 
     async def __aenter__(self) -> Self:
         if self._cm is not None:
-            self._conn = await self._cm.__aenter__()
+            self._span = contextlib.ExitStack()
+            self._span.enter_context(telemetry.database_span(self._span_name))
+            try:
+                self._conn = await self._cm.__aenter__()
+            except BaseException as exc:
+                self._span.__exit__(type(exc), exc, exc.__traceback__)
+                raise
             self.repo = self._repository(self._conn)
         return self
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._cm is not None:
+        if self._cm is None:
+            return
+        assert self._span is not None
+        try:
             await self._cm.__aexit__(kind, exc, tb)
+        except BaseException as failed:  # the commit failed: that is the span's error
+            self._span.__exit__(type(failed), failed, failed.__traceback__)
+            raise
+        self._span.__exit__(kind, exc, tb)
 
     @property
     def conn(self) -> asyncpg.Connection:
@@ -81,6 +116,16 @@ class PgUnitOfWork(UnitOfWork[R]):
 
     async def publish(self, event: Event, *, causationid: str | None = None) -> None:
         await outbox.publish(self.conn, event, causationid=causationid)
+
+
+@contextlib.asynccontextmanager
+async def read(pool: asyncpg.Pool, span: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection for a read view (a GET), traced as one span ``span`` (``<service>.read``) for the whole read:
+    its statements and the pool's reset of the connection make none of their own. A database error marks
+    the span with its type; a refusal or a 404 raised inside does not (the request's span has the answer)."""
+    with telemetry.database_span(span):
+        async with db.connection(pool) as conn:
+            yield conn
 
 
 class FakeUnitOfWork(UnitOfWork[R]):

@@ -7,9 +7,13 @@ from typing import Any
 
 import asyncpg
 from wja_platform.problems import NotFound
+from wja_platform.uow import read
 
 from wja_court.adapters.repository import Repository
 from wja_court.domain.model import Hearing, Session
+
+READ = "court.read"
+"""The span of a read view: one for the whole read, not one per statement."""
 
 
 def _hearing(h: Hearing) -> dict[str, Any]:
@@ -41,22 +45,23 @@ def _session(s: Session) -> dict[str, Any]:
 
 
 async def case_hearings(pool: asyncpg.Pool, urn: str) -> list[dict[str, Any]]:
-    async with pool.acquire() as conn:
+    async with read(pool, READ) as conn:
         repo = Repository(conn)
-        if not await repo.case_exists(urn):
+        hearings = await repo.case_hearings(urn)
+        if not hearings and not await repo.case_exists(urn):  # a hearing is always of a case: one query, not two
             raise NotFound(f"no court case {urn}")
-        return [_hearing(h) for h in await repo.case_hearings(urn)]
+        return [_hearing(h) for h in hearings]
 
 
 async def sessions(
     pool: asyncpg.Pool, court_code: str | None, start: datetime | None, end: datetime | None
 ) -> list[dict[str, Any]]:
-    async with pool.acquire() as conn:
+    async with read(pool, READ) as conn:
         return [_session(s) for s in await Repository(conn).sessions(court_code, start, end)]
 
 
 async def session(pool: asyncpg.Pool, session_id: str) -> dict[str, Any]:
-    async with pool.acquire() as conn:
+    async with read(pool, READ) as conn:
         repo = Repository(conn)
         found = await repo.get_session(session_id, lock=False)
         if found is None:
@@ -65,6 +70,6 @@ async def session(pool: asyncpg.Pool, session_id: str) -> dict[str, Any]:
 
 
 async def unlisted(pool: asyncpg.Pool) -> list[dict[str, Any]]:
-    async with pool.acquire() as conn:
+    async with read(pool, READ) as conn:
         hearings = await Repository(conn).unlisted()
     return [{**_hearing(h), "target_date": h.target.isoformat()} for h in hearings]

@@ -7,11 +7,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
+from wja_platform.uow import read
 
 from wja_insights.adapters.repository import Repository, Status
 from wja_insights.domain import archive, disclosure, measures
 from wja_insights.domain.model import Fact, Notification, Order
 
+READ = "insights.read"
+"""The span of a read view: one for the whole read, not one per statement."""
 Inputs = tuple[list[Fact], list[datetime], list[Notification]]
 """What :func:`measures.summary` reads: facts, the times of orders, notifications."""
 
@@ -23,7 +26,7 @@ async def summary(pool: asyncpg.Pool, period: measures.Period, force: str | None
     needs them all, so that the national figure minus the published forces never reveals a
     suppressed one.
     """
-    async with pool.acquire() as conn:
+    async with read(pool, READ) as conn:
         repo = Repository(conn)
         facts, orders, notes = await repo.facts(), await repo.orders(), await repo.notifications()
         rows = await repo.archived(period.start.date(), period.end.date() + timedelta(days=1))
@@ -51,5 +54,5 @@ def by_force(facts: list[Fact], orders: list[Order], notes: list[Notification]) 
 
 
 async def status(pool: asyncpg.Pool) -> Status:
-    async with pool.acquire() as conn:
+    async with read(pool, READ) as conn:
         return await Repository(conn).status()

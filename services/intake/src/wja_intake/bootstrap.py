@@ -9,9 +9,10 @@ from fastapi import FastAPI
 from wja_platform.app import Runtime, ServiceSpec, make_app, periodic, rewrap_job
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring, pseudonym_key
+from wja_platform.uow import PgUnitOfWork
 
 from wja_intake.adapters.repository import Repository, allocate_sequence
-from wja_intake.adapters.unit_of_work import TracedUnitOfWork, one_connection
+from wja_intake.adapters.unit_of_work import one_connection
 from wja_intake.config import IntakeSettings
 from wja_intake.entrypoints import consumers, http
 from wja_intake.service_layer import handlers
@@ -37,7 +38,7 @@ def build(settings: IntakeSettings, *, clock: Clock | None = None) -> ServiceSpe
     async def on_start(runtime: Runtime) -> None:
         spec.extra_state["deps"] = handlers.Deps(
             pool=runtime.pool,
-            uow=lambda: TracedUnitOfWork(runtime.pool, Repository),
+            uow=lambda: PgUnitOfWork(runtime.pool, Repository),  # traced as one intake.transaction span
             clock=clock,
             keyring=keyring,
             default_units=settings.default_units,

@@ -96,3 +96,17 @@ async def test_a_keyed_request_makes_no_span_per_statement_of_its_key_but_keeps_
     (server,) = since(replay, before)
     queries = statements(in_trace(server))
     assert any("dead_letters" in q for q in queries) and not any("idempotency_keys" in q for q in queries)
+
+
+async def test_reading_a_case_is_one_read_span_without_its_statements(intake):
+    urn = await intake.new_case()
+    path = f"/v1/cases/{urn}"
+    before = seen(path)
+    r = await intake.client.get(path, headers=intake.h(force="01"))
+    assert r.status_code == 200, r.text
+    (server,) = since(path, before)
+    spans = in_trace(server)
+    assert [(s["name"], s["status"]) for s in spans if s["parent_id"] == server["span_id"]] == [
+        ("intake.read", "UNSET")
+    ]
+    assert not STATEMENTS & {s["name"] for s in spans}

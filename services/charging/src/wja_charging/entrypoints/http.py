@@ -10,11 +10,15 @@ from wja_platform import auth
 from wja_platform.api import Body, CaseUrn, IsoDate, IsoDatetime, app_deps
 from wja_platform.app import RuntimeDep
 from wja_platform.auth import Principal
+from wja_platform.uow import read
 from wja_schemas.types import ChargingTest, DecisionBasis, DecisionKind, DiscontinuanceReason, OffenceCode
 
 from wja_charging import views
 from wja_charging.service_layer import handlers
 from wja_charging.service_layer.commands import Decide, DecideReview, Discontinue, RequestReview, ReviewOutcome
+
+READ = "charging.read"
+"""The span of a read view: one for the whole read, not one per statement."""
 
 Cps = Annotated[Principal, Depends(auth.require("cps"))]
 """journey.md section 3, "cps": every CPS role but analyst (prosecutors and CPS systems)."""
@@ -86,12 +90,12 @@ def build_router() -> APIRouter:
         status: Literal["awaiting_decision", "further_material_required", "decided"] = Query("awaiting_decision"),
     ) -> list[dict[str, Any]]:
         """The decision queue: highest risk first, then the oldest."""
-        async with runtime.pool.acquire() as conn:
+        async with read(runtime.pool, READ) as conn:
             return await views.queue(conn, status, d.clock.now())
 
     @router.get("/cases/{urn}")
     async def get_file(urn: CaseUrn, d: Deps, runtime: RuntimeDep, _: Cps) -> dict[str, Any]:
-        async with runtime.pool.acquire() as conn:
+        async with read(runtime.pool, READ) as conn:
             return await views.file_view(conn, urn, d.clock.now())
 
     @router.post("/cases/{urn}/decisions")

@@ -10,10 +10,14 @@ from pydantic import Field
 from wja_platform import api, auth, telemetry
 from wja_platform.api import Body, CaseUrn, IsoDate, IsoDatetime, Purpose, StrictBool, StrictInt, app_deps
 from wja_platform.auth import Principal
+from wja_platform.uow import read
 from wja_schemas.types import BailKind, ConditionCode, EvidenceCode, OffenceCode
 
 from wja_intake import views
 from wja_intake.service_layer import commands, handlers
+
+READ = "intake.read"
+"""The span of a read view: one for the whole read, not one per statement."""
 
 Police = Annotated[Principal, Depends(auth.require("police"))]
 Supervisor = Annotated[Principal, Depends(auth.require("police:supervisor"))]
@@ -152,13 +156,13 @@ def _reports_and_cases(router: APIRouter) -> None:
         d: Deps, caller: Police, status: str | None = Query(None, max_length=40)
     ) -> list[dict[str, Any]]:
         """The force's cases (newest first)."""
-        async with d.pool.acquire() as conn:
+        async with read(d.pool, READ) as conn:
             return await views.case_list(conn, caller.force, status)
 
     @router.get("/cases/{urn}")
     async def get_case(urn: CaseUrn, d: Deps, caller: Police) -> dict[str, Any]:
         """Status, risk, clocks and what the CPS decided."""
-        async with d.pool.acquire() as conn:
+        async with read(d.pool, READ) as conn:
             view = await views.case_view(conn, urn)
         handlers.check_force(caller, view["force_code"])
         return view
@@ -212,7 +216,7 @@ def _claim_check(router: APIRouter) -> None:
     @router.get("/cases/{urn}/referral-audit")
     async def audit(urn: CaseUrn, d: Deps, caller: Supervisor) -> list[dict[str, Any]]:
         """Every read of the victim's contact details (supervisors only)."""
-        async with d.pool.acquire() as conn:
+        async with read(d.pool, READ) as conn:
             case = await views.case_view(conn, urn)
             handlers.check_force(caller, case["force_code"])
             return await views.audit_trail(conn, urn)

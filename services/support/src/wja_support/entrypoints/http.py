@@ -12,10 +12,14 @@ from fastapi import APIRouter, Depends, Query
 from wja_platform import auth
 from wja_platform.api import CaseUrn, Purpose, app_deps
 from wja_platform.auth import Principal
+from wja_platform.uow import read
 
 from wja_support import views
 from wja_support.service_layer import handlers
 from wja_support.service_layer.commands import Assignment, Closure, Contact, IdvaIn, Measures, Statement, Wishes
+
+READ = "support.read"
+"""The span of a read view: one for the whole read, not one per statement."""
 
 __all__ = ["Assignment", "Closure", "Contact", "IdvaIn", "Measures", "Statement", "Wishes", "build_router"]
 
@@ -36,24 +40,24 @@ def _reads(router: APIRouter) -> None:
     @router.get("/caseload")
     async def caseload(d: Deps, caller: Idva) -> list[dict[str, Any]]:
         """The caller's cases (a manager: the team's), with stage and next deadline."""
-        async with d.pool.acquire() as conn:
+        async with read(d.pool, READ) as conn:
             return await views.caseload(conn, caller, d.clock.now())
 
     @router.get("/obligations")
     async def obligations(d: Deps, caller: Idva, overdue: bool = Query(False)) -> list[dict[str, Any]]:
         """What the victims of the caller's cases must still be told (only late ones with overdue=true)."""
-        async with d.pool.acquire() as conn:
+        async with read(d.pool, READ) as conn:
             return await views.obligations(conn, caller, d.clock.now(), overdue)
 
     @router.get("/cases/{urn}")
     async def case(urn: CaseUrn, d: Deps, caller: Idva) -> dict[str, Any]:
-        async with d.pool.acquire() as conn:
+        async with read(d.pool, READ) as conn:
             return await views.case_view(conn, caller, urn)
 
     @router.get("/cases/{urn}/timeline")
     async def timeline(urn: CaseUrn, d: Deps, caller: Idva) -> dict[str, Any]:
         """Everything that happened, from report to post-trial, with what the victim must be told by when."""
-        async with d.pool.acquire() as conn:
+        async with read(d.pool, READ) as conn:
             return await views.timeline(conn, caller, urn, d.clock.now())
 
     @router.get("/cases/{urn}/contact")
@@ -71,7 +75,7 @@ def _reads(router: APIRouter) -> None:
         d: Deps, caller: Manager, urn: str | None = Query(None, pattern=r"^[0-9]{2}[A-Z0-9]{2}[0-9]{7}$")
     ) -> list[dict[str, Any]]:
         """Every read of the contact details of the manager's team's cases (append-only audit trail)."""
-        async with d.pool.acquire() as conn:
+        async with read(d.pool, READ) as conn:
             return await views.contact_reads(conn, caller, urn)
 
 
@@ -109,7 +113,7 @@ def _actions(router: APIRouter) -> None:
 def _roster(router: APIRouter) -> None:
     @router.get("/idvas")
     async def idvas(d: Deps, _: Manager) -> list[dict[str, Any]]:
-        async with d.pool.acquire() as conn:
+        async with read(d.pool, READ) as conn:
             return await views.roster(conn)
 
     @router.post("/idvas", status_code=201)
