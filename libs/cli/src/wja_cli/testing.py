@@ -196,6 +196,34 @@ def server_spans(path: str) -> list[dict[str, Any]]:
     return [s for s in exported_spans() if s["kind"] == "SERVER" and s["attributes"].get("http.target") == path]
 
 
+STATEMENT_SPANS = {"BEGIN;", "COMMIT;", "ROLLBACK;", "INSERT", "SELECT", "UPDATE", "DELETE"}
+"""Names the asyncpg instrumentation gives statement spans (a request traced per transaction has none)."""
+
+
+def server_span_ids(path: str) -> set[str]:
+    """The ids of the server spans exported so far for ``path`` (to tell the next request's apart)."""
+    return {s["span_id"] for s in server_spans(path)}
+
+
+def request_spans(path: str, before: set[str]) -> tuple[dict[str, Any], list[dict[str, Any]], set[str]]:
+    """The one server span of ``path`` not in ``before``, its direct children, and the names of every span
+    in its trace."""
+    (server,) = [s for s in server_spans(path) if s["span_id"] not in before]
+    spans = [s for s in exported_spans() if s["trace_id"] == server["trace_id"]]
+    return server, [s for s in spans if s["parent_id"] == server["span_id"]], {s["name"] for s in spans}
+
+
+def one_transaction_span(path: str, before: set[str], name: str, urn: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Check that the request to ``path`` (not in ``before``) made one child span, the unmarked transaction span
+    ``name`` tagged with ``urn``, and no statement span in its trace; return its server and transaction spans."""
+    server, children, names = request_spans(path, before)
+    assert [s["name"] for s in children] == [name]
+    assert not STATEMENT_SPANS & names
+    (tx,) = children
+    assert tx["status"] == "UNSET" and tx["attributes"]["wja.case.urn"] == urn
+    return server, tx
+
+
 @contextlib.asynccontextmanager
 async def served(
     stack: TestStack,
