@@ -470,7 +470,7 @@ def render(r: dict[str, Any]) -> str:
     lines += [
         f"| national year ({NATIONAL_YEAR:,} journeys), extrapolated | {r['national_year_hours_extrapolated']} h | | |",
         f"| CPU ms per journey ({r['journeys'][-1]['cases']} journeys; the bench client drives them"
-        f" with `wja simulate`'s httpx clients, {r['journeys'][-1]['polls_per_journey']} checks a journey"
+        f" with `wja simulate` (its lean HTTP/1.1 client), {r['journeys'][-1]['polls_per_journey']} checks a journey"
         " for an event to arrive) | "
         + ", ".join(f"{k} {v}" for k, v in r["journeys"][-1]["cpu_ms_per_journey"].items())
         + " | | |",
