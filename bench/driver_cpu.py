@@ -27,21 +27,20 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import embedded  # bench/ is on sys.path: the script's directory
 import httpx
 import psutil
-from run import CONSUMING, cpu_seconds, report  # bench/ is on sys.path: the script's directory
+from run import CONSUMING, cpu_seconds, report
 from wja_cli import journeys, simulate
 from wja_cli.http1 import Pool
-from wja_cli.stack import Broker, Postgres, stop_process, wait_for_port
+from wja_cli.stack import stop_process, wait_for_port
 from wja_cli.testing import free_port
-from wja_cli.up import Stack
 from wja_platform import auth
 
 HERE = Path(__file__).resolve().parent
@@ -225,24 +224,10 @@ def journeys_round(
 
 
 def journeys_cpu(args: argparse.Namespace) -> None:
-    root = Path(tempfile.mkdtemp(prefix="wja-driver-"))
-    stack = Stack(state_dir=root / "state", ports={s: free_port() for s in CONSUMING})
-    stack.pg = Postgres(free_port(), root / "pg" / "data")
-    stack.broker = Broker(free_port(), root / "broker.log")
-    stack.pg.start()
-    stack.pg.ensure_databases()
-    stack.broker.start()
-    try:
-        for s in stack.services:
-            stack.start_service(s)
-        for s in stack.services:
-            stack.wait_ready(s)
-        key = auth.ensure_dev_key(stack.state_dir).read_text().strip()
-        urls = {s: f"http://127.0.0.1:{stack.ports[s]}" for s in stack.services}
+    with embedded.running("wja-driver-", services=tuple(CONSUMING)) as up:
+        key, urls = up.key, up.urls
         asyncio.run(simulate.create_sessions(simulate.Agencies(key, {"court": urls["court"]}), days=260, capacity=1000))
-        procs = {s: psutil.Process(p.pid) for s, p in stack.procs.items()}
-        assert stack.broker.proc is not None and stack.pg.proc is not None
-        procs["broker"], pg = psutil.Process(stack.broker.proc.pid), psutil.Process(stack.pg.proc.pid)
+        procs, pg = up.processes()
         firsts = args.poll_first or [None]
         variants = [("lean", f) for f in firsts] + ([] if args.poll_first else [("httpx", None)])
         for r in range(args.rounds):
@@ -258,8 +243,6 @@ def journeys_cpu(args: argparse.Namespace) -> None:
                     profiler.wait()
                 label = kind if poll_first is None else f"lean, first poll after {poll_first:g} s"
                 print(f"round {r + 1} {label}: {figures}", flush=True)
-    finally:
-        stack.stop()
 
 
 if __name__ == "__main__":

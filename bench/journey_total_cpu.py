@@ -14,21 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
+import embedded  # bench/ is on sys.path: the script's directory
 import psutil
-from report_cpu import cpu  # bench/ is on sys.path: the script's directory
+from report_cpu import cpu
 from wja_cli import journeys, simulate
-from wja_cli.stack import Broker, Postgres
-from wja_cli.testing import free_port
-from wja_cli.up import Stack
-from wja_platform import auth
-
-SERVICES = ("intake", "charging", "court", "support", "insights")
 
 
 def snapshot(procs: dict[str, psutil.Process], pg: psutil.Process) -> dict[str, float]:
@@ -39,26 +31,9 @@ def snapshot(procs: dict[str, psutil.Process], pg: psutil.Process) -> dict[str, 
 
 
 def main(n: int, rounds: int, concurrency: int) -> None:
-    root = Path(tempfile.mkdtemp(prefix="wja-journey-cpu-"))
-    stack = Stack(state_dir=root / "state", ports={s: free_port() for s in SERVICES})
-    if os.environ.get("WJA_TRACE_SAMPLE_RATIO"):
-        stack.extra_env["WJA_TRACE_SAMPLE_RATIO"] = os.environ["WJA_TRACE_SAMPLE_RATIO"]
-    stack.pg = Postgres(free_port(), root / "pg" / "data")
-    stack.broker = Broker(free_port(), root / "broker.log")
-    stack.pg.start()
-    stack.pg.ensure_databases()
-    stack.broker.start()
-    try:
-        for s in stack.services:
-            stack.start_service(s)
-        for s in stack.services:
-            stack.wait_ready(s)
-        key = auth.ensure_dev_key(stack.state_dir).read_text().strip()
-        urls = {s: f"http://127.0.0.1:{p}" for s, p in stack.ports.items()}
-        procs = {s: psutil.Process(p.pid) for s, p in stack.procs.items()}
-        assert stack.broker.proc is not None and stack.pg.proc is not None
-        procs["broker"] = psutil.Process(stack.broker.proc.pid)
-        pg = psutil.Process(stack.pg.proc.pid)
+    with embedded.running("wja-journey-cpu-") as up:
+        key, urls = up.key, up.urls
+        procs, pg = up.processes()
         asyncio.run(simulate.create_sessions(simulate.Agencies(key, {"court": urls["court"]}), days=260, capacity=1000))
 
         def run(count: int, seed: int) -> tuple[int, float]:
@@ -89,8 +64,6 @@ def main(n: int, rounds: int, concurrency: int) -> None:
             "median CPU ms per journey: "
             + ", ".join(f"{k} {v}" for k, v in sorted(median.items(), key=lambda kv: -kv[1]))
         )
-    finally:
-        stack.stop()
 
 
 if __name__ == "__main__":

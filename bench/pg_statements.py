@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import asyncpg
+import embedded  # bench/ is on sys.path: the script's directory
 from wja_cli import journeys, simulate
-from wja_cli.stack import Broker, Postgres
-from wja_cli.testing import free_port
-from wja_cli.up import Stack
-from wja_platform import auth
 
 
 async def statements(dsn: str) -> list[asyncpg.Record]:
@@ -41,27 +36,10 @@ async def reset(dsn: str) -> None:
 
 
 def main(n: int) -> None:
-    root = Path(tempfile.mkdtemp(prefix="wja-pgstat-"))
-    stack = Stack(
-        state_dir=root / "state", ports={s: free_port() for s in ("intake", "charging", "court", "support", "insights")}
-    )
-    stack.pg = Postgres(free_port(), root / "pg" / "data")
-    stack.broker = Broker(free_port(), root / "broker.log")
-    stack.pg.start()  # once, to create the cluster; then again with the extension loaded
-    stack.pg.stop()
-    with (root / "pg" / "data" / "postgresql.conf").open("a") as conf:
-        conf.write("\nshared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n")
-    stack.pg.start()
-    stack.pg.ensure_databases()
-    stack.pg.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-    stack.broker.start()
-    try:
-        for s in stack.services:
-            stack.start_service(s)
-        for s in stack.services:
-            stack.wait_ready(s)
-        key = auth.ensure_dev_key(stack.state_dir).read_text().strip()
-        urls = {s: f"http://127.0.0.1:{p}" for s, p in stack.ports.items()}
+    conf = "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all"
+    with embedded.running("wja-pgstat-", postgres_conf=conf) as up:
+        stack, key, urls = up.stack, up.key, up.urls
+        stack.pg.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         asyncio.run(simulate.create_sessions(simulate.Agencies(key, {"court": urls["court"]}), days=260, capacity=1000))
         time.sleep(2)
         admin = stack.pg.dsn()
@@ -73,8 +51,6 @@ def main(n: int) -> None:
         )
         time.sleep(3)  # let the consumers and relays finish
         rows = asyncio.run(statements(admin))
-    finally:
-        stack.stop()
     print(f"{summary.completed} of {n} journeys completed")
     by_db: dict[str, list[asyncpg.Record]] = {}
     for row in rows:
