@@ -43,7 +43,7 @@ class Running:
 def running(prefix: str, *, services: tuple[str, ...] = SERVICES, postgres_conf: str = "") -> Iterator[Running]:
     """Start the stack (``postgres_conf``: lines added to ``postgresql.conf`` before the services start)."""
     root = Path(tempfile.mkdtemp(prefix=prefix))
-    stack = Stack(state_dir=root / "state", ports={s: free_port() for s in services})
+    stack = Stack(state_dir=root / "state", ports={s: free_port() for s in services}, services=list(services))
     if os.environ.get("WJA_TRACE_SAMPLE_RATIO"):
         stack.extra_env["WJA_TRACE_SAMPLE_RATIO"] = os.environ["WJA_TRACE_SAMPLE_RATIO"]
     stack.pg = Postgres(free_port(), root / "pg" / "data")

@@ -34,20 +34,18 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import embedded  # bench/ is on sys.path: the script's directory
 import httpx
 import psutil
 from report_cpu import cpu
 from run import report
 from wja_cli.simulate import Agencies, create_sessions
-from wja_cli.stack import Broker, Postgres
-from wja_cli.testing import free_port
 from wja_cli.up import Stack
 from wja_platform import auth
 
@@ -290,23 +288,8 @@ def main() -> None:
     parser.add_argument("--unkeyed", action="store_true")
     parser.add_argument("--profile", type=Path)
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="wja-journey-cpu-"))
-    stack = Stack(state_dir=root / "state", ports={s: free_port() for s in SERVICES}, services=list(SERVICES))
-    if os.environ.get("WJA_TRACE_SAMPLE_RATIO"):
-        stack.extra_env["WJA_TRACE_SAMPLE_RATIO"] = os.environ["WJA_TRACE_SAMPLE_RATIO"]
-    stack.pg = Postgres(free_port(), root / "pg" / "data")
-    stack.broker = Broker(free_port(), root / "broker.log")
-    try:
-        stack.pg.start()
-        stack.pg.ensure_databases()
-        stack.broker.start()
-        for s in SERVICES:
-            stack.start_service(s)
-        for s in SERVICES:
-            stack.wait_ready(s)
-        asyncio.run(measured(stack, args))
-    finally:
-        stack.stop()
+    with embedded.running("wja-journey-cpu-", services=SERVICES) as up:
+        asyncio.run(measured(up.stack, args))
 
 
 if __name__ == "__main__":

@@ -23,18 +23,15 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+import embedded  # bench/ is on sys.path: the script's directory
 import httpx
 import psutil
-from run import report  # the bench's own report body (bench/ is on sys.path: the script's directory)
-from wja_cli.stack import Broker, Postgres
-from wja_cli.testing import free_port
-from wja_cli.up import Stack
+from run import report  # the bench's own report body
 from wja_platform import auth
 
 
@@ -98,23 +95,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=Path)
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="wja-report-cpu-"))
-    stack = Stack(state_dir=root / "state", ports={"intake": free_port()}, services=["intake"])
-    if os.environ.get("WJA_TRACE_SAMPLE_RATIO"):
-        stack.extra_env["WJA_TRACE_SAMPLE_RATIO"] = os.environ["WJA_TRACE_SAMPLE_RATIO"]
-    stack.pg = Postgres(free_port(), root / "pg" / "data")
-    stack.broker = Broker(free_port(), root / "broker.log")
-    try:
-        stack.pg.start()
-        stack.pg.ensure_databases()
-        stack.broker.start()
-        stack.start_service("intake")
-        stack.wait_ready("intake")
+    with embedded.running("wja-report-cpu-", services=("intake",)) as up:
+        stack = up.stack
         assert stack.pg.proc is not None
         intake, pg = psutil.Process(stack.procs["intake"].pid), psutil.Process(stack.pg.proc.pid)
         url = f"http://127.0.0.1:{stack.ports['intake']}"
-        key = auth.ensure_dev_key(stack.state_dir).read_text().strip()
-        token = auth.mint(key, sub="bench", agency="police", role="officer")
+        token = auth.mint(up.key, sub="bench", agency="police", role="officer")
         asyncio.run(send(url, token, 200, args.concurrency, args.keyed, 0))  # warm up
         time.sleep(1)
         c0 = cpu(intake)
@@ -144,8 +130,6 @@ def main() -> None:
             f" {med['postgresql_ms']:.2f} ms;"
             f" {med['per_s']:.1f} reports/s; load average {os.getloadavg()[0]:.2f}"
         )
-    finally:
-        stack.stop()
 
 
 if __name__ == "__main__":
