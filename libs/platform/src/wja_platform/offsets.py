@@ -29,9 +29,6 @@ log = logging.getLogger(__name__)
 class Offsets:
     """Processed offsets per consumer and partition, committed by :meth:`run` every ``interval`` seconds."""
 
-    COMMIT_TIMEOUT = 5.0
-    """Seconds a commit may take before it is given up (its records are then delivered again)."""
-
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self._pending: dict[AIOKafkaConsumer, dict[TopicPartition, int]] = {}
@@ -64,9 +61,9 @@ class Offsets:
             mine = {tp: offset for tp, offset in offsets.items() if tp in owned}
             if not mine:
                 continue
-            try:  # bounded: a consumer being restarted or rejoining a new broker must not hold the others' commits
-                await asyncio.wait_for(consumer.commit(mine), self.COMMIT_TIMEOUT)
-            except (TimeoutError, KafkaError, AssertionError, RuntimeError) as exc:  # asserts: a stopped consumer
+            try:
+                await consumer.commit(mine)
+            except (KafkaError, AssertionError, RuntimeError) as exc:  # aiokafka asserts on a stopped consumer
                 log.info("offset commit skipped (%s); those records will be delivered again", type(exc).__name__)
 
     async def run(self) -> None:
