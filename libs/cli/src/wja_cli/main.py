@@ -205,9 +205,9 @@ def status(
     Exits 1 when something is wrong (usable in scripts), else 0.
     """
     import asyncio
-    import contextlib
     import logging
     import os
+    from collections.abc import Awaitable
 
     from rich.live import Live
 
@@ -220,31 +220,26 @@ def status(
     groups = {s: f"wja-{s}" for s in CONSUMERS}
     limits = st.Limits(max_lag=max_lag, max_outbox_age=max_outbox_age)
 
-    def look() -> st.Snapshot:
-        return asyncio.run(st.collect(urls, broker, groups, limits=limits, timeout=timeout))
+    def look() -> Awaitable[st.Snapshot]:
+        return st.collect(urls, broker, groups, limits=limits, timeout=timeout)
 
     try:
-        snapshot = look()
+        snapshot = asyncio.run(look())
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     if not watch:
         console.print(st.render(snapshot))
     elif console.is_terminal:  # one screen, redrawn in place
-        with (
-            Live(st.render(snapshot), console=console, auto_refresh=False) as live,
-            contextlib.suppress(KeyboardInterrupt),
-        ):
-            while True:
-                time.sleep(interval)
-                snapshot = look()
-                live.update(st.render(snapshot), refresh=True)
+        with Live(st.render(snapshot), console=console, auto_refresh=False) as live:
+            show = lambda s: live.update(st.render(s), refresh=True)  # noqa: E731
+            snapshot = asyncio.run(st.watch(look, snapshot, show, interval))
     else:  # a pipe or a log: one dated screen after another
-        with contextlib.suppress(KeyboardInterrupt):
-            while True:
-                console.print(f"--- {datetime.now().astimezone().isoformat(timespec='seconds')}")
-                console.print(st.render(snapshot))
-                time.sleep(interval)
-                snapshot = look()
+
+        def dated(s: st.Snapshot) -> None:
+            console.print(f"--- {datetime.now().astimezone().isoformat(timespec='seconds')}")
+            console.print(st.render(s))
+
+        snapshot = asyncio.run(st.watch(look, snapshot, dated, interval))
     raise typer.Exit(1 if snapshot.problems() else 0)
 
 

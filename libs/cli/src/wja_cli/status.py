@@ -9,8 +9,10 @@ its lag). No token is needed: these endpoints are open (keep the ports private).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
-from collections.abc import Iterable
+import signal
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 import httpx
@@ -162,6 +164,37 @@ async def collect(
         except Exception as exc:
             errors[group] = type(exc).__name__
     return Snapshot(list(states), lag, errors, limits or Limits())
+
+
+async def watch(
+    look: Callable[[], Awaitable[Snapshot]], first: Snapshot, show: Callable[[Snapshot], None], interval: float
+) -> Snapshot:
+    """Show ``first``, then a new look every ``interval`` seconds, until SIGINT (Ctrl-C); return the last look.
+
+    Ctrl-C is a signal handler of the event loop here, not a KeyboardInterrupt raised into whatever runs:
+    raised in the middle of a look, that interrupt became a cancellation that a broker client could
+    swallow, and the watch went on. Now it ends the watch wherever it lands (a look under way is cancelled).
+    """
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    try:
+        snapshot = first
+        while True:
+            show(snapshot)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+            if stop.is_set():
+                return snapshot
+            looking, stopping = asyncio.ensure_future(look()), asyncio.ensure_future(stop.wait())
+            await asyncio.wait({looking, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not looking.done():
+                looking.cancel()
+                return snapshot
+            snapshot = looking.result()
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
 
 
 def render(snapshot: Snapshot) -> Group:
