@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 
@@ -25,10 +26,8 @@ def test_ctrl_c_during_a_look_that_swallows_its_cancellation_ends_the_watch() ->
         nonlocal looks
         looks += 1
         asyncio.get_running_loop().call_later(0.05, os.kill, os.getpid(), signal.SIGINT)
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await asyncio.sleep(5)
-        except asyncio.CancelledError:
-            pass
         return empty()
 
     first = empty()
