@@ -170,6 +170,7 @@ def _subscribe(runtime: Runtime) -> None:
         batch_timeout_ms=100,
         partition_assignment_strategy=(runtime.assignor,),  # type: ignore[arg-type]
         ack_policy=AckPolicy.MANUAL,  # offsets: runtime.offsets commits them in the background
+        listener=runtime.offsets.listener(),  # a reassignment drops the offsets pending for the old one
         decoder=_raw_records,
     )
 
@@ -181,7 +182,7 @@ def _subscribe(runtime: Runtime) -> None:
         except BaseException:
             runtime.offsets.rewind(subscriber.consumer, records)
             raise
-        runtime.offsets.processed(subscriber.consumer, records)
+        await runtime.offsets.processed(subscriber.consumer, records)
 
 
 def make_app(spec: ServiceSpec) -> FastAPI:

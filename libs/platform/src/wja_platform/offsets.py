@@ -11,6 +11,14 @@ that window means the records since the last commit are delivered again, and the
 (the processed-event record commits with the effect), as it already did for a crash between a batch's
 transaction and its commit. A batch that fails (the database away) is rewound to its first record of each
 partition, as FastStream's nack did, so nothing is skipped.
+
+An offset is only ever committed in the assignment its records were fetched in. A reassignment can put the
+same partition names on a different log: after the broker is killed, the supervisor starts a new, empty
+one and the relays republish everything to it, so offset 500 of the old log means nothing on the new one.
+Committing an old offset there skipped the new log's records before it (the self-heal suite's broker case
+lost timeline entries that way). So a reassignment (:meth:`listener`) drops what is pending, and a batch
+that ends beyond the consumer's position (fetched before a reassignment, processed after it) is not
+recorded: those records come again and the inbox absorbs them.
 """
 
 from __future__ import annotations
@@ -20,8 +28,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import IllegalStateError, KafkaError
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +41,36 @@ class Offsets:
         self.interval = interval
         self._pending: dict[AIOKafkaConsumer, dict[TopicPartition, int]] = {}
 
-    def processed(self, consumer: AIOKafkaConsumer, records: Sequence[Any]) -> None:
-        """``records`` (aiokafka's) were applied and their transaction committed: their offsets may be committed."""
-        pending = self._pending.setdefault(consumer, {})
+    async def processed(self, consumer: AIOKafkaConsumer, records: Sequence[Any]) -> None:
+        """``records`` (aiokafka's) were applied and their transaction committed: their offsets may be committed.
+
+        Only if they belong to the consumer's current assignment: the batch's end is at most the consumer's
+        position there (the batch is the last thing it returned). After a reassignment the position is where
+        the new assignment starts, and a batch beyond it belongs to the old one.
+        """
+        ends: dict[TopicPartition, int] = {}
         for r in records:
             tp = TopicPartition(r.topic, r.partition)
-            if r.offset + 1 > pending.get(tp, -1):
-                pending[tp] = r.offset + 1
+            ends[tp] = max(r.offset + 1, ends.get(tp, -1))
+        owned = consumer.assignment()
+        pending = self._pending.setdefault(consumer, {})
+        for tp, end in ends.items():
+            if tp not in owned:
+                continue
+            try:
+                position = await consumer.position(tp)  # at once, unless a reassignment is resetting it
+            except (IllegalStateError, KafkaError):
+                continue  # no longer this consumer's
+            if end <= position and end > pending.get(tp, -1):
+                pending[tp] = end
+
+    def forget(self) -> None:
+        """A reassignment: what is pending belongs to the old one and is never committed."""
+        self._pending.clear()
+
+    def listener(self) -> ConsumerRebalanceListener:
+        """For the subscription: :meth:`forget` on every revocation and assignment."""
+        return _ForgetOnRebalance(self)
 
     @staticmethod
     def rewind(consumer: AIOKafkaConsumer, records: Sequence[Any]) -> None:
@@ -74,3 +105,14 @@ class Offsets:
                 await self.commit()
         finally:
             await asyncio.shield(self.commit())
+
+
+class _ForgetOnRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, offsets: Offsets) -> None:
+        self.offsets = offsets
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        self.offsets.forget()
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        self.offsets.forget()

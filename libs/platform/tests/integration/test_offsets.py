@@ -1,11 +1,17 @@
-"""Offsets are committed in the background (wja_platform.offsets): only processed records', and a batch that
-fails on the database is fetched again, not skipped."""
+"""Offsets are committed in the background (wja_platform.offsets): only processed records', a batch that
+fails on the database is fetched again, not skipped, and an offset is only committed in the assignment its
+records came from."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from wja_cli.testing import eventually, serve_app
+from wja_platform import messaging
 from wja_platform.lag import LagProbe
+from wja_platform.offsets import Offsets
 from wja_schemas import new_envelope
 from wja_schemas.intake import CrimeReported
 from wja_schemas.topics import case_topic
@@ -69,3 +75,91 @@ async def test_a_batch_that_fails_on_the_database_is_fetched_again(stack, produc
         got = await applied(app, set(urns))
     assert sorted(k for k, _ in got) == sorted(e.idempotency_key for e in envs)  # each once, none skipped
     assert envs[1].idempotency_key in FAILED_ONCE  # it did fail once
+
+
+# --- a reassignment (e.g. onto a new, empty broker) never receives the old assignment's offsets ---------------
+
+
+async def _reader(stack, group: str, topics: list[str], offsets: Offsets) -> AIOKafkaConsumer:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=stack.bootstrap, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    consumer.subscribe(topics, listener=offsets.listener())
+    await consumer.start()
+    return consumer
+
+
+async def _read(consumer: AIOKafkaConsumer, n: int) -> list:
+    records: list = []
+    for _ in range(100):
+        for batch in (await consumer.getmany(timeout_ms=200)).values():
+            records += batch
+        if len(records) >= n:
+            return records
+    raise AssertionError(f"read {len(records)} of {n} records")
+
+
+async def _committed(stack, group: str, topic: str) -> int | None:
+    probe = LagProbe(stack.bootstrap, group)
+    try:
+        (partition,) = await probe.lag([topic])
+    finally:
+        await probe.close()
+    return partition.committed
+
+
+async def _topic_with(stack, records: int) -> str:
+    topic = f"wja.offsets{group_suffix()}.case.v1"
+    await messaging.ensure_topics(stack.bootstrap, [topic], partitions=1)
+    kafka = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, acks="all")
+    await kafka.start()
+    try:
+        for i in range(records):
+            await kafka.send_and_wait(topic, b"{}", key=f"k{i}".encode())
+    finally:
+        await kafka.stop()
+    return topic
+
+
+async def test_a_batch_beyond_the_consumers_position_is_never_committed(stack):
+    """A batch fetched in an old assignment (offsets 490-499 of a log the broker no longer has) and processed
+    after a reassignment to a log of 10 records: committing 500 there would skip whatever is put before it."""
+    topic = await _topic_with(stack, 10)
+    group = f"g-{group_suffix()}"
+    offsets = Offsets(60)
+    consumer = await _reader(stack, group, [topic], offsets)
+    try:
+        records = await _read(consumer, 10)
+        old_log = [SimpleNamespace(topic=topic, partition=0, offset=o) for o in range(490, 500)]
+        await offsets.processed(consumer, old_log)
+        await offsets.commit()
+        assert await _committed(stack, group, topic) is None
+        await offsets.processed(consumer, records)  # its own batch: committed
+        await offsets.commit()
+        assert await _committed(stack, group, topic) == 10
+    finally:
+        await consumer.stop()
+
+
+async def test_offsets_pending_at_a_reassignment_are_dropped_and_the_records_come_again(stack):
+    topic, other = await _topic_with(stack, 10), await _topic_with(stack, 0)
+    group = f"g-{group_suffix()}"
+    offsets = Offsets(60)
+    consumer = await _reader(stack, group, [topic], offsets)
+    try:
+        await offsets.processed(consumer, await _read(consumer, 10))
+        consumer.subscribe([topic, other], listener=offsets.listener())  # the group rebalances
+
+        async def rebalanced() -> bool:
+            return TopicPartition(other, 0) in consumer.assignment()
+
+        await eventually(rebalanced)
+        await offsets.commit()
+        assert await _committed(stack, group, topic) is None  # the old assignment's 10 were dropped
+        again = await _read(consumer, 10)  # nothing committed: the new assignment starts at the beginning
+        assert [r.offset for r in again] == list(range(10))
+        await offsets.processed(consumer, again)
+        await offsets.commit()
+        assert await _committed(stack, group, topic) == 10
+    finally:
+        await consumer.stop()
