@@ -6,8 +6,10 @@ temporary directory, runs warm-up journeys, then ``--rounds`` rounds of ``N`` jo
 the broker, PostgreSQL (every backend) and this driver, with the median over the rounds. CPU figures depend
 much less on what else runs on the machine than wall-clock ones; the journeys/s printed beside them do not.
 
-Usage: ``python bench/journey_total_cpu.py [N] [--rounds R] [--concurrency C]``.
-``WJA_TRACE_SAMPLE_RATIO`` is passed on (default 1: every span exported).
+Usage: ``python bench/journey_total_cpu.py [N] [--rounds R] [--concurrency C] [--profile DIR]``.
+``WJA_TRACE_SAMPLE_RATIO`` is passed on (default 1: every span exported). ``--profile DIR`` runs py-spy
+(``uv pip install py-spy``; not a dependency) on every service over the last round and writes
+``DIR/<service>.txt`` in raw format, for bench/profile_summary.py.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import embedded  # bench/ is on sys.path: the script's directory
 import psutil
@@ -30,7 +35,33 @@ def snapshot(procs: dict[str, psutil.Process], pg: psutil.Process) -> dict[str, 
     return out
 
 
-def main(n: int, rounds: int, concurrency: int) -> None:
+def spies(procs: dict[str, psutil.Process], into: Path) -> list[subprocess.Popen[bytes]]:
+    """py-spy on every service process until stopped (SIGINT), raw format."""
+    into.mkdir(parents=True, exist_ok=True)
+    py_spy = str(Path(sys.executable).parent / "py-spy")
+    return [
+        subprocess.Popen(
+            [
+                py_spy,
+                "record",
+                "--pid",
+                str(p.pid),
+                "--rate",
+                "200",
+                "--format",
+                "raw",
+                "--output",
+                str(into / f"{n}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for n, p in procs.items()
+        if n != "broker"
+    ]
+
+
+def main(n: int, rounds: int, concurrency: int, profile: Path | None = None) -> None:
     with embedded.running("wja-journey-cpu-") as up:
         key, urls = up.key, up.urls
         procs, pg = up.processes()
@@ -50,10 +81,14 @@ def main(n: int, rounds: int, concurrency: int) -> None:
         run(max(20, n // 5), seed=10_000)  # warm-up: connections, statement caches, first listings
         per_round: list[dict[str, float]] = []
         for i in range(rounds):
+            profilers = spies(procs, profile) if profile and i == rounds - 1 else []
             before = snapshot(procs, pg)
             completed, seconds = run(n, seed=i + 1)
             time.sleep(1.0)  # what the last journeys caused downstream
             after = snapshot(procs, pg)
+            for spy in profilers:
+                spy.send_signal(2)  # py-spy writes its profile on SIGINT
+                spy.wait(60)
             ms = {k: round(1000 * (after[k] - before[k]) / n, 2) for k in before}
             ms["total"] = round(sum(ms.values()), 1)
             per_round.append(ms)
@@ -71,5 +106,6 @@ if __name__ == "__main__":
     parser.add_argument("n", type=int, nargs="?", default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=60)
+    parser.add_argument("--profile", type=Path, help="py-spy every service over the last round into this directory")
     args = parser.parse_args()
-    main(args.n, args.rounds, args.concurrency)
+    main(args.n, args.rounds, args.concurrency, args.profile)
