@@ -288,8 +288,14 @@ class EventConsumer:
                 kind=SpanKind.CONSUMER,
                 links=[Link(batch_span)] if batch_span.is_valid else None,
                 attributes=self._span_attributes(rec, env),
-            ):
-                await self.handler(conn, env)
+            ) as span:
+                try:
+                    await self.handler(conn, env)
+                except NotReady:
+                    raise  # parked, not failed
+                except Exception as exc:
+                    telemetry.keep_error(type(exc).__name__, f"{self.service}.apply {env.type} failed", span=span)
+                    raise
         finally:
             if sim_token is not None:
                 clock.reset_simulated_time(sim_token)
@@ -321,9 +327,10 @@ class EventConsumer:
         try:
             await self.batched.apply(conn, [env for _, env in run])
         except BaseException as exc:
-            for span in spans:
+            for span, (_, env) in zip(spans, run, strict=True):
                 span.record_exception(exc)
                 span.set_status(trace.Status(trace.StatusCode.ERROR, type(exc).__name__))
+                telemetry.keep_error(type(exc).__name__, f"{self.service}.apply {env.type} failed", span=span)
             raise
         finally:
             for span in spans:

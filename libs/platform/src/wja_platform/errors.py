@@ -99,7 +99,12 @@ class DomainOrBug:
 
         try:
             with telemetry.case_scope():  # the request's case URN ends with it (BaseHTTPMiddleware's task did that)
-                await self.app(scope, receive, watch)
+                try:
+                    await self.app(scope, receive, watch)
+                except Exception as exc:
+                    if not 400 <= (getattr(exc, "http_status", None) or 500) < 500:  # a 5xx: traces keep it
+                        telemetry.keep_error(type(exc).__name__, f"{scope.get('method', 'HTTP')} request failed")
+                    raise
         except Exception as exc:
             if started:  # an answer is under way: nothing can replace it (the server ends it)
                 raise

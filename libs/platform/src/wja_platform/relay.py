@@ -27,7 +27,7 @@ from opentelemetry import context, propagate, trace
 from opentelemetry.trace import SpanKind
 from wja_schemas.envelope import current_headers
 
-from wja_platform import db, messaging, metrics
+from wja_platform import db, messaging, metrics, telemetry
 from wja_platform.outbox import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -115,18 +115,22 @@ class OutboxRelay:
                         "wja.case.urn": row["urn"],
                         "wja.event.type": headers.get("ce_type", ""),
                     },
-                ):
+                ) as span:
                     carrier: dict[str, str] = {}
                     propagate.inject(carrier)
                     headers.update(carrier)
-                    futures.append(
-                        await self.producer.send(
-                            row["topic"],
-                            value=bytes(row["value"]),
-                            key=row["urn"].encode(),
-                            headers=[(k, v.encode()) for k, v in headers.items()],
+                    try:
+                        futures.append(
+                            await self.producer.send(
+                                row["topic"],
+                                value=bytes(row["value"]),
+                                key=row["urn"].encode(),
+                                headers=[(k, v.encode()) for k, v in headers.items()],
+                            )
                         )
-                    )
+                    except Exception as exc:
+                        telemetry.keep_error(type(exc).__name__, f"send {row['topic']} failed", span=span)
+                        raise
             finally:
                 context.detach(token)
         await asyncio.gather(*futures)

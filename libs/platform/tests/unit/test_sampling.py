@@ -29,16 +29,30 @@ def test_ratio_one_exports_every_span() -> None:
     assert len(exported(tp, exporter)) == 40
 
 
-def test_ratio_zero_records_but_exports_only_errors() -> None:
+def test_ratio_zero_records_nothing_but_keeps_an_error_in_a_span_of_its_own() -> None:
     tracer, tp, exporter = provider(0.0)
     with tracer.start_as_current_span("root ok") as root:
-        assert root.is_recording()
-        assert not root.get_span_context().trace_flags.sampled
+        assert not root.is_recording()  # unsampled: nothing gathered, nothing exported
         with tracer.start_as_current_span("child failed") as child:
-            child.set_status(Status(StatusCode.ERROR))
+            assert not child.is_recording()
+            telemetry.keep_error("ConnectionResetError", "child failed: kept", tracer=tracer)
         with tracer.start_as_current_span("child ok"):
             pass
-    assert exported(tp, exporter) == ["child failed"]
+    tp.force_flush()
+    (kept,) = exporter.get_finished_spans()
+    assert kept.name == "child failed: kept"
+    assert kept.status.status_code is StatusCode.ERROR
+    assert kept.attributes == {"error.type": "ConnectionResetError"}
+    assert kept.context.trace_id == child.get_span_context().trace_id  # the same trace as the failure
+    assert kept.parent is not None and kept.parent.span_id == child.get_span_context().span_id
+
+
+def test_an_error_in_a_recorded_span_is_left_to_it() -> None:
+    tracer, tp, exporter = provider(1.0)
+    with tracer.start_as_current_span("failed") as span:
+        telemetry.keep_error("ValueError", "failed: kept", tracer=tracer)
+        span.set_status(Status(StatusCode.ERROR))
+    assert exported(tp, exporter) == ["failed"]  # no second span: the recorded one carries the error
 
 
 def test_a_part_of_new_traces_is_kept_whole() -> None:
