@@ -111,8 +111,8 @@ async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     has a name of its own, so a savepoint inside another rolls back only its own part.
     """
     conn = _ambient.get()
-    if conn is None:
-        async with pool.acquire() as conn, conn.transaction():
+    if conn is None or not conn.is_in_transaction():  # no ambient one, or one lent outside a transaction
+        async with connection(pool) as conn, conn.transaction():
             yield conn
         return
     name = f"wja_sp_{next(_savepoints)}"

@@ -47,3 +47,22 @@ async def test_a_failed_unit_rolls_back_only_its_part_and_no_release_is_sent(sta
             assert len([q for q in sent if q.upper().startswith("SAVEPOINT")]) == 6
     finally:
         await pool.close()
+
+
+async def test_a_connection_lent_outside_a_transaction_gets_a_transaction_of_its_own(stack):
+    """Intake lends one connection to a report's steps (the URN counter commits alone, then the report)."""
+    pool = await db.create_pool(stack.new_database("savepoints_lent"), min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            await conn.execute("CREATE TABLE t (v text PRIMARY KEY)")
+            with db.ambient(conn):
+                async with db.transaction(pool) as c:
+                    await c.execute("INSERT INTO t VALUES ('committed alone')")
+                assert not conn.is_in_transaction()
+                with pytest.raises(Refused):
+                    async with db.transaction(pool) as c:
+                        await c.execute("INSERT INTO t VALUES ('rolled back')")
+                        raise Refused
+            assert [r["v"] for r in await conn.fetch("SELECT v FROM t")] == ["committed alone"]
+    finally:
+        await pool.close()
