@@ -71,3 +71,43 @@ async def test_a_case_urn_tagged_by_a_request_ends_with_it():
         assert (await client.post("/tagged")).json() == {"before": None}
         assert (await client.post("/tagged")).json() == {"before": None}
     assert telemetry.case_urn() is None
+
+
+def test_a_500_in_an_unsampled_trace_is_kept_and_a_domain_error_is_not(monkeypatch):
+    """Sampling at 0: nothing of the request is recorded, but its 500 is exported as a span of its own."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import StatusCode
+
+    exporter = InMemorySpanExporter()
+    tp = TracerProvider(sampler=telemetry.sampler(0.0))
+    tp.add_span_processor(telemetry.SampledOrErrorSpanProcessor(exporter, schedule_delay_millis=10))
+    tracer = tp.get_tracer("test")
+    monkeypatch.setattr(telemetry, "_tracer", tracer)
+    app = app_with_routes()
+
+    @app.post("/bug")
+    async def bug() -> None:
+        raise RuntimeError("Jane Doe, 1 Bench Road")
+
+    inner = app.build_middleware_stack
+
+    def with_server_span():  # what the OpenTelemetry ASGI middleware does around the app
+        stack = inner()
+
+        async def traced(scope, receive, send):
+            with tracer.start_as_current_span("server"):
+                await stack(scope, receive, send)
+
+        return traced
+
+    monkeypatch.setattr(app, "build_middleware_stack", with_server_span)
+    client = TestClient(app)
+    assert client.post("/conflict").status_code == 409
+    assert client.post("/bug").status_code == 500
+    tp.force_flush()
+    (kept,) = exporter.get_finished_spans()
+    assert kept.name == "POST request failed"
+    assert kept.status.status_code is StatusCode.ERROR
+    assert kept.attributes["error.type"] == "RuntimeError"
+    assert "Jane" not in str(kept.to_json())
