@@ -97,18 +97,18 @@ class DomainOrBug:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
-            with telemetry.case_scope():  # the request's case URN ends with it (BaseHTTPMiddleware's task did that)
-                try:
-                    await self.app(scope, receive, watch)
-                except Exception as exc:
-                    if not 400 <= (getattr(exc, "http_status", None) or 500) < 500:  # a 5xx: traces keep it
-                        telemetry.keep_error(type(exc).__name__, f"{scope.get('method', 'HTTP')} request failed")
+        with telemetry.case_scope():  # the request's case URN ends with it (BaseHTTPMiddleware's task did that)
+            try:
+                await self.app(scope, receive, watch)
+            except Exception as exc:
+                failed = f"{scope.get('method', 'HTTP')} request failed"
+                if started:  # an answer is under way: nothing can replace it (the server ends it)
+                    telemetry.keep_error(type(exc).__name__, failed)
                     raise
-        except Exception as exc:
-            if started:  # an answer is under way: nothing can replace it (the server ends it)
-                raise
-            await answer(exc)(scope, receive, send)
+                response = answer(exc)
+                if response.status_code >= 500:  # an error the traces keep, whatever the sample ratio
+                    telemetry.keep_error(type(exc).__name__, failed)
+                await response(scope, receive, send)
 
 
 def answer(exc: Exception) -> JSONResponse:
