@@ -246,16 +246,6 @@ def keep_error(
         kept.set_status(StatusCode.ERROR, error_type)
 
 
-class SampledOrErrorSpanProcessor(BatchSpanProcessor):
-    """Exports, in batches, the sampled spans and any recorded span that ended in error (a span that
-    :func:`keep_error` made is sampled)."""
-
-    def on_end(self, span: ReadableSpan) -> None:
-        ctx = span.context
-        if ctx is not None and (ctx.trace_flags.sampled or span.status.status_code is StatusCode.ERROR):
-            self._batch_processor.emit(span)
-
-
 def sample_ratio() -> float:
     """``WJA_TRACE_SAMPLE_RATIO`` (0 to 1; default 1: every trace)."""
     return min(1.0, max(0.0, float(os.environ.get("WJA_TRACE_SAMPLE_RATIO") or 1.0)))
@@ -283,7 +273,7 @@ def setup_telemetry(service: str, trace_dir: Path) -> TracerProvider:
     else:
         _span_file = trace_dir / f"{service}.jsonl"
         exporter = JsonLinesSpanExporter(_span_file, f"wja-{service}")
-    provider.add_span_processor(SampledOrErrorSpanProcessor(RedactingSpanExporter(exporter), schedule_delay_millis=500))
+    provider.add_span_processor(BatchSpanProcessor(RedactingSpanExporter(exporter), schedule_delay_millis=500))
     trace.set_tracer_provider(provider)
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor

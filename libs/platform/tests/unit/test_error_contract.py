@@ -77,12 +77,13 @@ def test_a_500_in_an_unsampled_trace_is_kept_and_a_domain_error_is_not(monkeypat
     """Sampling at 0: nothing of the request is recorded, but its 500 is exported as a span of its own."""
     from opentelemetry.context import Context
     from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
     from opentelemetry.trace import StatusCode
 
     exporter = InMemorySpanExporter()
     tp = TracerProvider(sampler=telemetry.sampler(0.0))
-    tp.add_span_processor(telemetry.SampledOrErrorSpanProcessor(exporter, schedule_delay_millis=10))
+    tp.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=10))
     tracer = tp.get_tracer("test")
     monkeypatch.setattr(telemetry, "_tracer", tracer)
     app = app_with_routes()

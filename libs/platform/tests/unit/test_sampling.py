@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from opentelemetry import context, trace
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCode, TraceFlags
 from wja_platform import telemetry
@@ -12,7 +13,7 @@ from wja_platform import telemetry
 def provider(ratio: float) -> tuple[trace.Tracer, TracerProvider, InMemorySpanExporter]:
     exporter = InMemorySpanExporter()
     tp = TracerProvider(sampler=telemetry.sampler(ratio))
-    tp.add_span_processor(telemetry.SampledOrErrorSpanProcessor(exporter, schedule_delay_millis=10))
+    tp.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=10))
     return tp.get_tracer("test"), tp, exporter
 
 
