@@ -138,8 +138,9 @@ def purge_job(what: str, seconds: float, run: Callable[[Runtime], Awaitable[int]
     return periodic(what, seconds, step)
 
 
-def get_runtime(request: Request) -> Runtime:
-    """FastAPI dependency: the service's runtime."""
+async def get_runtime(request: Request) -> Runtime:
+    """FastAPI dependency: the service's runtime (``async``: FastAPI runs a plain ``def`` dependency in a worker
+    thread, a hand-over to another thread and back on every request; see ``tests/arch/test_no_worker_threads.py``)."""
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 

@@ -69,7 +69,7 @@ class SignInNeeded(Exception):
     """No valid session cookie: the page sends the browser to the sign-in form (``PageRoute``)."""
 
 
-def signed_in(request: Request) -> Principal:
+async def signed_in(request: Request) -> Principal:
     """Every page's first check: the platform's session, else off to sign in."""
     who = caller(request)
     if who is None:
@@ -77,7 +77,7 @@ def signed_in(request: Request) -> Principal:
     return who
 
 
-def page_urn(urn: str) -> str:
+async def page_urn(urn: str) -> str:
     """A case page's URN: one that is not a URN is a case that does not exist (404 page)."""
     if re.fullmatch(URN_PATTERN, urn) is None:
         raise NotFound("no such case")
