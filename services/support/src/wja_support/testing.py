@@ -44,6 +44,10 @@ class FakeRepository:
     async def ensure_case(self, urn: str) -> Case:
         return self.cases.setdefault(urn, Case(urn))
 
+    async def ensure_case_with_entry(self, entry: Entry) -> Case:
+        await self.add_entry(entry)
+        return await self.ensure_case(entry.urn)
+
     async def ensure_cases(self, urns: Sequence[str]) -> dict[str, Case]:
         return {urn: await self.ensure_case(urn) for urn in urns}
 

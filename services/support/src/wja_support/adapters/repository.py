@@ -32,6 +32,20 @@ ORDER BY c.urn LIMIT $2 FOR UPDATE OF c SKIP LOCKED
 """
 
 
+_ADD_ENTRY = (
+    "INSERT INTO entries (id, urn, at, agency, event_type, summary, duty_holder, tell_victim_by, steps)"
+    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (id) DO NOTHING"
+)
+_CASE_WITH_ENTRY = (
+    f"WITH entry AS ({_ADD_ENTRY})"  # $2 is the entry's URN: its case's
+    " INSERT INTO cases (urn) VALUES ($2) ON CONFLICT (urn) DO UPDATE SET urn = EXCLUDED.urn RETURNING *"
+)
+
+
+def _entry_row(e: Entry) -> tuple[object, ...]:
+    return (e.id, e.urn, e.at, e.agency, e.event_type, e.summary, e.duty_holder, e.tell_victim_by, _steps(e))
+
+
 def _case(row: asyncpg.Record) -> Case:
     return Case(**{name: row[name] for name in _CASE_FIELDS})
 
@@ -52,16 +66,13 @@ class Repository:
         self.conn = conn
 
     # -- cases
-    async def ensure_case(self, urn: str) -> Case:
-        """The case, created on first sight of any event (events may arrive in any order)."""
-        row = await self.conn.fetchrow(
-            "INSERT INTO cases (urn) VALUES ($1) ON CONFLICT (urn) DO UPDATE SET urn = EXCLUDED.urn RETURNING *",
-            urn,
-        )
-        return _case(row)
+    async def ensure_case_with_entry(self, entry: Entry) -> Case:
+        """The entry's case, created on first sight of any event (events may arrive in any order), and the entry
+        added once (by event id), in one statement: one round trip an event, not two (issue 20)."""
+        return _case(await self.conn.fetchrow(_CASE_WITH_ENTRY, *_entry_row(entry)))
 
     async def ensure_cases(self, urns: Sequence[str]) -> dict[str, Case]:
-        """:meth:`ensure_case` for many (distinct) URNs in one statement, locked in URN order."""
+        """The cases of many (distinct) URNs, created if new, in one statement, locked in URN order."""
         rows = await self.conn.fetch(
             "INSERT INTO cases (urn) SELECT u FROM unnest($1::text[]) AS u ORDER BY u"
             " ON CONFLICT (urn) DO UPDATE SET urn = EXCLUDED.urn RETURNING *",
@@ -117,19 +128,9 @@ class Repository:
         return {r["idva"]: r["n"] for r in rows}
 
     # -- timeline entries
-    async def add_entry(self, entry: Entry) -> None:
-        await self.add_entries([entry])
-
     async def add_entries(self, entries: Sequence[Entry]) -> None:
         """Timeline entries, each once (by event id): one pipelined statement for all."""
-        await self.conn.executemany(
-            "INSERT INTO entries (id, urn, at, agency, event_type, summary, duty_holder, tell_victim_by, steps)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (id) DO NOTHING",
-            [
-                (e.id, e.urn, e.at, e.agency, e.event_type, e.summary, e.duty_holder, e.tell_victim_by, _steps(e))
-                for e in entries
-            ],
-        )
+        await self.conn.executemany(_ADD_ENTRY, [_entry_row(e) for e in entries])
 
     async def notices(self, urn: str, ids: Sequence[str]) -> dict[str, Notice]:
         """The entries ``ids`` of the case, locked (FOR UPDATE) for recording that the victim was told."""

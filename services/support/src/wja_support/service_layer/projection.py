@@ -21,8 +21,7 @@ from wja_support.service_layer.referrals import Uow
 async def apply(uow: Uow, env: Envelope[Event], rules: model.Rules) -> None:
     """Add the event to its case's timeline (any order, idempotent by ce_id) and react to referrals."""
     payload: dict[str, Any] = env.payload.model_dump(mode="json")
-    case = await uow.repo.ensure_case(env.subject)
-    await uow.repo.add_entry(entry(env, payload, rules))
+    case = await uow.repo.ensure_case_with_entry(entry(env, payload, rules))
     changes = case_changes(case, env, payload)
     if changes:
         await uow.repo.update_case(env.subject, **changes)
