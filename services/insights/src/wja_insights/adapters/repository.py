@@ -79,11 +79,14 @@ class Repository:
             self._pending.setdefault(sql, []).append(args)
 
     async def _set(self, urn: str, assignments: str, *args: Any) -> None:
-        if self._pending is None:
-            await self.conn.execute("INSERT INTO facts (urn) VALUES ($1) ON CONFLICT (urn) DO NOTHING", urn)
-        else:
+        update = f"UPDATE facts SET {assignments} WHERE urn = $1"
+        if self._pending is not None:
             self._new_facts[urn] = None
-        await self._write(f"UPDATE facts SET {assignments} WHERE urn = $1", urn, *args)
+            await self._write(update, urn, *args)
+        elif await self.conn.execute(update, urn, *args) == "UPDATE 0":  # a case's first fact: its row first
+            # (most events find the row: one round trip, not an insert that does nothing and then the update)
+            await self.conn.execute("INSERT INTO facts (urn) VALUES ($1) ON CONFLICT (urn) DO NOTHING", urn)
+            await self.conn.execute(update, urn, *args)
 
     # -- the projection (one method per fact)
 
