@@ -26,6 +26,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field, StrictInt
+from starlette.types import ASGIApp
 from wja_schemas.topics import case_topic, retry_topic
 
 from wja_platform import (
@@ -136,6 +137,24 @@ def purge_job(what: str, seconds: float, run: Callable[[Runtime], Awaitable[int]
             log.info("%s: %s cases past their retention period purged", what, purged)
 
     return periodic(what, seconds, step)
+
+
+def _name_server_spans_by_pattern(app: FastAPI) -> None:
+    """The instrumentation's middleware names each server span with :func:`telemetry.route_span_details`, the
+    same name found without calling every route's ``matches()``. The stack is built at the first request."""
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+    build = app.build_middleware_stack
+
+    def build_middleware_stack() -> ASGIApp:
+        stack = build()
+        middleware = getattr(stack, "app", None)  # FastAPIInstrumentor: ServerErrorMiddleware(OpenTelemetryMiddleware)
+        if not isinstance(middleware, OpenTelemetryMiddleware):
+            raise RuntimeError("OpenTelemetry's middleware is not where FastAPIInstrumentor puts it")
+        middleware.default_span_details = telemetry.route_span_details
+        return stack
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -294,6 +313,7 @@ def make_app(spec: ServiceSpec) -> FastAPI:
         http_capture_headers_sanitize_fields=list(redact.SENSITIVE_HEADERS),
         exclude_spans=["receive", "send"],  # one server span a request, not four more for its ASGI messages
     )
+    _name_server_spans_by_pattern(app)
     plain_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
