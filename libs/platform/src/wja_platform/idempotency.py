@@ -4,11 +4,13 @@ A client that did not get an answer (timeout, connection reset, the service kill
 sends the same request again with the same key. The middleware runs the first request in one
 database transaction and writes its answer into ``idempotency_keys`` in that transaction: the
 state change, its outbox events and the stored answer commit together, or none of them does.
-A retry then gets the stored answer (header ``Idempotent-Replayed: true``) and changes nothing.
+A retry then gets the stored answer (header ``Idempotent-Replayed: true``) and changes nothing: it
+runs, finds the key taken when it would store its own answer, and is rolled back.
 
 - Keys are per caller (agency and subject of the verified token): nobody replays another's answer.
 - A key reused with a different request (method, path, query or body) is refused with 422.
-- Two requests with the same key at once: the second waits for the first, then gets its answer.
+- Two requests with the same key at once: the second waits for the first, then gets its answer
+  (its own work rolled back).
 - Only successful (2xx) answers are kept; after a 4xx nothing changed, so a retry runs again.
 - Answers are kept ``idempotency_retention_hours`` (24 by default), then pruned.
 
@@ -123,44 +125,44 @@ class IdempotencyMiddleware:
     async def _claim_run_answer(
         self, pool: asyncpg.Pool, owner: str, key: str, fingerprint: str, scope: Scope, body: bytes
     ) -> Sequence[Message]:
+        """Run the request, then store its answer under the key in the same transaction, and commit.
+
+        The key is written last, not claimed first (issue 20: one round trip a keyed request less). A request
+        whose key is already taken finds out there: it waits for the holder to commit, then rolls its own
+        work back and replays the holder's answer (or 422 for another request under the same key). A request
+        that failed (4xx) is rolled back, then answered from the key if an earlier request stored one.
+        """
         async with pool.acquire() as conn:
             tx = conn.transaction()
             await tx.start()
             committed = False
             try:
-                first = await conn.fetchval(
-                    "INSERT INTO idempotency_keys (owner, key, fingerprint) VALUES ($1, $2, $3)"
-                    " ON CONFLICT DO NOTHING RETURNING true",
-                    owner,
-                    key,
-                    fingerprint,
-                )
-                if not first:  # answered before (or just now, by a request we waited for)
-                    row = await conn.fetchrow(
-                        "SELECT fingerprint, status, content_type, body FROM idempotency_keys"
-                        " WHERE owner = $1 AND key = $2",
-                        owner,
-                        key,
-                    )
-                    return _replay(row, fingerprint)
                 messages = await self._run(conn, scope, body)
                 if messages and 200 <= messages[0]["status"] < 300:
                     headers = dict(messages[0]["headers"])
-                    await conn.execute(
-                        "UPDATE idempotency_keys SET status = $3, content_type = $4, body = $5"
-                        " WHERE owner = $1 AND key = $2",
+                    stored = await conn.fetchval(
+                        "INSERT INTO idempotency_keys (owner, key, fingerprint, status, content_type, body)"
+                        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true",
                         owner,
                         key,
+                        fingerprint,
                         messages[0]["status"],
                         headers.get(b"content-type", b"application/json").decode("latin-1"),
                         b"".join(m.get("body", b"") for m in messages[1:]),
                     )
-                    await tx.commit()
-                    committed = True
-                return messages
+                    if stored:
+                        await tx.commit()
+                        committed = True
+                        return messages
             finally:
                 if not committed:
                     await tx.rollback()
+            row = await conn.fetchrow(
+                "SELECT fingerprint, status, content_type, body FROM idempotency_keys WHERE owner = $1 AND key = $2",
+                owner,
+                key,
+            )
+            return messages if row is None else _replay(row, fingerprint)
 
     async def _run(self, conn: asyncpg.Connection, scope: Scope, body: bytes) -> list[Message]:
         """Run the request with ``conn``'s transaction as the ambient one; collect its answer."""

@@ -56,6 +56,20 @@ async def test_a_key_reused_for_another_request_is_refused(intake):
     assert await count(intake, "SELECT count(*) FROM outbox WHERE urn = $1 AND ce_type LIKE '%arrested%'", urn) == 1
 
 
+async def test_a_retry_that_would_now_be_refused_still_replays_the_first_answer(intake):
+    # The retry runs before it finds its key taken: closing a closed case is a 409, yet the client that
+    # never saw the first answer gets it, and nothing more is written.
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    urn = await intake.new_case()
+    body = {"outcome_code": "15", "reason": "no further action"}
+    first = await intake.client.post(f"/v1/cases/{urn}/closure", json=body, headers=intake.h() | key)
+    again = await intake.client.post(f"/v1/cases/{urn}/closure", json=body, headers=intake.h() | key)
+    unkeyed = await intake.client.post(f"/v1/cases/{urn}/closure", json=body, headers=intake.h())
+    assert first.status_code == again.status_code == 200 and unkeyed.status_code == 409
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    assert await count(intake, "SELECT count(*) FROM outbox WHERE urn = $1 AND ce_type LIKE '%closed%'", urn) == 1
+
+
 async def test_keys_belong_to_their_caller(intake):
     key = {"Idempotency-Key": str(uuid.uuid4())}
     a = await intake.client.post("/v1/reports", json=report(), headers=intake.h(sub="pc-a", force="01") | key)
