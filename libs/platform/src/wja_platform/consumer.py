@@ -65,6 +65,7 @@ class Batched:
     accepts: Callable[[Envelope[Event]], bool]
     apply: BatchHandler
 
+
 INFRA_ERRORS = db.UNAVAILABLE
 
 

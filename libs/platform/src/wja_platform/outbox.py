@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -20,7 +21,6 @@ from wja_schemas.topics import case_topic
 from wja_platform import clock
 
 NOTIFY_CHANNEL = "wja_outbox"
-_INSERT = "INSERT INTO outbox (ce_id, urn, ce_type, topic, value, headers) VALUES ($1,$2,$3,$4,$5,$6)"
 _ADD = (
     "INSERT INTO outbox (ce_id, urn, ce_type, topic, value, headers) SELECT $1,$2,$3,$4,$5,$6"
     " FROM (SELECT pg_advisory_xact_lock(hashtextextended($7, 0)), pg_notify($8, '')) AS first"
@@ -28,6 +28,18 @@ _ADD = (
 """One round trip for :func:`add`: the URN's lock, then the row (its id drawn under the lock), and the
 notification (sent at commit). The functions in the sub-select are volatile, so PostgreSQL always runs
 them, once, before the row is inserted."""
+_FLUSH = (
+    "INSERT INTO outbox (ce_id, urn, ce_type, topic, value, headers)"
+    " SELECT r.ce_id, r.urn, r.ce_type, r.topic, r.value, r.headers::jsonb"
+    " FROM (SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) AS locked, pg_notify($8, '') AS notified"
+    "       FROM (SELECT k FROM unnest($7::text[]) AS k ORDER BY k) AS keys) AS first,"
+    " unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[])"
+    "  WITH ORDINALITY AS r(ce_id, urn, ce_type, topic, value, headers, i)"
+    " ORDER BY r.i"
+)
+"""One round trip for :func:`flush` (it was three: the locks, the rows, the notification). ``first`` is one row
+that takes every lock, in key order, and the notification (sent at commit); no row reaches the insert before it
+is made, so each row's id is drawn under its URN's lock, in the order the rows were added."""
 _buffer: contextvars.ContextVar[list[tuple[Any, ...]] | None] = contextvars.ContextVar(
     "wja_outbox_buffer", default=None
 )
@@ -48,15 +60,13 @@ def buffered() -> Iterator[list[tuple[Any, ...]]]:
 
 
 async def flush(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Write buffered rows in the open transaction: per-URN locks in a fixed order, one insert."""
+    """Write buffered rows in the open transaction, in one statement (:data:`_FLUSH`): their URNs' locks in a
+    fixed order, then the rows in the order they were added, and the notification."""
     if not rows:
         return
-    urns = sorted({_lock_key(r[1]) for r in rows})
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k ORDER BY k", urns
-    )
-    await conn.executemany(_INSERT, rows)
-    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    columns[5] = [json.dumps(headers) for headers in columns[5]]  # as text: a list in an array is a dimension
+    await conn.execute(_FLUSH, *columns, sorted({_lock_key(r[1]) for r in rows}), NOTIFY_CHANNEL)
     rows.clear()
 
 
