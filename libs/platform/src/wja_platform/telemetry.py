@@ -71,6 +71,13 @@ class CaseUrnSpanProcessor(SpanProcessor):
             span.set_attribute(SIM_TIME_ATTRIBUTE, at.isoformat().replace("+00:00", "Z"))
 
 
+def attributes_of(span: ReadableSpan) -> Mapping[str, Any]:
+    """A finished span's attributes as the plain dict the SDK keeps them in (iterating ``span.attributes``, a
+    read-only view of a view, was a third of exporting a span); a copy if the SDK ever keeps them otherwise."""
+    kept = getattr(getattr(span, "_attributes", None), "_dict", None)
+    return kept if isinstance(kept, dict) else dict(span.attributes or {})
+
+
 _JSON = json.JSONEncoder(separators=(",", ":"))
 """One encoder for every span (``json.dumps`` with options builds a new one per call)."""
 
@@ -103,7 +110,7 @@ class JsonLinesSpanExporter(SpanExporter):
                         "end": span.end_time,
                         "status": span.status.status_code.name,
                         "attributes": {
-                            k: v for k, v in (span.attributes or {}).items() if isinstance(v, str | int | float | bool)
+                            k: v for k, v in attributes_of(span).items() if isinstance(v, str | int | float | bool)
                         },
                         "links": [
                             {
@@ -160,7 +167,7 @@ class _CleanTexts:
         """True when redacting ``span`` would change nothing."""
         return (
             self._text(span.name)
-            and self._attributes(span.attributes or {})
+            and self._attributes(attributes_of(span))
             and all(self._attributes(event.attributes or {}) for event in span.events)
         )
 
