@@ -65,6 +65,8 @@ class ServiceSpec:
     handler: Handler | None = None
     batched: Batched | None = None
     """Optional set-based handler for some of the events (see :class:`wja_platform.consumer.Batched`)."""
+    handles: frozenset[str] | None = None
+    """The ``ce_type``s ``handler`` acts on; the consumer does not apply the others (None: every type)."""
     background: Sequence[BackgroundJob] = ()
     on_start: Callable[[Runtime], Awaitable[None]] | None = None
     extra_state: dict[str, Any] = field(default_factory=dict)
@@ -248,6 +250,7 @@ def make_app(spec: ServiceSpec) -> FastAPI:
                 parking_retry_seconds=settings.parking_retry_seconds,
                 simulation=settings.simulation,
                 batched=spec.batched,
+                handles=spec.handles,
             )
         runtime = Runtime(
             spec, pool, broker, relay, consumer, offsets=Offsets(settings.consumer_commit_interval_ms / 1000)

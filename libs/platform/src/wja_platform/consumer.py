@@ -11,6 +11,8 @@ consumer guarantees:
   infrastructure failure (database down) rewinds the batch and it is delivered again.
 - **Batches.** A whole batch is applied in one transaction; if any event fails, the batch is
   rolled back and applied one event per transaction, so one bad event costs only itself.
+- **Ignored.** Events of a type the service declared it has no use for (``handles``) are decoded, checked
+  and counted, and not applied: no transaction, no inbox row, no span.
 - **Poison.** Undecodable or schema-invalid records, and events whose handler keeps failing
   after ``max_attempts`` with backoff, go to ``wja.<consumer>.dlq.v1`` (through the outbox,
   in the same transaction) with topic, partition, offset, group, attempts and a redacted
@@ -133,9 +135,13 @@ class EventConsumer:
         parking_retry_seconds: float = 1.0,
         simulation: bool = False,
         batched: Batched | None = None,
+        handles: frozenset[str] | None = None,
     ) -> None:
         self.pool = pool
         self.handler = handler
+        self.handles = handles
+        """The ``ce_type``s the handler acts on (None: every type). Others are not applied: no transaction, no
+        inbox row, no span; they are counted (``wja_events_ignored_total``)."""
         self.batched = None if simulation else batched
         """With the simulation on, every event goes to the per-event handler, applied at its own time."""
         self.service = service
@@ -158,11 +164,18 @@ class EventConsumer:
         poison: list[tuple[Record, str]] = []
         for rec in records:
             try:
-                good.append((rec, from_record(rec.key, rec.value, rec.headers)))
+                env = from_record(rec.key, rec.value, rec.headers)
             except UnknownEventTypeError:
                 metrics.EVENTS_UNKNOWN.labels(self.service).inc()
             except PoisonEventError as exc:
                 poison.append((rec, exc.reason))
+            else:
+                if self.handles is None or env.type in self.handles:
+                    good.append((rec, env))
+                else:  # no effect here, so nothing to record (a redelivery has none either)
+                    metrics.EVENTS_IGNORED.labels(self.service, env.type).inc()
+        if not good and not poison:
+            return
         with metrics.APPLY_SECONDS.labels(self.service).time():
             try:
                 async with self._transaction() as conn:

@@ -18,6 +18,9 @@ RELAY_ERRORS = Counter("wja_relay_errors_total", "Outbox relay interruptions", [
 EVENTS_APPLIED = Counter("wja_events_applied_total", "Events applied", ["service", "ce_type"])
 EVENTS_DUPLICATE = Counter("wja_events_duplicate_total", "Redelivered events absorbed", ["service"])
 EVENTS_UNKNOWN = Counter("wja_events_unknown_type_total", "Events of unknown type skipped", ["service"])
+EVENTS_IGNORED = Counter(
+    "wja_events_ignored_total", "Events of a type the service has no use for, not applied", ["service", "ce_type"]
+)
 EVENTS_PARKED = Counter("wja_events_parked_total", "Events parked to wait", ["service"])
 EVENTS_DEAD = Counter("wja_events_dead_lettered_total", "Events dead-lettered", ["service", "kind"])
 CONSUMER_RESTARTS = Counter(

@@ -26,6 +26,7 @@ def build(settings: ChargingSettings, *, clock: Clock | None = None) -> ServiceS
         migrations=MIGRATIONS,
         routers=[http.build_router()],
         handler=consumers.handle,
+        handles=consumers.HANDLES,
         extra_state={"clock": clock},
         title="Whole Justice charging (CPS)",
         description="Charging decisions, action plans, Victims' Right to Review, discontinuance.",

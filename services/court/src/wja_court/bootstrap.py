@@ -36,6 +36,7 @@ def build(settings: CourtSettings, *, clock: Clock | None = None) -> ServiceSpec
         migrations=MIGRATIONS,
         routers=[http.build_router()],
         handler=consumers.make_handler(state),
+        handles=consumers.HANDLES,
         extra_state=state,
         title="Whole Justice court (SDAC listing)",
         description="Sessions with capacity, hearings, results, verdicts, sentences, orders.",

@@ -30,6 +30,7 @@ def build(settings: IntakeSettings, *, clock: Clock | None = None) -> ServiceSpe
         migrations=MIGRATIONS,
         routers=[http.build_router()],
         handler=consumers.handle,
+        handles=consumers.HANDLES,
         extra_state={"clock": clock},
         title="Whole Justice intake (police)",
         description="Crime reports, risk, arrest, bail, protective notices, charging requests, the claim check.",

@@ -13,6 +13,12 @@ from wja_schemas import support as sp
 from wja_charging.adapters.repository import Repository
 from wja_charging.service_layer import handlers
 
+HANDLES = frozenset(
+    t.ce_type for t in (it.ChargingRequested, it.FurtherMaterialSubmitted, it.VictimSupportChanged, sp.IdvaAssigned)
+)
+"""The events :func:`handle` acts on: the consumer does not apply the others of its topics (no transaction,
+inbox row or span for them; ``tests/arch/test_handled_events.py`` checks the handler does nothing with them)."""
+
 
 async def handle(conn: asyncpg.Connection, envelope: Envelope[Event]) -> None:
     event = envelope.payload

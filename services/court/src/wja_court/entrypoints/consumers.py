@@ -18,6 +18,13 @@ from wja_schemas import support as sp
 from wja_court.adapters.repository import Repository
 from wja_court.service_layer import handlers
 
+HANDLES = frozenset(
+    t.ce_type
+    for t in (ch.DecisionMade, ch.ProceedingsDiscontinued, sp.SpecialMeasuresRequested, sp.FamiliarisationRequested)
+)
+"""The events the handler acts on: the consumer does not apply the others of its topics (no transaction,
+inbox row or span for them; ``tests/arch/test_handled_events.py`` checks the handler does nothing with them)."""
+
 
 def make_handler(deps_ref: dict[str, Any]) -> Handler:
     async def handle(conn: asyncpg.Connection, envelope: Envelope[Event]) -> None:

@@ -15,6 +15,10 @@ from wja_schemas import support as sp
 from wja_intake.adapters.repository import CaseRepository, Repository
 from wja_intake.service_layer import handlers
 
+HANDLES = frozenset(t.ce_type for t in (ch.DecisionMade, ch.FileFinalised, ch.ProceedingsDiscontinued, sp.IdvaAssigned))
+"""The events :func:`handle` acts on: the consumer does not apply the others of its topics (no transaction,
+inbox row or span for them; ``tests/arch/test_handled_events.py`` checks the handler does nothing with them)."""
+
 
 async def handle(conn: asyncpg.Connection, envelope: Envelope[Event]) -> None:
     """Apply one event in the consumer's transaction; an event for a case not reported here yet is parked."""
