@@ -309,7 +309,7 @@ def route_span_details(scope: Scope) -> tuple[str, dict[str, str]]:
     The instrumentation's own lookup calls every route's ``matches()`` (which builds a child scope and converts
     the path parameters of each) until one fits: 50-65 µs a request, before the request is even routed
     (issue 20). The same rule, on each route's path pattern: the first route whose path and method fit; else
-    the last whose path fits (405 comes next); else no route. ``tests/unit/test_route_span_details.py`` holds it
+    the last whose path fits (405 comes next); else no route. ``tests/conformance/test_span_names.py`` holds it
     to the instrumentation's answer for every route of every service.
     """
     app = scope["app"]
