@@ -68,8 +68,9 @@ async def producer(stack) -> AsyncIterator[Producer]:
     await pool.close()
 
 
-def probe_settings(stack, dsn: str, **overrides) -> ProbeSettings:
-    return ProbeSettings(
+def probe_settings(stack, dsn: str, kind: type[ProbeSettings] = ProbeSettings, **overrides) -> ProbeSettings:
+    """Settings of a probe service (``kind``: a probe of another name) on the test stack."""
+    return kind(
         database_url=dsn,
         kafka_bootstrap_servers=overrides.pop("kafka_bootstrap_servers", stack.bootstrap),
         state_dir=stack.state_dir(),

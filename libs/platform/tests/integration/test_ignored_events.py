@@ -13,7 +13,7 @@ from wja_schemas import new_envelope, to_record
 from wja_schemas.examples import example
 from wja_schemas.topics import retry_topic
 
-from .conftest import SQL, ProbeSettings, group_suffix, new_urn
+from .conftest import SQL, ProbeSettings, group_suffix, new_urn, probe_settings
 
 pytestmark = pytest.mark.integration
 HANDLED = "wja.intake.crime.reported.v1"
@@ -32,11 +32,8 @@ async def handler(conn, env) -> None:
 
 
 async def test_events_of_types_the_service_does_not_handle_are_not_applied(stack, producer):
-    settings = IgnoringProbeSettings(
-        database_url=stack.new_database("ignoring"),
-        kafka_bootstrap_servers=stack.bootstrap,
-        state_dir=stack.state_dir(),
-        consumer_group=f"g-{group_suffix()}",
+    settings = probe_settings(
+        stack, stack.new_database("ignoring"), IgnoringProbeSettings, consumer_group=f"g-{group_suffix()}"
     )
     app = make_app(ServiceSpec(settings=settings, migrations=SQL, handler=handler, handles=frozenset({HANDLED})))
     urn = new_urn(600)
