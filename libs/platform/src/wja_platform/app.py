@@ -36,6 +36,7 @@ from wja_platform import (
     db,
     deadletters,
     errors,
+    heap,
     idempotency,
     messaging,
     metrics,
@@ -283,6 +284,7 @@ def make_app(spec: ServiceSpec) -> FastAPI:
         runtime.tasks += [
             asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job")) for job in spec.background
         ]
+        heap.freeze_startup_heap()  # what is alive now stays alive: full collections need not walk it
         log.info("wja-%s ready on port %s", settings.service, settings.port)
         try:
             yield

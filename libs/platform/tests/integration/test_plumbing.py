@@ -272,3 +272,22 @@ async def test_a_row_stored_when_dataschema_was_the_bare_type_goes_out_with_the_
         await consumer.stop()
     assert len(ours) == 1
     assert dict(ours[0].headers)["ce_dataschema"] == f"urn:wja:schema:{env.type}".encode()
+
+
+async def test_a_service_freezes_its_heap_once_started(stack, producer, monkeypatch):
+    """Full collections need not walk what start-up made (wja_platform.heap): the app freezes it, at start-up."""
+    from wja_platform import heap
+
+    calls: list[bool] = []
+
+    def freeze() -> bool:
+        calls.append(bool(app.state.runtime.tasks))  # start-up done: the relay and consumer tasks run
+        return False
+
+    monkeypatch.setattr(heap, "freeze_startup_heap", freeze)
+    app = probe_app(
+        probe_settings(stack, stack.new_database("probe"), consumer_group=f"g-{group_suffix()}"), record_handler
+    )
+    assert calls == []
+    async with serve_app(app):
+        assert calls == [True]
