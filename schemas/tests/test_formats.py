@@ -48,9 +48,7 @@ def test_every_time_and_date_field_states_its_format(ce_type):
 
 def test_the_check_sees_every_time_field():
     """The walk above finds the time fields it must (a walk that found none would pass anything)."""
-    found = [
-        (t, p) for t in EVENT_TYPES for p, f in formats(committed(t), committed(t)) if f == "date-time"
-    ]
+    found = [(t, p) for t in EVENT_TYPES for p, f in formats(committed(t), committed(t)) if f == "date-time"]
     assert len(found) >= 35
     assert ("wja.charging.decision.made.v1", "$.decided_at") in found
     assert ("wja.court.restraining_order.made.v1", "$.until") not in found  # a date, not a time

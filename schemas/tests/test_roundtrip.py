@@ -9,7 +9,7 @@ import pytest
 from cloudevents.core.bindings import kafka as core_kafka
 from cloudevents.v1 import kafka as v1_kafka
 from wja_schemas import EVENT_TYPES, Event, from_record, new_envelope, to_record
-from wja_schemas.envelope import current_headers
+from wja_schemas.envelope import current_headers, record_headers
 from wja_schemas.examples import all_examples, example, full_example
 from wja_schemas.snapshot import snapshot_path
 
@@ -46,6 +46,19 @@ def test_record_roundtrip_is_lossless(payload: Event):
     key, value, headers = to_record(env)
     assert sorted(k for k, _ in headers) == sorted(ATTRIBUTE_HEADERS | {"ce_causationid", "traceparent"})
     assert from_record(key, value, headers) == env
+
+
+def test_record_headers_with_another_trace_take_its_trace_headers_and_nothing_else_of_it():
+    """What the outbox writes: the current span's trace instead of the envelope's (no copy of the envelope)."""
+    env = new_envelope(EXAMPLES[0], causationid="cause-1").with_trace(
+        {"traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01"}
+    )
+    own = {k: v.decode() for k, v in to_record(env)[2]}
+    assert record_headers(env) == own  # the same headers, in the same order
+    assert list(record_headers(env)) == [k for k, _ in to_record(env)[2]]
+    other = record_headers(env, {"traceparent": TRACEPARENT, "baggage": "k=v"})
+    assert other == {**own, "traceparent": TRACEPARENT}
+    assert "traceparent" not in record_headers(env, {})  # an empty trace is none, not the envelope's
 
 
 @pytest.mark.parametrize("payload", EXAMPLES, ids=lambda p: p.ce_type)

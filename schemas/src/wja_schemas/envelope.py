@@ -113,8 +113,12 @@ def format_time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def to_record(envelope: Envelope[Event]) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
-    """Return ``(key, value, headers)`` of the Kafka record for an envelope."""
+def record_headers(envelope: Envelope[Event], trace: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The record's headers as text, in the order :func:`to_record` writes them.
+
+    ``trace``: W3C trace headers to write instead of the envelope's own (the outbox passes the current span's,
+    without copying the envelope to carry them).
+    """
     attrs = {
         "ce_id": envelope.id,
         "ce_source": envelope.source,
@@ -129,10 +133,16 @@ def to_record(envelope: Envelope[Event]) -> tuple[bytes, bytes, list[tuple[str, 
     }
     if envelope.causationid:
         attrs["ce_causationid"] = envelope.causationid
+    carried = envelope.trace if trace is None else trace
     for name in TRACE_HEADERS:
-        if envelope.trace.get(name):
-            attrs[name] = envelope.trace[name]
-    headers = [(k, v.encode()) for k, v in attrs.items()]
+        if carried.get(name):
+            attrs[name] = carried[name]
+    return attrs
+
+
+def to_record(envelope: Envelope[Event]) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+    """Return ``(key, value, headers)`` of the Kafka record for an envelope."""
+    headers = [(k, v.encode()) for k, v in record_headers(envelope).items()]
     value = envelope.payload.model_dump_json().encode()
     return envelope.key.encode(), value, headers
 

@@ -15,14 +15,15 @@ from typing import Any
 
 import asyncpg
 from opentelemetry import propagate
-from wja_schemas import Envelope, Event, new_envelope, to_record
+from wja_schemas import Envelope, Event, new_envelope
+from wja_schemas.envelope import record_headers
 from wja_schemas.topics import case_topic
 
 from wja_platform import clock
 
 NOTIFY_CHANNEL = "wja_outbox"
 _ADD = (
-    "INSERT INTO outbox (ce_id, urn, ce_type, topic, value, headers) SELECT $1,$2,$3,$4,$5,$6"
+    "INSERT INTO outbox (ce_id, urn, ce_type, topic, value, headers) SELECT $1,$2,$3,$4,$5,$6::text::jsonb"
     " FROM (SELECT pg_advisory_xact_lock(hashtextextended($7, 0)), pg_notify($8, '')) AS first"
 )
 """One round trip for :func:`add`: the URN's lock, then the row (its id drawn under the lock), and the
@@ -65,7 +66,6 @@ async def flush(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
     if not rows:
         return
     columns = [list(column) for column in zip(*rows, strict=True)]
-    columns[5] = [json.dumps(headers) for headers in columns[5]]  # as text: a list in an array is a dimension
     await conn.execute(_FLUSH, *columns, sorted({_lock_key(r[1]) for r in rows}), NOTIFY_CHANNEL)
     rows.clear()
 
@@ -86,16 +86,14 @@ async def add(conn: asyncpg.Connection, envelope: Envelope[Event], *, topic: str
         envelope = replace(envelope, time=simulated)
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
-    if carrier:
-        envelope = envelope.with_trace(carrier)
-    key, value, headers = to_record(envelope)
+    headers = record_headers(envelope, carrier if carrier else None)
     row = (
         envelope.id,
-        key.decode(),
+        envelope.key,
         envelope.type,
         topic or case_topic(envelope.payload.producer),
-        value,
-        [[k, v.decode()] for k, v in headers],
+        envelope.payload.model_dump_json().encode(),
+        json.dumps(list(headers.items())),  # text, as the statements take it: [[name, value], ...]
     )
     buffer = _buffer.get()
     if buffer is not None:

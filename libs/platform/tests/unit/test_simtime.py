@@ -1,5 +1,6 @@
 """Simulated time: signed per request, refused in prod and when off, stamped on events and spans."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -101,9 +102,9 @@ async def test_events_written_under_a_simulated_time_carry_it_as_ce_time():
         await outbox.add(None, env)  # buffered: no connection needed
     with outbox.buffered() as plain:
         await outbox.add(None, env)
-    headers = dict(rows[0][5])
+    headers = dict(json.loads(rows[0][5]))  # a row's headers: JSON text, [[name, value], ...]
     assert headers["ce_time"] == "2027-05-03T10:30:00Z"
-    assert dict(plain[0][5])["ce_time"] != headers["ce_time"]
+    assert dict(json.loads(plain[0][5]))["ce_time"] != headers["ce_time"]
 
 
 def test_spans_started_under_a_simulated_time_carry_it():
