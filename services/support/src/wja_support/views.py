@@ -6,7 +6,6 @@ Reads only (no use case runs here); the access rules are the domain's (``domain.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -113,8 +112,8 @@ async def obligation_counts(conn: asyncpg.Connection, now: datetime) -> dict[str
 
 
 async def case_view(conn: asyncpg.Connection, caller: Principal, urn: str) -> dict[str, Any]:
-    case = asdict(await Repository(conn).case_for(caller, urn))
-    return {key: case[key] for key in VIEWED_CASE}
+    case = await Repository(conn).case_for(caller, urn)
+    return {key: getattr(case, key) for key in VIEWED_CASE}
 
 
 async def contact_reads(conn: asyncpg.Connection, caller: Principal, urn: str | None) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ counter and the referral audit. :class:`Repository` is what the service layer's 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -76,10 +76,12 @@ class Repository:
         return await next_sequence(self.conn, force, unit, year)
 
     async def add(self, case: Case, victim: Sealed) -> None:
-        """A new case with its victim's sealed contact details, in one statement (one round trip, not two)."""
-        row = asdict(case)
+        """A new case with its victim's sealed contact details, in one statement (one round trip, not two).
+
+        The fields are read as they are: ``dataclasses.asdict`` deep-copied every document first (the DASH answers
+        among them), 109 µs of a report's CPU (issue 20)."""
         await self.conn.execute(
-            _ADD_CASE, *[row[c] for c in COLUMNS], victim.key_id, victim.wrapped_key, victim.ciphertext
+            _ADD_CASE, *[getattr(case, c) for c in COLUMNS], victim.key_id, victim.wrapped_key, victim.ciphertext
         )
 
     async def find(self, urn: str, *, lock: bool = False) -> Case | None:
