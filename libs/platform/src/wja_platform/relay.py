@@ -23,6 +23,8 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 from opentelemetry import context, propagate, trace
 from opentelemetry.trace import SpanKind
 from wja_schemas.envelope import current_headers
@@ -69,6 +71,8 @@ class OutboxRelay:
         """True while another replica holds the relay lock (this one is healthy, just waiting)."""
         self.last_error: str | None = None
         self._wake = asyncio.Event()
+        self._partitioner = DefaultPartitioner()
+        """aiokafka's default (murmur2 of the key, as the Java client's): the partition ``send`` would choose."""
 
     async def drain(self) -> int:
         """Publish every unpublished row once; return how many were published.
@@ -100,19 +104,27 @@ class OutboxRelay:
                 return total
 
     async def _publish(self, rows: list[asyncpg.Record]) -> None:
-        futures = []
+        """Send ``rows`` in order, a record batch per partition (``send_batch``), and wait for every batch's ack.
+
+        A record goes into its partition's open batch (the key's partition, as aiokafka's default partitioner
+        chooses it); a full batch is sent and a new one opened, so each partition's batches leave in row order.
+        A record sent through ``send`` each cost 22 µs of CPU, through a batch 12 µs (issue 20).
+        """
+        open_batches: dict[tuple[str, int], BatchBuilder] = {}
+        partitions: dict[str, list[int]] = {}
+        futures: list[asyncio.Future[Any]] = []
         for row in rows:
+            topic, key = row["topic"], row["urn"].encode()
             headers = current_headers(dict(row["headers"]))  # a row stored under an older contract goes out current
-            parent = propagate.extract(headers)
-            token = context.attach(parent)
+            token = context.attach(propagate.extract(headers))
             try:
                 with tracer.start_as_current_span(
-                    f"send {row['topic']}",
+                    f"send {topic}",
                     kind=SpanKind.PRODUCER,
                     attributes={
                         "messaging.system": "kafka",
                         "messaging.operation.type": "send",
-                        "messaging.destination.name": row["topic"],
+                        "messaging.destination.name": topic,
                         "messaging.kafka.message.key": row["urn"],
                         "messaging.message.id": headers.get("ce_id", ""),
                         "wja.case.urn": row["urn"],
@@ -123,20 +135,41 @@ class OutboxRelay:
                     propagate.inject(carrier)
                     headers.update(carrier)
                     try:
-                        futures.append(
-                            await self.producer.send(
-                                row["topic"],
-                                value=bytes(row["value"]),
-                                key=row["urn"].encode(),
-                                headers=[(k, v.encode()) for k, v in headers.items()],
-                            )
-                        )
+                        if topic not in partitions:  # waits for the topic's metadata, as a send does
+                            partitions[topic] = sorted(await self.producer.partitions_for(topic))
+                        partition = self._partitioner(key, partitions[topic], partitions[topic])
+                        span.set_attribute("messaging.destination.partition.id", str(partition))
+                        value, encoded = bytes(row["value"]), [(k, v.encode()) for k, v in headers.items()]
+                        futures += await self._add(open_batches, topic, partition, key, value, encoded)
                     except Exception as exc:
-                        telemetry.keep_error(type(exc).__name__, f"send {row['topic']} failed", span=span)
+                        telemetry.keep_error(type(exc).__name__, f"send {topic} failed", span=span)
                         raise
             finally:
                 context.detach(token)
+        for (topic, partition), batch in open_batches.items():
+            futures.append(await self.producer.send_batch(batch, topic, partition=partition))
         await asyncio.gather(*futures)
+
+    async def _add(
+        self,
+        open_batches: dict[tuple[str, int], BatchBuilder],
+        topic: str,
+        partition: int,
+        key: bytes,
+        value: bytes,
+        headers: list[tuple[str, bytes]],
+    ) -> list[asyncio.Future[Any]]:
+        """Put a record in its partition's open batch; return the futures of what this sent (a full batch, or a
+        record larger than a batch, sent alone as ``send`` would: after the partition's batches before it)."""
+        batch = open_batches.get((topic, partition))
+        if batch is not None and batch.append(key=key, value=value, timestamp=None, headers=headers) is not None:
+            return []
+        sent = [] if batch is None else [await self.producer.send_batch(batch, topic, partition=partition)]
+        batch = open_batches[(topic, partition)] = self.producer.create_batch()
+        if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+            del open_batches[(topic, partition)]
+            sent.append(await self.producer.send(topic, value, key=key, partition=partition, headers=headers))
+        return sent
 
     async def check_cluster(self) -> bool:
         """Republish everything when the broker is a different (e.g. restarted, empty) cluster.
