@@ -4,8 +4,8 @@ A started service holds a large graph of objects that are never garbage: its mod
 pydantic's validators, FastAPI's routes, the pool and the clients. CPython's full (generation 2) collection
 walks every one of them each time it runs. Measured in ``bench/consume_ratio.py`` (issue 20), applying 30,000
 events ran 22 full collections of 71 ms each, 1.6 s in all, and cost 227 µs of CPU an event; with the heap
-frozen once start-up was done, a full collection took 11 ms and an event 176 µs. The pauses also land on
-requests: a 71 ms collection is a 71 ms stall of every request in flight.
+frozen once the service had started, a full collection took 15 ms and an event 178 to 184 µs. The pauses also
+land on requests: a 71 ms collection is a 71 ms stall of every request in flight.
 
 :func:`freeze_startup_heap` collects once, then moves everything alive to the collector's permanent generation
 (:func:`gc.freeze`), which collections no longer walk. Objects made afterwards are collected as before.

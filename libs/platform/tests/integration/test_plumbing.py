@@ -274,7 +274,7 @@ async def test_a_row_stored_when_dataschema_was_the_bare_type_goes_out_with_the_
     assert dict(ours[0].headers)["ce_dataschema"] == f"urn:wja:schema:{env.type}".encode()
 
 
-async def test_a_service_freezes_its_heap_once_started(stack, producer, monkeypatch):
+async def test_a_service_freezes_its_heap_once_started(stack, monkeypatch):
     """Full collections need not walk what start-up made (wja_platform.heap): the app freezes it, at start-up."""
     from wja_platform import heap
 
