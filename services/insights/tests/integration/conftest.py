@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 import pytest
@@ -30,3 +31,14 @@ def serve(stack):
 async def insights(serve):
     async with serve() as app:
         yield app
+
+
+_FORCES = random.sample([str(code) for code in range(10, 99)], 89)
+"""Force codes not yet drawn in this run: tests share one insights database, and a force's figures must be one
+test's alone (two tests drawing the same code at random once counted 16 reports where one test made 10)."""
+
+
+@pytest.fixture
+def fresh_force():
+    """``fresh_force()``: a force code no other test of this run has drawn."""
+    return _FORCES.pop

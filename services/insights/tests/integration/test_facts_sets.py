@@ -46,8 +46,8 @@ async def rows(conn, urns: list[str]) -> list:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_a_batchs_facts_written_together_equal_one_event_at_a_time(insights, seed):
-    force = f"{random.randrange(10, 99)}"
+async def test_a_batchs_facts_written_together_equal_one_event_at_a_time(insights, seed, fresh_force):
+    force = fresh_force()
     one, many = [f"{force}FO{seed}{n:04d}34" for n in range(3)], [f"{force}FM{seed}{n:04d}34" for n in range(3)]
     steps = plan(force)
     random.Random(seed).shuffle(steps)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -22,9 +21,9 @@ def ev(ce_type, urn, **fields):
     return new_envelope(example(ce_type, urn=urn, **fields))
 
 
-async def test_measures_from_events_arriving_out_of_order(insights):
+async def test_measures_from_events_arriving_out_of_order(insights, fresh_force):
     client, settings = insights.client, insights.settings
-    force = f"{random.randrange(10, 99)}"
+    force = fresh_force()
     urns = [f"{force}IN{n:05d}26" for n in range(6)]
     events = []
     for i, urn in enumerate(urns):
@@ -94,10 +93,10 @@ async def test_the_chart_page_signs_in_with_a_post_form_and_its_csrf_token(insig
 
 
 @pytest.mark.parametrize("n", range(7))
-async def test_small_counts_are_suppressed_for_a_force_and_nationally(insights, n):
+async def test_small_counts_are_suppressed_for_a_force_and_nationally(insights, n, fresh_force):
     """Counts 0-6 of one force beside a force of 10, in a quarter no other test uses."""
     client, settings, app = insights.client, insights.settings, insights.app
-    small, big = (f"{code}" for code in random.sample(range(10, 99), 2))
+    small, big = fresh_force(), fresh_force()
     at = datetime(2031, 5, 6, 10, tzinfo=UTC)
     async with app.state.runtime.pool.acquire() as conn:
         for force, count in ((small, n), (big, 10)):
@@ -132,11 +131,11 @@ async def test_small_counts_are_suppressed_for_a_force_and_nationally(insights, 
         assert one["charge_rate"] == (1.0 if n else None)
 
 
-async def test_per_case_rows_past_retention_become_counts_and_the_figures_stay(serve):
+async def test_per_case_rows_past_retention_become_counts_and_the_figures_stay(serve, fresh_force):
     """A quarter no other test uses; the scheduled job purges once the clock passes the retention."""
     at = datetime(2032, 5, 6, 10, tzinfo=UTC)
     clock = FixedClock(at + timedelta(days=30))
-    force = f"{random.randrange(10, 99)}"
+    force = fresh_force()
     urns = [f"{force}RT{i:05d}32" for i in range(8)]
     async with serve(clock, retention_days=365, purge_check_seconds=0.2) as insights:
         client, settings, pool = insights.client, insights.settings, insights.pool
@@ -193,11 +192,11 @@ async def test_per_case_rows_past_retention_become_counts_and_the_figures_stay(s
         assert await pool.fetchval("SELECT count(*) FROM archive") == 0
 
 
-async def test_purges_running_at_once_take_turns_and_count_each_case_once(insights):
+async def test_purges_running_at_once_take_turns_and_count_each_case_once(insights, fresh_force):
     """The scheduled job, an operator's run and another replica may purge together (CI once saw a deadlock)."""
     pool = insights.pool
     at = datetime(2033, 2, 7, 10, tzinfo=UTC)  # a quarter no other test uses
-    force = f"{random.randrange(10, 99)}"
+    force = fresh_force()
     urns = [f"{force}RP{i:05d}33" for i in range(240)]
     await pool.executemany(
         "INSERT INTO facts (urn, force_code, reported_at, decision, decided_at) VALUES ($1, $2, $3, 'charge', $3)",
@@ -217,13 +216,13 @@ async def test_purges_running_at_once_take_turns_and_count_each_case_once(insigh
     assert reports == len(urns)  # each case counted once, whichever purge took it
 
 
-async def test_a_purge_that_deadlocks_with_a_late_event_is_run_again(insights):
+async def test_a_purge_that_deadlocks_with_a_late_event_is_run_again(insights, fresh_force):
     """A late event's transaction holds a case's notification and then wants its fact row while the purge,
     holding the facts, waits for that notification: PostgreSQL aborts the purge (the first waiter) and the
     purge runs its batch again instead of failing (CI saw this once)."""
     pool = insights.pool
     at = datetime(2033, 8, 8, 10, tzinfo=UTC)  # a quarter no other test uses
-    force = f"{random.randrange(10, 99)}"
+    force = fresh_force()
     urns = [f"{force}RD{i:05d}33" for i in range(5)]
     await pool.executemany(
         "INSERT INTO facts (urn, force_code, reported_at) VALUES ($1, $2, $3)", [(u, force, at) for u in urns]
@@ -255,9 +254,11 @@ async def test_a_purge_that_deadlocks_with_a_late_event_is_run_again(insights):
     assert (reported, arrested) == (len(urns), 1)  # the late event's effect was kept, and counted
 
 
-async def test_the_first_bst_hour_of_1_july_counts_in_q2_and_a_recharged_case_is_not_discontinued(insights):
+async def test_the_first_bst_hour_of_1_july_counts_in_q2_and_a_recharged_case_is_not_discontinued(
+    insights, fresh_force
+):
     client, settings = insights.client, insights.settings
-    force = f"{random.randrange(10, 99)}"
+    force = fresh_force()
     bst_hour = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)  # 00:30 on 1 July in London
     urns = [f"{force}QB{n:05d}26" for n in range(10)]
     events = []
