@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 from wja_charging.bootstrap import create_app
 from wja_charging.config import ChargingSettings
-from wja_cli.testing import ServedApp, eventually, publish, served
+from wja_cli.testing import ServedApp, eventually, publish, serials, served
 from wja_platform.clock import FixedClock
 from wja_schemas import new_envelope
 from wja_schemas.examples import example
+
+SERIALS = serials()
+"""Case numbers: each drawn once in the run."""
 
 
 @dataclass
@@ -20,7 +22,7 @@ class Charging(ServedApp):
     caller = ("cps", "prosecutor", "cps-1")
 
     async def file(self, risk="standard", requested_at=None, envelope=None) -> str:
-        urn = f"01CH{random.randrange(10000, 99999)}26"
+        urn = f"01CH{next(SERIALS)}26"
         env = envelope or new_envelope(
             example(
                 "wja.intake.charging.requested.v1",

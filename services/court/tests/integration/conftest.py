@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from wja_cli.testing import ServedApp, eventually, publish, served
+from wja_cli.testing import ServedApp, eventually, publish, serials, served
 from wja_court.bootstrap import create_app
 from wja_court.config import CourtSettings
 from wja_platform.clock import FixedClock
@@ -22,6 +21,10 @@ FORCES = itertools.count(11)
 
 def iso(at):
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+SERIALS = serials()
+"""Case numbers: each drawn once in the run."""
 
 
 @dataclass
@@ -52,7 +55,7 @@ class Court(ServedApp):
         return r.json()["session_id"]
 
     async def charge(self, force=None, **over) -> str:
-        urn = over.pop("urn", None) or f"{force or self.force}CT{random.randrange(10000, 99999)}26"
+        urn = over.pop("urn", None) or f"{force or self.force}CT{next(SERIALS)}26"
         await publish(
             self.settings.kafka_bootstrap_servers,
             new_envelope(

@@ -14,7 +14,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from wja_cli.stack import Broker
-from wja_cli.testing import ServedApp, TestStack, eventually, free_port, publish, served
+from wja_cli.testing import ServedApp, TestStack, eventually, free_port, publish, serials, served
 from wja_platform import auth
 from wja_platform.clock import FixedClock
 from wja_schemas import new_envelope
@@ -74,13 +74,17 @@ class StubIntake:
                 await self.task
 
 
+SERIALS = serials()
+"""Case numbers: each drawn once in the run."""
+
+
 @dataclass
 class Support(ServedApp):
     intake: StubIntake
     caller = ("idva", "idva", "idva-a")
 
     def urn(self) -> str:
-        return f"{self.force}SP{random.randrange(10000, 99999)}26"
+        return f"{self.force}SP{next(SERIALS)}26"
 
     async def send(self, *envelopes):
         await publish(self.settings.kafka_bootstrap_servers, *envelopes)
