@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 import pytest
-from wja_cli.testing import ServedApp, served
+from wja_cli.testing import ServedApp, serials, served
 from wja_insights.bootstrap import create_app
 from wja_insights.config import InsightsSettings
 from wja_platform.clock import Clock
@@ -33,12 +32,12 @@ async def insights(serve):
         yield app
 
 
-_FORCES = random.sample([str(code) for code in range(10, 99)], 89)
-"""Force codes not yet drawn in this run: tests share one insights database, and a force's figures must be one
+FORCES = serials(10, 99)
+"""Force codes, each drawn once in the run: tests share one insights database, and a force's figures must be one
 test's alone (two tests drawing the same code at random once counted 16 reports where one test made 10)."""
 
 
 @pytest.fixture
 def fresh_force():
     """``fresh_force()``: a force code no other test of this run has drawn."""
-    return _FORCES.pop
+    return lambda: str(next(FORCES))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -113,7 +112,7 @@ class Support(ServedApp):
         return await eventually(get)
 
 
-FORCES = iter(random.sample(range(10, 99), 89))
+FORCES = serials(10, 99)
 """A force code of its own for each test: the broker is shared, so a force two tests drew at random
 would mix their referrals (and their IDVAs' caseloads)."""
 
