@@ -40,6 +40,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -291,18 +292,40 @@ class EventConsumer:
             "wja.event.type": env.type,
         }
 
+    def _start_span(
+        self,
+        rec: Record,
+        env: Envelope[Event],
+        links: list[Link] | None,
+        run: int = 0,
+        within: context.Context | None = None,
+    ) -> trace.Span:
+        """The event's consumer span, a child of the span that published it (in the event's own trace), or of
+        ``within``'s span for an event without trace headers; ``run``: the size of the run it is applied in.
+        Under an unsampled parent the span is not recorded, and is made without the SDK
+        (:func:`telemetry.unsampled_span`)."""
+        span = telemetry.unsampled_span(env.trace)
+        if span is not None:
+            return span
+        attributes = self._span_attributes(rec, env)
+        if run:
+            attributes["wja.run.events"] = run
+        return tracer.start_span(
+            f"{self.service}.apply {env.type}",
+            context=propagate.extract(dict(env.trace), context=within),
+            kind=SpanKind.CONSUMER,
+            links=links,
+            attributes=attributes,
+        )
+
     async def _call(self, conn: asyncpg.Connection, rec: Record, env: Envelope[Event]) -> None:
         batch_span = trace.get_current_span().get_span_context()
-        token = context.attach(propagate.extract(dict(env.trace), context=context.get_current()))
-        urn_token = telemetry.set_case_urn(env.subject)
         sim_token = clock.set_simulated_time(env.time) if self.simulation else None
         try:
-            with tracer.start_as_current_span(
-                f"{self.service}.apply {env.type}",
-                kind=SpanKind.CONSUMER,
-                links=[Link(batch_span)] if batch_span.is_valid else None,
-                attributes=self._span_attributes(rec, env),
-            ) as span:
+            links = [Link(batch_span)] if batch_span.is_valid else None
+            span = self._start_span(rec, env, links, within=context.get_current())
+            with trace.use_span(span, end_on_exit=True):  # current: what the handler publishes goes on its trace
+                urn_token = telemetry.set_case_urn(env.subject)
                 try:
                     await self.handler(conn, env)
                 except NotReady:
@@ -310,11 +333,11 @@ class EventConsumer:
                 except Exception as exc:
                     telemetry.keep_error(type(exc).__name__, f"{self.service}.apply {env.type} failed", span=span)
                     raise
+                finally:
+                    telemetry.reset_case_urn(urn_token)
         finally:
             if sim_token is not None:
                 clock.reset_simulated_time(sim_token)
-            telemetry.reset_case_urn(urn_token)
-            context.detach(token)
         metrics.EVENTS_APPLIED.labels(self.service, env.type).inc()
 
     async def _call_run(self, conn: asyncpg.Connection, run: list[tuple[Record, Envelope[Event]]]) -> None:
@@ -328,16 +351,7 @@ class EventConsumer:
             return
         batch_span = trace.get_current_span().get_span_context()
         links = [Link(batch_span)] if batch_span.is_valid else None
-        spans = [
-            tracer.start_span(
-                f"{self.service}.apply {env.type}",
-                context=propagate.extract(dict(env.trace)),
-                kind=SpanKind.CONSUMER,
-                links=links,
-                attributes={**self._span_attributes(rec, env), "wja.run.events": len(run)},
-            )
-            for rec, env in run
-        ]
+        spans = [self._start_span(rec, env, links, len(run)) for rec, env in run]
         try:
             await self.batched.apply(conn, [env for _, env in run])
         except BaseException as exc:
@@ -349,8 +363,8 @@ class EventConsumer:
         finally:
             for span in spans:
                 span.end()
-        for _, env in run:
-            metrics.EVENTS_APPLIED.labels(self.service, env.type).inc()
+        for event_type, count in Counter(env.type for _, env in run).items():  # a label lookup a type, not an event
+            metrics.EVENTS_APPLIED.labels(self.service, event_type).inc(count)
 
     # ---------------------------------------------------------------- parking
     async def _parked_streams(self, conn: asyncpg.Connection, urns: set[str]) -> set[tuple[str, str]]:

@@ -14,12 +14,11 @@ from dataclasses import replace
 from typing import Any
 
 import asyncpg
-from opentelemetry import propagate
 from wja_schemas import Envelope, Event, new_envelope
 from wja_schemas.envelope import record_headers
 from wja_schemas.topics import case_topic
 
-from wja_platform import clock
+from wja_platform import clock, telemetry
 
 NOTIFY_CHANNEL = "wja_outbox"
 _ADD = (
@@ -84,8 +83,7 @@ async def add(conn: asyncpg.Connection, envelope: Envelope[Event], *, topic: str
     simulated = clock.simulated_time()
     if simulated is not None:  # under a simulated time, the event happened then (ce_time)
         envelope = replace(envelope, time=simulated)
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    carrier = telemetry.current_trace_headers()
     headers = record_headers(envelope, carrier if carrier else None)
     row = (
         envelope.id,

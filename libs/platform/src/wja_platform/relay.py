@@ -25,7 +25,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
-from opentelemetry import context, propagate, trace
+from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 from wja_schemas.envelope import current_headers
 
@@ -116,39 +116,51 @@ class OutboxRelay:
         for row in rows:
             topic, key = row["topic"], row["urn"].encode()
             headers = current_headers(dict(row["headers"]))  # a row stored under an older contract goes out current
-            token = context.attach(propagate.extract(headers))
+            span = self._send_span(topic, row["urn"], headers)  # headers now name it as the consumer's parent
             try:
-                with tracer.start_as_current_span(
-                    f"send {topic}",
-                    kind=SpanKind.PRODUCER,
-                    attributes={
-                        "messaging.system": "kafka",
-                        "messaging.operation.type": "send",
-                        "messaging.destination.name": topic,
-                        "messaging.kafka.message.key": row["urn"],
-                        "messaging.message.id": headers.get("ce_id", ""),
-                        "wja.case.urn": row["urn"],
-                        "wja.event.type": headers.get("ce_type", ""),
-                    },
-                ) as span:
-                    carrier: dict[str, str] = {}
-                    propagate.inject(carrier)
-                    headers.update(carrier)
-                    try:
-                        if topic not in partitions:  # waits for the topic's metadata, as a send does
-                            partitions[topic] = sorted(await self.producer.partitions_for(topic))
-                        partition = self._partitioner(key, partitions[topic], partitions[topic])
-                        span.set_attribute("messaging.destination.partition.id", str(partition))
-                        value, encoded = bytes(row["value"]), [(k, v.encode()) for k, v in headers.items()]
-                        futures += await self._add(open_batches, topic, partition, key, value, encoded)
-                    except Exception as exc:
-                        telemetry.keep_error(type(exc).__name__, f"send {topic} failed", span=span)
-                        raise
+                if topic not in partitions:  # waits for the topic's metadata, as a send does
+                    partitions[topic] = sorted(await self.producer.partitions_for(topic))
+                partition = self._partitioner(key, partitions[topic], partitions[topic])
+                span.set_attribute("messaging.destination.partition.id", str(partition))
+                value, encoded = bytes(row["value"]), [(k, v.encode()) for k, v in headers.items()]
+                futures += await self._add(open_batches, topic, partition, key, value, encoded)
+            except Exception as exc:
+                span.record_exception(exc)
+                span.set_status(trace.StatusCode.ERROR, type(exc).__name__)
+                telemetry.keep_error(type(exc).__name__, f"send {topic} failed", span=span)
+                raise
             finally:
-                context.detach(token)
+                span.end()
         for (topic, partition), batch in open_batches.items():
             futures.append(await self.producer.send_batch(batch, topic, partition=partition))
         await asyncio.gather(*futures)
+
+    @staticmethod
+    def _send_span(topic: str, urn: str, headers: dict[str, str]) -> trace.Span:
+        """Start the record's send span, a child of the span that wrote the row (its trace headers), and make
+        ``headers`` name it as the parent of what consumes the record. Under an unsampled parent it is not
+        recorded, and is made without the SDK (:func:`telemetry.unsampled_span`): 38 → 10 µs a record. Nothing
+        inside it is instrumented, so it is not made current."""
+        span = telemetry.unsampled_span(headers)
+        if span is not None:
+            headers["traceparent"] = telemetry.traceparent(span)
+            return span
+        span = tracer.start_span(
+            f"send {topic}",
+            context=propagate.extract(headers),
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": topic,
+                "messaging.kafka.message.key": urn,
+                "messaging.message.id": headers.get("ce_id", ""),
+                "wja.case.urn": urn,
+                "wja.event.type": headers.get("ce_type", ""),
+            },
+        )
+        propagate.inject(headers, context=trace.set_span_in_context(span))
+        return span
 
     async def _add(
         self,

@@ -32,11 +32,12 @@ from typing import Any
 
 import asyncpg
 from opentelemetry import context as otel_context
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler, TraceIdRatioBased
 from opentelemetry.semconv.attributes.http_attributes import HTTP_ROUTE
 from opentelemetry.trace import StatusCode
@@ -47,6 +48,9 @@ from starlette.types import Scope
 from wja_platform import clock, db, redact
 
 _configured = False
+_follows_parent = False
+"""True once :func:`setup_telemetry` has installed :func:`sampler` (parent-based): a span under an unsampled
+remote parent is then never recorded, and :func:`unsampled_span` may make it without the SDK."""
 _span_file: Path | None = None
 _case_urn: contextvars.ContextVar[str | None] = contextvars.ContextVar("wja_case_urn", default=None)
 _enclosing: contextvars.ContextVar[trace.Span | None] = contextvars.ContextVar("wja_enclosing_span", default=None)
@@ -259,6 +263,60 @@ def keep_error(
         kept.set_status(StatusCode.ERROR, error_type)
 
 
+_TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
+_span_ids = RandomIdGenerator()
+
+
+def unsampled_span(carrier: Mapping[str, str]) -> trace.NonRecordingSpan | None:
+    """The span the SDK would start under the remote parent in ``carrier`` (W3C headers) when that parent is
+    valid and unsampled: the parent-based sampler records nothing there, so the SDK makes a non-recording span
+    with the parent's trace id and a new span id. Made here directly, it costs 2 µs instead of the 11 µs of
+    extracting the context, asking the sampler and starting a span (issue 20: a consumer makes one per event).
+
+    None (start the span the usual way) for a sampled parent, no or a malformed parent, a ``tracestate`` (the
+    SDK carries it over), or before :func:`setup_telemetry` (another sampler may be in use).
+    """
+    if not _follows_parent or carrier.get("tracestate"):
+        return None
+    match = _TRACEPARENT.fullmatch(carrier.get("traceparent", ""))
+    if match is None:
+        return None
+    trace_id, parent_id, flags = int(match[1], 16), int(match[2], 16), int(match[3], 16)
+    if flags & trace.TraceFlags.SAMPLED or not trace_id or not parent_id:
+        return None
+    return trace.NonRecordingSpan(
+        trace.SpanContext(
+            trace_id,
+            _span_ids.generate_span_id(),
+            is_remote=False,
+            trace_flags=trace.TraceFlags(flags & trace.TraceFlags.RANDOM_TRACE_ID),
+        )
+    )
+
+
+def traceparent(span: trace.Span) -> str:
+    """The W3C ``traceparent`` header that names ``span`` as the parent (what injecting its context writes)."""
+    ctx = span.get_span_context()
+    return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{ctx.trace_flags:02x}"
+
+
+_injected: tuple[otel_context.Context, Mapping[str, str]] | None = None
+
+
+def current_trace_headers() -> Mapping[str, str]:
+    """The W3C headers that name the current span as the parent (what ``propagate.inject`` writes), remembered
+    for the current context: the events of one request, or of one batch, share it (5 µs an event, issue 20)."""
+    global _injected  # noqa: PLW0603
+    current = otel_context.get_current()
+    last = _injected
+    if last is not None and last[0] is current:  # held here, so no other context can be this object
+        return last[1]
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=current)
+    _injected = (current, carrier)
+    return carrier
+
+
 def sample_ratio() -> float:
     """``WJA_TRACE_SAMPLE_RATIO`` (0 to 1; default 1: every trace)."""
     return min(1.0, max(0.0, float(os.environ.get("WJA_TRACE_SAMPLE_RATIO") or 1.0)))
@@ -288,6 +346,8 @@ def setup_telemetry(service: str, trace_dir: Path) -> TracerProvider:
         exporter = JsonLinesSpanExporter(_span_file, f"wja-{service}")
     provider.add_span_processor(BatchSpanProcessor(RedactingSpanExporter(exporter), schedule_delay_millis=500))
     trace.set_tracer_provider(provider)
+    global _follows_parent  # noqa: PLW0603
+    _follows_parent = True
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from opentelemetry import context, trace
+from opentelemetry import context, propagate, trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -86,3 +86,50 @@ def test_ratio_comes_from_the_environment(monkeypatch) -> None:  # type: ignore[
     assert telemetry.sample_ratio() == 1.0
     monkeypatch.setenv("WJA_TRACE_SAMPLE_RATIO", "0.1")
     assert telemetry.sample_ratio() == 0.1
+
+
+def sdk_child(tracer: trace.Tracer, carrier: dict[str, str]) -> trace.Span:
+    return tracer.start_span("child", context=propagate.extract(carrier))
+
+
+def test_a_span_under_an_unsampled_parent_is_made_as_the_sdk_would_make_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(telemetry, "_follows_parent", True)  # as after setup_telemetry
+    tracer, _, _ = provider(1.0)  # a new trace would be kept: the parent's decision is what counts
+    for flags in ("00", "02"):  # unsampled; unsampled with a random trace id (W3C level 2)
+        carrier = {"traceparent": f"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-{flags}"}
+        ours, sdks = telemetry.unsampled_span(carrier), sdk_child(tracer, carrier)
+        assert ours is not None and not ours.is_recording() and not sdks.is_recording()
+        mine, theirs = ours.get_span_context(), sdks.get_span_context()
+        assert (mine.trace_id, mine.trace_flags, mine.is_remote) == (theirs.trace_id, theirs.trace_flags, False)
+        assert mine.span_id not in (0, 0xB7AD6B7169203331)  # a span of its own
+        assert telemetry.traceparent(ours) == f"00-0af7651916cd43dd8448eb211c80319c-{mine.span_id:016x}-{flags}"
+
+
+def test_the_sdk_makes_the_span_under_a_sampled_odd_or_absent_parent(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(telemetry, "_follows_parent", True)
+    good = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+    for carrier in (
+        {"traceparent": good.replace("-00", "-01")},  # sampled: recorded, by the SDK
+        {"traceparent": good, "tracestate": "vendor=x"},  # the SDK carries the state over
+        {"traceparent": "00-00000000000000000000000000000000-b7ad6b7169203331-00"},  # invalid: a new trace
+        {"traceparent": good + "-extra"},  # version 00 takes nothing more
+        {"traceparent": good.upper()},
+        {},
+    ):
+        assert telemetry.unsampled_span(carrier) is None, carrier
+    monkeypatch.setattr(telemetry, "_follows_parent", False)  # before set-up another sampler may be in use
+    assert telemetry.unsampled_span({"traceparent": good}) is None
+
+
+def test_the_current_trace_headers_follow_the_current_span() -> None:
+    tracer, _, _ = provider(1.0)
+    assert telemetry.current_trace_headers() == {}  # no span: nothing to carry
+    for name in ("first", "second"):
+        with tracer.start_as_current_span(name) as span:
+            expected: dict[str, str] = {}
+            propagate.inject(expected)
+            assert telemetry.current_trace_headers() == expected == {"traceparent": telemetry.traceparent(span)}
+            assert telemetry.current_trace_headers() == expected  # remembered for this context
+            with tracer.start_as_current_span("child") as child:
+                assert telemetry.current_trace_headers() == {"traceparent": telemetry.traceparent(child)}
+            assert telemetry.current_trace_headers() == expected  # the parent's again
