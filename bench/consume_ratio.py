@@ -23,9 +23,11 @@ from pathlib import Path
 from typing import ClassVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from opentelemetry import propagate
+from opentelemetry.sdk.trace import TracerProvider
 from wja_cli.stack import Broker, Postgres
 from wja_cli.testing import free_port, serve_app
-from wja_platform import metrics, outbox
+from wja_platform import metrics, outbox, telemetry
 from wja_platform.app import ServiceSpec, make_app
 from wja_platform.consumer import Batched
 from wja_platform.settings import ServiceSettings
@@ -81,12 +83,19 @@ async def handle_many(conn, envs) -> None:
 
 
 async def produce(bootstrap: str, n: int) -> None:
+    """``n`` events, each with the trace headers of the span that published it, as every event our services
+    publish has (a trace's first service decides whether it is sampled: ``WJA_TRACE_SAMPLE_RATIO``)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    tracer = TracerProvider(sampler=telemetry.sampler(telemetry.sample_ratio())).get_tracer("bench")  # not exported
     await producer.start()
     try:
         futures = []
         for i in range(n):
-            key, value, headers = to_record(new_envelope(event(f"01YE{i % 2000:05d}26")))
+            with tracer.start_as_current_span("bench.publish"):
+                carrier: dict[str, str] = {}
+                propagate.inject(carrier)
+            envelope = new_envelope(event(f"01YE{i % 2000:05d}26")).with_trace(carrier)
+            key, value, headers = to_record(envelope)
             futures.append(await producer.send(TOPIC, value, key=key, headers=headers))
         await asyncio.gather(*futures)
     finally:
