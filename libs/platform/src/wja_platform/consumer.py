@@ -28,10 +28,12 @@ Handlers must raise :class:`NotReady` before they write anything.
 a :class:`Batched`: the events it ``accepts`` are applied a run at a time (every accepted event
 between two others, in order) by one call of ``apply(conn, envelopes)``, with a few statements per
 run instead of a few per event. Each event still gets its own consumer span in its own trace, its
-inbox row and its metrics; a failing run fails the batch, which falls back to one event per
-transaction as above. Accepted events never park, and their effects take their times from the
-events, not the clock: with the simulation on, every run is one event. The per-event handler must
-still apply every event: a run of one, a parked event's retry and the simulation use it.
+inbox row and its metrics; an event the run publishes with an applied event's ``ce_id`` as its
+``causationid`` goes on in that event's trace (:func:`outbox.caused_by`). A failing run fails the batch,
+which falls back to one event per transaction as above. Accepted events never park, and their effects
+take their times from the events, not the clock: with the simulation on, every run is one event. The
+per-event handler must still apply every event: a run of one, a parked event's retry and the simulation
+use it.
 """
 
 from __future__ import annotations
@@ -353,7 +355,8 @@ class EventConsumer:
         links = [Link(batch_span)] if batch_span.is_valid else None
         spans = [self._start_span(rec, env, links, len(run)) for rec, env in run]
         try:
-            await self.batched.apply(conn, [env for _, env in run])
+            with outbox.caused_by({env.id: span for (_, env), span in zip(run, spans, strict=True)}):
+                await self.batched.apply(conn, [env for _, env in run])
         except BaseException as exc:
             for span, (_, env) in zip(spans, run, strict=True):
                 span.record_exception(exc)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 import asyncpg
+from opentelemetry import trace
 from wja_schemas import Envelope, Event, new_envelope
 from wja_schemas.envelope import record_headers
 from wja_schemas.topics import case_topic
@@ -40,6 +41,9 @@ _FLUSH = (
 """One round trip for :func:`flush` (it was three: the locks, the rows, the notification). ``first`` is one row
 that takes every lock, in key order, and the notification (sent at commit); no row reaches the insert before it
 is made, so each row's id is drawn under its URN's lock, in the order the rows were added."""
+_causes: contextvars.ContextVar[Mapping[str, trace.Span] | None] = contextvars.ContextVar(
+    "wja_outbox_causes", default=None
+)
 _buffer: contextvars.ContextVar[list[tuple[Any, ...]] | None] = contextvars.ContextVar(
     "wja_outbox_buffer", default=None
 )
@@ -69,6 +73,24 @@ async def flush(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
     rows.clear()
 
 
+@contextlib.contextmanager
+def caused_by(spans: Mapping[str, trace.Span]) -> Iterator[None]:
+    """Within the block, an event whose ``causationid`` is a key of ``spans`` (a ``ce_id``) carries the trace of
+    that span, not the current one: a set-based handler applies many events at once, none of them current, and
+    what each causes goes on in its own trace."""
+    token = _causes.set(spans)
+    try:
+        yield
+    finally:
+        _causes.reset(token)
+
+
+def _trace_headers(envelope: Envelope[Event]) -> Mapping[str, str]:
+    causes = _causes.get()
+    cause = causes.get(envelope.causationid) if causes is not None and envelope.causationid else None
+    return telemetry.current_trace_headers() if cause is None else telemetry.trace_headers(cause)
+
+
 def _lock_key(urn: str) -> str:
     return f"outbox:{urn}"
 
@@ -83,7 +105,7 @@ async def add(conn: asyncpg.Connection, envelope: Envelope[Event], *, topic: str
     simulated = clock.simulated_time()
     if simulated is not None:  # under a simulated time, the event happened then (ce_time)
         envelope = replace(envelope, time=simulated)
-    carrier = telemetry.current_trace_headers()
+    carrier = _trace_headers(envelope)
     headers = record_headers(envelope, carrier if carrier else None)
     row = (
         envelope.id,

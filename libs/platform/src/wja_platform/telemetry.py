@@ -300,6 +300,15 @@ def traceparent(span: trace.Span) -> str:
     return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{ctx.trace_flags:02x}"
 
 
+def trace_headers(span: trace.Span) -> Mapping[str, str]:
+    """The W3C headers that name ``span`` as the parent (what ``propagate.inject`` writes with it current)."""
+    if not span.get_span_context().trace_state:
+        return {"traceparent": traceparent(span)} if span.get_span_context().is_valid else {}
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=trace.set_span_in_context(span))
+    return carrier
+
+
 _injected: tuple[otel_context.Context, Mapping[str, str]] | None = None
 
 

@@ -9,6 +9,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from wja_cli.testing import serve_app
 from wja_platform import consumer as consumer_module
+from wja_platform import outbox
 from wja_platform.app import ServiceSpec, make_app
 from wja_platform.consumer import Batched, Record
 from wja_schemas import new_envelope, to_record
@@ -99,3 +100,29 @@ async def test_a_failing_run_costs_only_its_bad_event(stack):
         dead = await runtime.pool.fetch("SELECT urn, attempts FROM dead_letters")
     assert applied == {envs[0].subject, envs[2].subject}
     assert [(r["urn"], r["attempts"]) for r in dead] == [(envs[1].subject, settings.consumer_max_attempts)]
+
+
+async def test_what_a_run_publishes_goes_on_in_the_trace_of_its_cause(stack, monkeypatch):
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(consumer_module, "tracer", provider.get_tracer("test"))
+
+    async def run(conn, envs) -> None:  # one follow-up per event, published in reverse: the order must not matter
+        for env in reversed(envs):
+            await outbox.add(conn, new_envelope(env.payload, causationid=env.id), topic="wja.probe.out.v1")
+
+    settings = probe_settings(stack, stack.new_database("probe"), consumer_group=f"g-{group_suffix()}")
+    app = make_app(ServiceSpec(settings=settings, migrations=SQL, handler=Calls().one, batched=Batched(bool, run)))
+    envs = [named(new_urn(720 + i), name, i) for i, name in enumerate(["a", "b", "c"])]
+    async with serve_app(app):
+        await app.state.runtime.consumer.process([record(e, i) for i, e in enumerate(envs)])
+        rows = await app.state.runtime.pool.fetch("SELECT headers FROM outbox WHERE topic = 'wja.probe.out.v1'")
+    applied = {s.context.trace_id: s.context.span_id for s in exporter.get_finished_spans() if "apply" in s.name}
+    parents = {}
+    for row in rows:
+        headers = dict(row["headers"])
+        _, trace_id, span_id, _ = headers["traceparent"].split("-")
+        parents[headers["ce_causationid"]] = (int(trace_id, 16), int(span_id, 16))
+    # each follow-up is a child of its cause's consumer span, in its cause's trace (not the batch's)
+    assert parents == {env.id: (0xA000 + i, applied[0xA000 + i]) for i, env in enumerate(envs)}
