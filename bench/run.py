@@ -406,6 +406,11 @@ def _bench_db(pg: Postgres, name: str) -> str:
     return f"postgresql://postgres@127.0.0.1:{pg.port}/{name}"
 
 
+def _runs(rates: list[int] | None) -> str:
+    """Each run's rate, as the consumer-ratio row lists them beside its medians."""
+    return ", ".join(f"{x:,}" for x in rates or []) or "one run"
+
+
 def render(r: dict[str, Any]) -> str:
     c = r["ceilings"]
     http = c["http"]["requests_per_s"]
@@ -426,8 +431,9 @@ def render(r: dict[str, Any]) -> str:
         "",
         "| measure | figure | ceiling | ratio |",
         "|---|---|---|---|",
-        f"| consumer apply vs raw consume ({r['consume']['events']:,} events) | {r['consume']['applied_per_s']:,}/s"
-        f" | {r['consume']['raw_per_s']:,}/s | {r['consume']['ratio']:.3f} |",
+        f"| consumer apply vs raw consume ({r['consume']['events']:,} events; medians, runs:"
+        f" {_runs(r['consume'].get('applied_per_s_runs'))} vs {_runs(r['consume'].get('raw_per_s_runs'))})"
+        f" | {r['consume']['applied_per_s']:,}/s | {r['consume']['raw_per_s']:,}/s | {r['consume']['ratio']:.3f} |",
         f"| the same apply one event at a time (a statement per event) | {one_by_one:,}/s"
         f" | {r['consume']['raw_per_s']:,}/s | {one_by_one / r['consume']['raw_per_s']:.3f} |",
         f"| consumer CPU per event, apply vs raw consume (this process; PostgreSQL not counted) |"
