@@ -48,9 +48,8 @@ from starlette.types import Scope
 from wja_platform import clock, db, redact
 
 _configured = False
-_follows_parent = False
-"""True once :func:`setup_telemetry` has installed :func:`sampler` (parent-based): a span under an unsampled
-remote parent is then never recorded, and :func:`unsampled_span` may make it without the SDK."""
+"""True once :func:`setup_telemetry` has installed the provider, whose :func:`sampler` is parent-based: a span under
+an unsampled remote parent is then never recorded, and :func:`unsampled_span` may make it without the SDK."""
 _span_file: Path | None = None
 _case_urn: contextvars.ContextVar[str | None] = contextvars.ContextVar("wja_case_urn", default=None)
 _enclosing: contextvars.ContextVar[trace.Span | None] = contextvars.ContextVar("wja_enclosing_span", default=None)
@@ -276,7 +275,7 @@ def unsampled_span(carrier: Mapping[str, str]) -> trace.NonRecordingSpan | None:
     None (start the span the usual way) for a sampled parent, no or a malformed parent, a ``tracestate`` (the
     SDK carries it over), or before :func:`setup_telemetry` (another sampler may be in use).
     """
-    if not _follows_parent or carrier.get("tracestate"):
+    if not _configured or carrier.get("tracestate"):
         return None
     match = _TRACEPARENT.fullmatch(carrier.get("traceparent", ""))
     if match is None:
@@ -355,8 +354,6 @@ def setup_telemetry(service: str, trace_dir: Path) -> TracerProvider:
         exporter = JsonLinesSpanExporter(_span_file, f"wja-{service}")
     provider.add_span_processor(BatchSpanProcessor(RedactingSpanExporter(exporter), schedule_delay_millis=500))
     trace.set_tracer_provider(provider)
-    global _follows_parent  # noqa: PLW0603
-    _follows_parent = True
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 

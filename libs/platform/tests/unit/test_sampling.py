@@ -93,7 +93,7 @@ def sdk_child(tracer: trace.Tracer, carrier: dict[str, str]) -> trace.Span:
 
 
 def test_a_span_under_an_unsampled_parent_is_made_as_the_sdk_would_make_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(telemetry, "_follows_parent", True)  # as after setup_telemetry
+    monkeypatch.setattr(telemetry, "_configured", True)  # as after setup_telemetry
     tracer, _, _ = provider(1.0)  # a new trace would be kept: the parent's decision is what counts
     for flags in ("00", "02"):  # unsampled; unsampled with a random trace id (W3C level 2)
         carrier = {"traceparent": f"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-{flags}"}
@@ -106,7 +106,7 @@ def test_a_span_under_an_unsampled_parent_is_made_as_the_sdk_would_make_it(monke
 
 
 def test_the_sdk_makes_the_span_under_a_sampled_odd_or_absent_parent(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(telemetry, "_follows_parent", True)
+    monkeypatch.setattr(telemetry, "_configured", True)
     good = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
     for carrier in (
         {"traceparent": good.replace("-00", "-01")},  # sampled: recorded, by the SDK
@@ -117,7 +117,7 @@ def test_the_sdk_makes_the_span_under_a_sampled_odd_or_absent_parent(monkeypatch
         {},
     ):
         assert telemetry.unsampled_span(carrier) is None, carrier
-    monkeypatch.setattr(telemetry, "_follows_parent", False)  # before set-up another sampler may be in use
+    monkeypatch.setattr(telemetry, "_configured", False)  # before set-up another sampler may be in use
     assert telemetry.unsampled_span({"traceparent": good}) is None
 
 
