@@ -43,7 +43,8 @@ alone, starts the system), and a restart under a loaded machine's CPU takes tens
 SEED = 41
 CALM_FORCE = "35"
 AFTER_GAPS = 3
-"""The fault comes at the third pause of the run (``KILL_GAP`` apart): journeys are under way by then."""
+"""The fault comes at the third pause of the run (``KILL_GAP`` apart, at most a quarter of the time the run takes
+to start its journeys): journeys are under way by then."""
 READY_WITHIN = 60.0
 RESTART_WITHIN = 10.0
 
