@@ -48,8 +48,8 @@ bench: install
 	$(VENV)/bin/python bench/run.py
 	$(VENV)/bin/python bench/court_listing.py
 
-# The fault suite at full size (about two hours at 10,000 cases on 2 CPUs; a small version of each case runs in
-# `make test`). `make faults FAULT_CASES=2000` for a shorter run.
+# The fault suite at full size (40 min at 10,000 cases on 2 CPUs, 1 December 2026; a small version of each case
+# runs in `make test`). `make faults FAULT_CASES=2000` for a shorter run (12 min).
 FAULT_CASES ?= 10000
 faults: install
 	WJA_FAULT_CASES=$(FAULT_CASES) WJA_FAULT_RATE=20 WJA_KILL_GAP_SECONDS=5,15 WJA_BROKER_OUTAGE_SECONDS=60 WJA_PG_DOWN_SECONDS=10 WJA_DELIVERY_SECONDS=900 \
