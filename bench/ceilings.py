@@ -2,7 +2,8 @@
 
 - raw aiokafka produce and consume (acks=all, no decoding, no database);
 - a one-row PostgreSQL transaction (asyncpg, BEGIN; INSERT; COMMIT), 16 connections at once;
-- an empty FastAPI request (uvicorn, one process, as a service runs), 64 requests in flight.
+- an empty FastAPI request (uvicorn, one process, as a service runs), 64 requests in flight;
+- plain Python: a fixed piece of stdlib work, to tell a slower machine from slower code between two runs.
 
 Each is the most the system could do per step if our code cost nothing; the bench prints every
 figure as a ratio to its ceiling.
@@ -11,6 +12,7 @@ figure as a ratio to its ceiling.
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
 import subprocess
 import sys
@@ -124,3 +126,30 @@ def http(n: int, in_flight: int = 64) -> dict[str, float]:
     finally:
         stop_process(proc)
     return {"requests_per_s": round(rate), "request_p50_ms_alone": _p50_ms(alone)}
+
+
+PYTHON_DOC = {
+    "urn": "01YE0000126",
+    "force_code": "01",
+    "reported_at": "2026-12-01T09:30:00Z",
+    "offence_codes": ["common_assault", "criminal_damage"],
+    "risk_level": "high",
+    "suspect": {"name": "A Suspect", "date_of_birth": "1990-01-01"},
+    "referral_basis": "consented",
+    "counts": list(range(20)),
+}
+
+
+def python(n: int = 20000, runs: int = 5) -> dict[str, float]:
+    """The machine's speed at plain Python on one core: the CPU time of a fixed piece of stdlib work (a JSON round
+    trip of an event-sized document and a sorted list of its fields as text), the median of ``runs`` runs. No code
+    of ours and no library we pick is in it: when it moves between two runs of the bench, the machine moved
+    (issue 20: on 1 December the same code's CPU a journey went from 40 to 73 ms in three hours)."""
+    per: list[float] = []
+    for _ in range(runs):
+        start = time.process_time()
+        for _ in range(n):
+            doc = json.loads(json.dumps(PYTHON_DOC))
+            sorted(f"{k}={v}" for k, v in doc.items())
+        per.append((time.process_time() - start) / n)
+    return {"fixed_work_us": round(statistics.median(per) * 1e6, 2), "runs": runs}

@@ -296,6 +296,7 @@ def main(quick: bool) -> None:
             "kafka": asyncio.run(ceilings.kafka(stack.broker.bootstrap, 3000 if quick else 20000)),
             "postgres": asyncio.run(ceilings.postgres(_bench_db(stack.pg, "bench_ceiling"), 1000 if quick else 8000)),
             "http": ceilings.http(1000 if quick else 8000),
+            "python": ceilings.python(2000 if quick else 20000),
         }
         say(f"ceilings {r['ceilings']}")
         say("consumer apply vs raw consume")
@@ -428,6 +429,14 @@ def render(r: dict[str, Any]) -> str:
         f"| one-row PostgreSQL transaction, 16 connections | {c['postgres']['tx_per_s']:,}/s, p50 {tx_ms} ms |",
         f"| empty FastAPI POST (uvicorn, 1 process, 64 in flight) | {http:,}/s; alone p50"
         f" {c['http']['request_p50_ms_alone']} ms |",
+        *(
+            [
+                f"| plain Python, fixed work (a JSON round trip of an event, one core; the machine's speed) |"
+                f" {c['python']['fixed_work_us']} µs of CPU (median of {c['python']['runs']}) |"
+            ]
+            if "python" in c
+            else []
+        ),
         "",
         "| measure | figure | ceiling | ratio |",
         "|---|---|---|---|",
