@@ -134,7 +134,7 @@ PYTHON_DOC = {
     "reported_at": "2026-12-01T09:30:00Z",
     "offence_codes": ["common_assault", "criminal_damage"],
     "risk_level": "high",
-    "suspect": {"name": "A Suspect", "date_of_birth": "1990-01-01"},
+    "suspect": {"arrested": True, "bail": "conditional"},
     "referral_basis": "consented",
     "counts": list(range(20)),
 }
