@@ -301,8 +301,9 @@ def traceparent(span: trace.Span) -> str:
 
 def trace_headers(span: trace.Span) -> Mapping[str, str]:
     """The W3C headers that name ``span`` as the parent (what ``propagate.inject`` writes with it current)."""
-    if not span.get_span_context().trace_state:
-        return {"traceparent": traceparent(span)} if span.get_span_context().is_valid else {}
+    ctx = span.get_span_context()
+    if not ctx.trace_state:
+        return {"traceparent": traceparent(span)} if ctx.is_valid else {}
     carrier: dict[str, str] = {}
     propagate.inject(carrier, context=trace.set_span_in_context(span))
     return carrier
