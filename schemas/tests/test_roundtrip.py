@@ -144,6 +144,11 @@ def test_times_are_normalised_to_utc_and_naive_times_are_refused():
     summer = datetime(2026, 7, 1, 9, 0, tzinfo=timezone(timedelta(hours=1)))
     event = example("wja.intake.suspect.arrested.v1", arrested_at=summer)
     assert json.loads(event.model_dump_json())["arrested_at"] == "2026-07-01T08:00:00Z"
+    precise = summer.replace(microsecond=120)  # in a list too, and with its microseconds
+    reported = example("wja.intake.crime.reported.v1", reported_at=precise, offences_occurred_at=[precise, summer])
+    written = json.loads(reported.model_dump_json())
+    assert written["reported_at"] == "2026-07-01T08:00:00.000120Z"
+    assert written["offences_occurred_at"] == ["2026-07-01T08:00:00.000120Z", "2026-07-01T08:00:00Z"]
     with pytest.raises(ValidationError):
         example("wja.intake.suspect.arrested.v1", arrested_at=datetime(2026, 7, 1, 9, 0))
 
