@@ -161,3 +161,19 @@ def test_headers_stored_when_dataschema_was_the_bare_type_are_brought_to_the_uri
     assert current_headers(now) == now
     other = {**now, "ce_dataschema": "https://example.org/some-other-schema"}  # not ours to rewrite
     assert current_headers(other) == other
+
+
+def test_headers_are_read_as_bytes_or_text_in_any_case_and_a_header_not_utf8_is_named():
+    from wja_schemas import PoisonEventError
+
+    key, value, headers = to_record(new_envelope(example("wja.court.sentence.imposed.v1")))
+    expected = from_record(key, value, headers)
+    as_text = [(name.upper(), raw.decode()) for name, raw in headers]  # a header name's case does not matter
+    assert from_record(key, value, as_text) == expected
+    assert from_record(key, value, tuple(headers)) == expected
+    assert from_record(key, value, dict(as_text)) == expected
+    mixed = [*headers[:2], (headers[2][0], headers[2][1].decode()), *headers[3:]]
+    assert from_record(key, value, mixed) == expected
+    broken = [*headers, ("x-note", b"\xff\xfe")]
+    with pytest.raises(PoisonEventError, match="header x-note is not UTF-8"):
+        from_record(key, value, broken)

@@ -164,6 +164,11 @@ def current_headers(headers: Mapping[str, str]) -> dict[str, str]:
 def _header_map(
     headers: Iterable[tuple[str, bytes | str]] | Mapping[str, bytes | str],
 ) -> dict[str, str]:
+    if type(headers) is tuple or type(headers) is list:  # a record's: (name, bytes) pairs, all UTF-8 as a rule
+        try:
+            return {name.lower(): raw.decode() for name, raw in headers}  # type: ignore[union-attr]
+        except (AttributeError, UnicodeDecodeError):
+            pass  # a text value, or not UTF-8: the loop below takes it, and names the header that is not
     items = headers.items() if isinstance(headers, Mapping) else headers
     out: dict[str, str] = {}
     for name, raw in items:
