@@ -166,7 +166,7 @@ def _header_map(
 ) -> dict[str, str]:
     if type(headers) is tuple or type(headers) is list:  # a record's: (name, bytes) pairs, all UTF-8 as a rule
         try:
-            return {name.lower(): raw.decode() for name, raw in headers}  # type: ignore[union-attr]
+            return {name.lower(): raw.decode() for name, raw in headers}
         except (AttributeError, UnicodeDecodeError):
             pass  # a text value, or not UTF-8: the loop below takes it, and names the header that is not
     items = headers.items() if isinstance(headers, Mapping) else headers
