@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -176,6 +176,18 @@ async def _raw_records(message: Any) -> Any:
     return message.raw_message
 
 
+async def _parse_batch(records: tuple[Any, ...], parse: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream's message for a batch, without the dict of decoded headers it makes for every record (2 to 3 µs a
+    record, issue 20): nothing reads them, as :func:`_raw_records` hands the handler the records themselves.
+
+    FastStream's own parser builds the message from the batch's first and last records, stripped of their
+    headers (it takes the message's id and path from them); the message then carries every record."""
+    ends = (replace(records[0], headers=()), replace(records[-1], headers=()))
+    message = await parse(ends)
+    message.raw_message = records
+    return message
+
+
 def _subscribe(runtime: Runtime) -> None:
     settings = runtime.settings
     consumer = runtime.consumer
@@ -194,6 +206,7 @@ def _subscribe(runtime: Runtime) -> None:
         partition_assignment_strategy=(runtime.assignor,),  # type: ignore[arg-type]
         ack_policy=AckPolicy.MANUAL,  # offsets: runtime.offsets commits them in the background
         listener=runtime.offsets.listener(),  # a reassignment drops the offsets pending for the old one
+        parser=_parse_batch,
         decoder=_raw_records,
     )
 
