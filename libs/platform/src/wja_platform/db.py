@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from pathlib import Path
 
 import asyncpg
+import pydantic_core
 
 PLATFORM_SQL = Path(__file__).parent / "sql"
 UNAVAILABLE: tuple[type[BaseException], ...] = (
@@ -34,8 +35,12 @@ _MIGRATION_LOCK = 7_411_001
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
+    """``json`` and ``jsonb`` as Python values: written by the standard library (which refuses what is not JSON,
+    a date say, rather than guess its text), read by pydantic's parser in Rust (the relay reads every outbox
+    row's headers: 4.5 against 2.9 µs a row, issue 20). PostgreSQL has checked what it holds, so both parsers
+    read it alike."""
     for typename in ("json", "jsonb"):
-        await conn.set_type_codec(typename, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+        await conn.set_type_codec(typename, encoder=json.dumps, decoder=pydantic_core.from_json, schema="pg_catalog")
 
 
 _SESSION_STATE: set[int] = set()

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 import asyncpg
+import pydantic_core
 from opentelemetry import trace
 from wja_schemas import Envelope, Event, new_envelope
 from wja_schemas.envelope import record_headers
@@ -113,7 +113,7 @@ async def add(conn: asyncpg.Connection, envelope: Envelope[Event], *, topic: str
         envelope.type,
         topic or case_topic(envelope.payload.producer),
         envelope.payload.model_dump_json().encode(),
-        json.dumps(list(headers.items())),  # text, as the statements take it: [[name, value], ...]
+        pydantic_core.to_json(list(headers.items())).decode(),  # text, as the statements take it: [[name, value], ...]
     )
     buffer = _buffer.get()
     if buffer is not None:
