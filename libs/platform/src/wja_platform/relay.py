@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.partitioner import murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
@@ -33,6 +34,18 @@ from wja_platform import db, messaging, metrics, telemetry
 from wja_platform.outbox import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
+
+_key_hash = functools.lru_cache(maxsize=16_384)(murmur2)
+"""murmur2 of a key, remembered for the last 16,384 keys: aiokafka's is pure Python (3.6 µs a key, issue 20), and a
+case's key comes back with each of its events."""
+
+
+def partition_of(key: bytes, partitions: list[int]) -> int:
+    """The partition ``send`` would choose for ``key`` among ``partitions`` (sorted): aiokafka's default partitioner,
+    murmur2 of the key as the Java client's."""
+    return partitions[(_key_hash(key) & 0x7FFFFFFF) % len(partitions)]
+
+
 tracer = trace.get_tracer("wja.relay")
 _RELAY_LOCK = 7_411_002
 
@@ -71,8 +84,6 @@ class OutboxRelay:
         """True while another replica holds the relay lock (this one is healthy, just waiting)."""
         self.last_error: str | None = None
         self._wake = asyncio.Event()
-        self._partitioner = DefaultPartitioner()
-        """aiokafka's default (murmur2 of the key, as the Java client's): the partition ``send`` would choose."""
 
     async def drain(self) -> int:
         """Publish every unpublished row once; return how many were published.
@@ -120,7 +131,7 @@ class OutboxRelay:
             try:
                 if topic not in partitions:  # waits for the topic's metadata, as a send does
                     partitions[topic] = sorted(await self.producer.partitions_for(topic))
-                partition = self._partitioner(key, partitions[topic], partitions[topic])
+                partition = partition_of(key, partitions[topic])
                 span.set_attribute("messaging.destination.partition.id", str(partition))
                 value, encoded = bytes(row["value"]), [(k, v.encode()) for k, v in headers.items()]
                 futures += await self._add(open_batches, topic, partition, key, value, encoded)
