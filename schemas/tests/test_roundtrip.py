@@ -177,3 +177,19 @@ def test_headers_are_read_as_bytes_or_text_in_any_case_and_a_header_not_utf8_is_
     broken = [*headers, ("x-note", b"\xff\xfe")]
     with pytest.raises(PoisonEventError, match="header x-note is not UTF-8"):
         from_record(key, value, broken)
+
+
+def test_event_ids_are_distinct_version_4_uuids_in_their_canonical_text():
+    import uuid
+
+    from wja_schemas.envelope import new_event_id
+
+    ids = [new_event_id() for _ in range(10_000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids[:1_000]:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)
+    assert (
+        new_envelope(example("wja.court.sentence.imposed.v1")).id
+        != new_envelope(example("wja.court.sentence.imposed.v1")).id
+    )

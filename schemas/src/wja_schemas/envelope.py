@@ -9,7 +9,7 @@ This module is the only place that writes or parses records.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -78,6 +78,16 @@ class Envelope(Generic[P]):
         return replace(self, trace=dict(trace))
 
 
+def new_event_id() -> str:
+    """A random (version 4) UUID as text: what ``str(uuid.uuid4())`` gives, from the same 16 bytes of
+    ``os.urandom``, without making a ``UUID`` object on the way (3.0 against 1.3 µs, issue 20)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def new_envelope(
     payload: P,
     *,
@@ -96,7 +106,7 @@ def new_envelope(
         event_id: a fixed id (default: a new UUID).
     """
     return Envelope(
-        id=event_id or str(uuid.uuid4()),
+        id=event_id or new_event_id(),
         source=f"/wja/{payload.producer}",
         type=payload.ce_type,
         time=(time or datetime.now(UTC)).astimezone(UTC),
