@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from types import MappingProxyType
+from typing import Generic, NamedTuple, TypeVar
 
 from pydantic import ValidationError
 
@@ -48,9 +48,17 @@ class UnknownEventTypeError(LookupError):
         self.ce_type = ce_type
 
 
-@dataclass(frozen=True)
-class Envelope(Generic[P]):
-    """The in-process view of one record: CloudEvents attributes plus the payload."""
+NO_TRACE: Mapping[str, str] = MappingProxyType({})
+"""The trace headers of an envelope that carries none (read-only: every such envelope shares it)."""
+
+
+class Envelope(NamedTuple, Generic[P]):
+    """The in-process view of one record: CloudEvents attributes plus the payload.
+
+    Immutable; a copy with other values is ``envelope._replace(...)``. A named tuple rather than a frozen
+    dataclass: one is made for every event read and every event written, and a frozen dataclass sets each of
+    its ten fields through ``object.__setattr__`` (2.4 against 0.9 µs, issue 20).
+    """
 
     id: str
     source: str
@@ -61,7 +69,7 @@ class Envelope(Generic[P]):
     correlationid: str
     causationid: str | None = None
     dataschema: str = ""
-    trace: Mapping[str, str] = field(default_factory=dict)
+    trace: Mapping[str, str] = NO_TRACE
 
     @property
     def key(self) -> str:
@@ -75,7 +83,7 @@ class Envelope(Generic[P]):
 
     def with_trace(self, trace: Mapping[str, str]) -> Envelope[P]:
         """Return a copy that carries the given W3C trace headers."""
-        return replace(self, trace=dict(trace))
+        return self._replace(trace=dict(trace))
 
 
 def new_event_id() -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -104,7 +103,7 @@ async def add(conn: asyncpg.Connection, envelope: Envelope[Event], *, topic: str
     """
     simulated = clock.simulated_time()
     if simulated is not None:  # under a simulated time, the event happened then (ce_time)
-        envelope = replace(envelope, time=simulated)
+        envelope = envelope._replace(time=simulated)
     carrier = _trace_headers(envelope)
     headers = record_headers(envelope, carrier if carrier else None)
     row = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from dataclasses import replace
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -250,7 +249,7 @@ async def test_a_row_stored_when_dataschema_was_the_bare_type_goes_out_with_the_
     """Outboxes are kept for good and replayed: a row stored before 2026-11-30 must go out current."""
     urn = new_urn(270)
     env = new_envelope(crime(urn))
-    await write(producer, [replace(env, dataschema=env.type)])
+    await write(producer, [env._replace(dataschema=env.type)])
     stored = await producer.pool.fetchval("SELECT headers FROM outbox WHERE urn = $1", urn)
     assert ["ce_dataschema", env.type] in [list(h) for h in stored]  # the old form, as an old release wrote it
     assert await producer.relay.drain() >= 1
