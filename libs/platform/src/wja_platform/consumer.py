@@ -45,7 +45,7 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 from opentelemetry import context, propagate, trace
@@ -86,9 +86,9 @@ class HandlerError(Exception):
     """A handler error whose message is safe to put on a dead letter (no submitted values)."""
 
 
-@dataclass(frozen=True)
-class Record:
-    """What the consumer needs of a Kafka record (also rebuilt from parked rows)."""
+class Record(NamedTuple):
+    """What the consumer needs of a Kafka record (also rebuilt from parked rows); a named tuple, as
+    :class:`~wja_schemas.envelope.Envelope` is: one is made for every record read."""
 
     topic: str
     partition: int
