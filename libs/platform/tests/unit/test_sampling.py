@@ -103,6 +103,12 @@ def test_a_span_under_an_unsampled_parent_is_made_as_the_sdk_would_make_it(monke
         assert (mine.trace_id, mine.trace_flags, mine.is_remote) == (theirs.trace_id, theirs.trace_flags, False)
         assert mine.span_id not in (0, 0xB7AD6B7169203331)  # a span of its own
         assert telemetry.traceparent(ours) == f"00-0af7651916cd43dd8448eb211c80319c-{mine.span_id:016x}-{flags}"
+        injected: dict[str, str] = {}  # what the SDK's propagator writes with it current: the same header
+        propagate.inject(injected, context=trace.set_span_in_context(ours))
+        assert telemetry.trace_headers(ours) == injected == {"traceparent": telemetry.traceparent(ours)}
+        assert ours.get_span_context() is mine and repr(mine) in repr(ours)
+    twins = [telemetry.unsampled_span(carrier) for _ in range(1_000)]  # each a span id of its own
+    assert len({telemetry.traceparent(s) for s in twins if s is not None}) == 1_000
 
 
 def test_the_sdk_makes_the_span_under_a_sampled_odd_or_absent_parent(monkeypatch) -> None:  # type: ignore[no-untyped-def]
