@@ -41,7 +41,12 @@ def sign_in_to_page(system, service: str, jwt: str, page: str) -> httpx.Client:
 
 
 def spans(state: Path) -> list[dict]:
-    return [json.loads(line) for f in state.glob("**/*.jsonl") for line in f.read_text().splitlines() if line]
+    return [
+        json.loads(line)
+        for f in state.glob("**/*.jsonl")
+        for line in f.read_text(encoding="utf-8").splitlines()
+        if line
+    ]
 
 
 def server_span(state: Path, path: str) -> dict | None:

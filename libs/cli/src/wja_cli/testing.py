@@ -196,7 +196,7 @@ def exported_spans() -> list[dict[str, Any]]:
     assert telemetry.flush(), "spans were not exported"
     span_file = telemetry.span_file()
     assert span_file is not None, "spans go to OTLP here, not to a file"
-    return [json.loads(line) for line in span_file.read_text().splitlines() if line]
+    return [json.loads(line) for line in span_file.read_text(encoding="utf-8").splitlines() if line]
 
 
 def server_spans(path: str) -> list[dict[str, Any]]:

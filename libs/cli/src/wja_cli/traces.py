@@ -14,7 +14,7 @@ def load_spans(trace_dir: Path) -> list[dict[str, Any]]:
     """Every span written by every process under ``trace_dir``."""
     spans: list[dict[str, Any]] = []
     for path in sorted(trace_dir.glob("*.jsonl")):
-        with path.open() as fh:
+        with path.open(encoding="utf-8") as fh:
             for line in fh:
                 if line.strip():
                     try:

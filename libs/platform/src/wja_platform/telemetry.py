@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import json
 import os
 import re
 import threading
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import pydantic_core
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
@@ -81,8 +81,8 @@ def attributes_of(span: ReadableSpan) -> Mapping[str, Any]:
     return kept if isinstance(kept, dict) else dict(span.attributes or {})
 
 
-_JSON = json.JSONEncoder(separators=(",", ":"))
-"""One encoder for every span (``json.dumps`` with options builds a new one per call)."""
+_PRIMITIVE = (str, int, float, bool)
+"""The attribute values a line keeps (a tuple of types: ``isinstance`` with a union is several times slower)."""
 
 
 class JsonLinesSpanExporter(SpanExporter):
@@ -95,13 +95,15 @@ class JsonLinesSpanExporter(SpanExporter):
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Append one JSON line a span, in UTF-8, written by pydantic-core (the standard library's encoder was a
+        third of exporting a span, issue 20)."""
         lines = []
         for span in spans:
             ctx = span.get_span_context()
             if ctx is None:
                 continue
             lines.append(
-                _JSON.encode(
+                pydantic_core.to_json(
                     {
                         "trace_id": f"{ctx.trace_id:032x}",
                         "span_id": f"{ctx.span_id:016x}",
@@ -112,9 +114,7 @@ class JsonLinesSpanExporter(SpanExporter):
                         "start": span.start_time,
                         "end": span.end_time,
                         "status": span.status.status_code.name,
-                        "attributes": {
-                            k: v for k, v in attributes_of(span).items() if isinstance(v, str | int | float | bool)
-                        },
+                        "attributes": {k: v for k, v in attributes_of(span).items() if isinstance(v, _PRIMITIVE)},
                         "links": [
                             {
                                 "trace_id": f"{lk.context.trace_id:032x}",
@@ -125,8 +125,8 @@ class JsonLinesSpanExporter(SpanExporter):
                     }
                 )
             )
-        with self._lock, self.path.open("a") as fh:
-            fh.write("".join(line + "\n" for line in lines))
+        with self._lock, self.path.open("ab") as fh:
+            fh.write(b"".join(line + b"\n" for line in lines))
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
