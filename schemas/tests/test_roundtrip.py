@@ -161,6 +161,8 @@ def test_headers_stored_when_dataschema_was_the_bare_type_are_brought_to_the_uri
     assert current_headers(now) == now
     other = {**now, "ce_dataschema": "https://example.org/some-other-schema"}  # not ours to rewrite
     assert current_headers(other) == other
+    stored = [[name, value] for name, value in before.items()]  # as an outbox row keeps them
+    assert current_headers(stored) == now and current_headers(before) is not before
 
 
 def test_headers_are_read_as_bytes_or_text_in_any_case_and_a_header_not_utf8_is_named():

@@ -10,7 +10,7 @@ This module is the only place that writes or parses records.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Generic, NamedTuple, TypeVar
@@ -165,8 +165,9 @@ def to_record(envelope: Envelope[Event]) -> tuple[bytes, bytes, list[tuple[str, 
     return envelope.key.encode(), value, headers
 
 
-def current_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Bring the headers of a record written before 2026-11-30 to the current contract.
+def current_headers(headers: Mapping[str, str] | Iterable[Sequence[str]]) -> dict[str, str]:
+    """Bring the headers of a record written before 2026-11-30 to the current contract (``headers``: a mapping,
+    or ``[name, value]`` pairs as an outbox row keeps them), as a new dict.
 
     Outboxes keep their records for good and republish them (``wja replay``, a new cluster, a
     dead letter sent back through a retry topic), so a record stored when ``ce_dataschema`` was

@@ -126,7 +126,7 @@ class OutboxRelay:
         futures: list[asyncio.Future[Any]] = []
         for row in rows:
             topic, key = row["topic"], row["urn"].encode()
-            headers = current_headers(dict(row["headers"]))  # a row stored under an older contract goes out current
+            headers = current_headers(row["headers"])  # a row stored under an older contract goes out current
             span = self._send_span(topic, row["urn"], headers)  # headers now name it as the consumer's parent
             try:
                 if topic not in partitions:  # waits for the topic's metadata, as a send does
@@ -134,7 +134,9 @@ class OutboxRelay:
                 partition = partition_of(key, partitions[topic])
                 span.set_attribute("messaging.destination.partition.id", str(partition))
                 value, encoded = bytes(row["value"]), [(k, v.encode()) for k, v in headers.items()]
-                futures += await self._add(open_batches, topic, partition, key, value, encoded)
+                batch = open_batches.get((topic, partition))
+                if batch is None or batch.append(key=key, value=value, timestamp=None, headers=encoded) is None:
+                    futures += await self._add(open_batches, topic, partition, key, value, encoded)
             except Exception as exc:
                 span.record_exception(exc)
                 span.set_status(trace.StatusCode.ERROR, type(exc).__name__)
@@ -178,11 +180,10 @@ class OutboxRelay:
         value: bytes,
         headers: list[tuple[str, bytes]],
     ) -> list[asyncio.Future[Any]]:
-        """Put a record in its partition's open batch; return the futures of what this sent (a full batch, or a
-        record larger than a batch, sent alone as ``send`` would: after the partition's batches before it)."""
+        """Put a record whose partition has no open batch, or a full one, in a new batch; return the futures of what
+        this sent (the full batch, or a record larger than a batch, sent alone as ``send`` would: after the
+        partition's batches before it). A record that fits its open batch is appended by the caller."""
         batch = open_batches.get((topic, partition))
-        if batch is not None and batch.append(key=key, value=value, timestamp=None, headers=headers) is not None:
-            return []
         sent = [] if batch is None else [await self.producer.send_batch(batch, topic, partition=partition)]
         batch = open_batches[(topic, partition)] = self.producer.create_batch()
         if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
