@@ -195,3 +195,18 @@ def test_event_ids_are_distinct_version_4_uuids_in_their_canonical_text():
         new_envelope(example("wja.court.sentence.imposed.v1")).id
         != new_envelope(example("wja.court.sentence.imposed.v1")).id
     )
+
+
+def test_ce_time_is_rfc3339_in_utc_with_a_z_whatever_the_offset_it_was_given():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from wja_schemas.envelope import format_time
+
+    instants = [datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC), datetime(2026, 12, 1, 6, 0, 0, 1, tzinfo=UTC)]
+    instants += [datetime(2026, 7, 1, 9, 30, 0, 250_000, tzinfo=timezone(timedelta(hours=h))) for h in (-5, 0, 1, 14)]
+    for at in instants:
+        expected = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        assert format_time(at) == expected and datetime.fromisoformat(expected) == at
+    assert format_time(datetime(2026, 7, 1, 9, 30, tzinfo=timezone(timedelta(hours=1)))) == "2026-07-01T08:30:00Z"
+    envelope = new_envelope(example("wja.court.sentence.imposed.v1"), time=instants[-1])
+    assert envelope.time.tzinfo is UTC and dict(to_record(envelope)[2])["ce_time"] == b"2026-06-30T19:30:00.250000Z"

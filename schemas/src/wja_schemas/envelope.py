@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Generic, NamedTuple, TypeVar
 
+import pydantic_core
 from pydantic import ValidationError
 
 from wja_schemas.base import EVENT_TYPES, Event, schema_id
@@ -117,7 +118,7 @@ def new_envelope(
         id=event_id or new_event_id(),
         source=f"/wja/{payload.producer}",
         type=payload.ce_type,
-        time=(time or datetime.now(UTC)).astimezone(UTC),
+        time=datetime.now(UTC) if time is None else time.astimezone(UTC),
         subject=payload.urn,
         payload=payload,
         correlationid=correlationid or payload.urn,
@@ -127,8 +128,11 @@ def new_envelope(
 
 
 def format_time(value: datetime) -> str:
-    """RFC 3339 in UTC with a ``Z``."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """RFC 3339 in UTC with a ``Z``: the text pydantic-core writes for a UTC time, as it does in every payload
+    (``2026-12-01T06:00:00Z``, microseconds when there are any; 0.6 against 1.4 µs for ``isoformat``, issue 20)."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return pydantic_core.to_json(value)[1:-1].decode()
 
 
 def record_headers(envelope: Envelope[Event], trace: Mapping[str, str] | None = None) -> dict[str, str]:
