@@ -141,10 +141,11 @@ PYTHON_DOC = {
 
 
 def python(n: int = 20000, runs: int = 5) -> dict[str, float]:
-    """The machine's speed at plain Python on one core: the CPU time of a fixed piece of stdlib work (a JSON round
-    trip of an event-sized document and a sorted list of its fields as text), the median of ``runs`` runs. No code
-    of ours and no library we pick is in it: when it moves between two runs of the bench, the machine moved
-    (issue 20: on 1 December the same code's CPU a journey went from 40 to 73 ms in three hours)."""
+    """Plain Python's speed on one core: the CPU time of a fixed piece of stdlib work (a JSON round trip of an
+    event-sized document and a sorted list of its fields as text), the median of ``runs`` runs. No code of ours and
+    no library we pick is in it: when it moves between two runs of the bench, the machine moved. It does not carry
+    a journey's CPU, though: on 1 December a journey cost 59.0 ms with it at 15.9 µs and 59.8 ms with it at 24.4 µs
+    (docs/performance.md, S3), so a slower journey with the same reading is not proof of slower code."""
     per: list[float] = []
     for _ in range(runs):
         start = time.process_time()

@@ -429,7 +429,7 @@ def render(r: dict[str, Any]) -> str:
         f"| one-row PostgreSQL transaction, 16 connections | {c['postgres']['tx_per_s']:,}/s, p50 {tx_ms} ms |",
         f"| empty FastAPI POST (uvicorn, 1 process, 64 in flight) | {http:,}/s; alone p50"
         f" {c['http']['request_p50_ms_alone']} ms |",
-        f"| plain Python, fixed work (a JSON round trip of an event, one core; the machine's speed) |"
+        f"| plain Python, fixed work (a JSON round trip of an event, one core; not a journey's speed) |"
         f" {c['python']['fixed_work_us']} µs of CPU (median of {c['python']['runs']}) |",
         "",
         "| measure | figure | ceiling | ratio |",
