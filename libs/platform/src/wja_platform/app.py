@@ -297,6 +297,7 @@ def make_app(spec: ServiceSpec) -> FastAPI:
         runtime.tasks += [
             asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job")) for job in spec.background
         ]
+        heap.tune_collector()  # the young generation is collected when a batch's worth of objects stay alive, not 700
         heap.freeze_startup_heap()  # what is alive now stays alive: full collections need not walk it
         log.info("wja-%s ready on port %s", settings.service, settings.port)
         try:

@@ -290,3 +290,22 @@ async def test_a_service_freezes_its_heap_once_started(stack, monkeypatch):
     assert calls == []
     async with serve_app(app):
         assert calls == [True]
+
+
+async def test_a_service_tunes_the_collector_once_started(stack):
+    """The young generation waits for a batch's worth of live objects (wja_platform.heap.tune_collector)."""
+    import gc
+
+    from wja_platform import heap
+
+    before = gc.get_threshold()
+    gc.set_threshold(700, *before[1:])  # CPython's default, as a fresh process has it
+    try:
+        app = probe_app(
+            probe_settings(stack, stack.new_database("probe"), consumer_group=f"g-{group_suffix()}"), record_handler
+        )
+        assert gc.get_threshold()[0] == 700
+        async with serve_app(app):
+            assert gc.get_threshold()[0] == heap.YOUNG_THRESHOLD
+    finally:
+        gc.set_threshold(*before)

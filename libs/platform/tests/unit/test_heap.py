@@ -63,3 +63,30 @@ def test_cycles_made_after_the_freeze_are_still_collected() -> None:
         """
     )
     assert out == "True"
+
+
+def test_the_young_generation_waits_for_a_batchs_worth_of_live_objects_and_cycles_still_go() -> None:
+    out = run(
+        """
+        young = []
+        gc.callbacks.append(lambda phase, info: phase == "start" and young.append(info["generation"]))
+        heap.tune_collector()
+        kept = [Node() for _ in range(20_000)]  # alive, as a batch's objects are while it is applied
+        collected_while_kept = len(young)
+        dead = cycle()
+        more = [Node() for _ in range(heap.YOUNG_THRESHOLD)]  # past the threshold: the young generation goes
+        print(gc.get_threshold()[0] == heap.YOUNG_THRESHOLD, collected_while_kept, dead() is None, 0 in young)
+        """
+    )
+    assert out == "True 0 True True"
+
+
+def test_tuning_keeps_a_higher_threshold_and_the_older_generations() -> None:
+    out = run(
+        """
+        gc.set_threshold(80_000, 7, 9)
+        heap.tune_collector()
+        print(gc.get_threshold())
+        """
+    )
+    assert out == "(80000, 7, 9)"
