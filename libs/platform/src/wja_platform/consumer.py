@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import asyncpg
-from opentelemetry import context, propagate, trace
+from opentelemetry import context, trace
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.trace import Link, SpanKind
 from wja_schemas import Envelope, Event, PoisonEventError, UnknownEventTypeError, from_record
@@ -314,7 +314,7 @@ class EventConsumer:
             attributes["wja.run.events"] = run
         return tracer.start_span(
             f"{self.service}.apply {env.type}",
-            context=propagate.extract(dict(env.trace), context=within),
+            context=telemetry.remote_parent(env.trace, within),
             kind=SpanKind.CONSUMER,
             links=links,
             attributes=attributes,

@@ -26,7 +26,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from wja_schemas.envelope import current_headers
 
@@ -156,7 +156,7 @@ class OutboxRelay:
         inside it is instrumented, so it is not made current."""
         span = telemetry.unsampled_span(headers) or tracer.start_span(
             f"send {topic}",
-            context=propagate.extract(headers),
+            context=telemetry.remote_parent(headers),
             kind=SpanKind.PRODUCER,
             attributes={
                 "messaging.system": "kafka",

@@ -139,3 +139,39 @@ def test_the_current_trace_headers_follow_the_current_span() -> None:
             with tracer.start_as_current_span("child") as child:
                 assert telemetry.current_trace_headers() == {"traceparent": telemetry.traceparent(child)}
             assert telemetry.current_trace_headers() == expected  # the parent's again
+
+
+def test_the_remote_parent_is_what_the_propagators_extract(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from opentelemetry import baggage
+    from opentelemetry.propagators.composite import CompositePropagator
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    good = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    carriers: list[dict[str, str]] = [
+        {"traceparent": good},  # sampled: made directly
+        {"traceparent": good[:-2] + "00"},  # unsampled
+        {"traceparent": good[:-2] + "03", "ce_id": "e1", "ce_type": "crime.reported.v1"},  # among other headers
+        {"traceparent": good, "tracestate": "vendor=x"},  # the propagators from here on
+        {"traceparent": good, "baggage": "team=police"},
+        {"traceparent": "00-00000000000000000000000000000000-b7ad6b7169203331-01"},
+        {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01"},
+        {"traceparent": good + "-extra"},
+        {"traceparent": "01" + good[2:] + "-extra"},  # a later version may carry more
+        {"traceparent": " " + good},
+        {"traceparent": good.upper()},
+        {"traceparent": ""},
+        {},
+    ]
+    key = context.create_key("kept")
+    for within in (None, context.set_value(key, "request")):
+        for carrier in carriers:
+            ours, theirs = telemetry.remote_parent(carrier, within), propagate.extract(carrier, context=within)
+            assert (
+                trace.get_current_span(ours).get_span_context() == trace.get_current_span(theirs).get_span_context()
+            ), carrier
+            assert context.get_value(key, ours) == context.get_value(key, theirs), carrier
+            assert baggage.get_all(ours) == baggage.get_all(theirs), carrier
+    assert trace.get_current_span(telemetry.remote_parent({"traceparent": good})).get_span_context().is_remote
+    only_trace_context = CompositePropagator([TraceContextTextMapPropagator()])
+    monkeypatch.setattr(propagate, "get_global_textmap", lambda: only_trace_context)
+    assert not telemetry._w3c_propagation()  # another propagator: it decides what a carrier means
