@@ -199,6 +199,15 @@ def cpu_seconds(procs: dict[str, psutil.Process], pg: psutil.Process) -> dict[st
     return out
 
 
+def host_steal(before: Any, after: Any) -> float:
+    """Percent of the machine's CPU time between two ``psutil.cpu_times()`` that the hypervisor gave to other
+    guests (steal; 0 off a virtual machine). The bench's 2 cores are a VM's: on 1 December 2026 steal was a tenth
+    of their busy time since boot, one reason the same code's CPU a journey moved from 40 to 124 ms in a day."""
+    fields = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")  # guest is within user
+    total = sum(getattr(after, f, 0.0) - getattr(before, f, 0.0) for f in fields)
+    return round(100 * (getattr(after, "steal", 0.0) - getattr(before, "steal", 0.0)) / max(total, 1e-9), 1)
+
+
 def cpu_per_report(before: dict[str, float], after: dict[str, float], reports: int) -> dict[str, float]:
     """CPU milliseconds per report of each process between two :func:`cpu_seconds` snapshots."""
     spent = {k: (after[k] - before.get(k, 0.0)) * 1000 / max(reports, 1) for k in after}
@@ -276,7 +285,7 @@ def say(text: str) -> None:
 
 
 def main(quick: bool) -> None:
-    began = time.monotonic()
+    began, machine = time.monotonic(), psutil.cpu_times()
     root = Path(tempfile.mkdtemp(prefix="wja-bench-"))
     stack = Stack(state_dir=root / "state", ports={s: free_port() for s in CONSUMING})
     if os.environ.get("WJA_TRACE_SAMPLE_RATIO"):  # `wja up` passes no WJA_ variable on to the services
@@ -348,7 +357,7 @@ def main(quick: bool) -> None:
         r["journeys"] = []
         for n in sizes:
             say(f"{n} journeys")
-            before, polls = cpu_seconds(procs, pg_proc), simulate.POLLS[0]
+            before, polls, host = cpu_seconds(procs, pg_proc), simulate.POLLS[0], psutil.cpu_times()
             names = [p for p in os.environ.get("WJA_BENCH_PROFILE_JOURNEYS", "").split(",") if p]
             spies = profile(procs, names, 4 if quick else 40, "journeys-") if n == max(sizes) else []
             r["journeys"].append(journeys_time(url, key, n, seed=n))
@@ -356,6 +365,7 @@ def main(quick: bool) -> None:
                 spy.wait()
             r["journeys"][-1]["polls_per_journey"] = round((simulate.POLLS[0] - polls) / n, 1)
             r["journeys"][-1]["cpu_ms_per_journey"] = cpu_per_report(before, cpu_seconds(procs, pg_proc), n)
+            r["journeys"][-1]["host_steal_percent"] = host_steal(host, psutil.cpu_times())
         per_case = (r["journeys"][1]["seconds"] - r["journeys"][0]["seconds"]) / (sizes[1] - sizes[0])
         r["seconds_per_case_marginal"] = round(per_case, 4)
         r["national_year_hours_extrapolated"] = round(per_case * NATIONAL_YEAR / 3600, 1)
@@ -394,6 +404,7 @@ def main(quick: bool) -> None:
     r["command"] = "python bench/run.py" + (" --quick" if quick else " (make bench)")
     r["trace_sample_ratio"] = os.environ.get("WJA_TRACE_SAMPLE_RATIO", "1")
     r["bench_seconds"] = round(time.monotonic() - began)
+    r["host_steal_percent"] = host_steal(machine, psutil.cpu_times())
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(r, indent=2) + "\n")
@@ -420,7 +431,8 @@ def render(r: dict[str, Any]) -> str:
     one_by_one = r["consume"]["applied_one_by_one_per_s"]
     lines = [
         f"Measured {r['date']} on {r['machine']} with `{r['command']}` in {r['bench_seconds']} s"
-        f" (trace sample ratio {r['trace_sample_ratio']}).",
+        f" (trace sample ratio {r['trace_sample_ratio']}); the host took {r.get('host_steal_percent', '?')} % of the"
+        " CPU time (steal).",
         "",
         "| ceiling (raw, this machine, same run) | figure |",
         "|---|---|",
@@ -474,7 +486,7 @@ def render(r: dict[str, Any]) -> str:
     for run in r["journeys"]:
         lines.append(
             f"| {run['cases']} full journeys (≈12 events each) | {run['seconds']} s ({run['completed']}"
-            f" completed) | | |"
+            f" completed; the host took {run.get('host_steal_percent', '?')} % of the CPU time) | | |"
         )
     lines += [
         f"| national year ({NATIONAL_YEAR:,} journeys), extrapolated | {r['national_year_hours_extrapolated']} h | | |",
