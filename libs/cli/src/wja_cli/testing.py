@@ -173,8 +173,12 @@ class ServedApp:
         return self.app.state.runtime.pool
 
 
-async def eventually(predicate: Any, timeout: float = 60.0, step: float = 0.05) -> Any:
-    """Await ``predicate()`` until it returns something truthy; fail after ``timeout`` seconds."""
+async def eventually(predicate: Any, timeout: float = 60.0, step: float = 0.05, explain: Any = None) -> Any:
+    """Await ``predicate()`` until it returns something truthy; fail after ``timeout`` seconds.
+
+    ``explain``: an async callable whose answer (what the system was doing) goes into the failure's message,
+    for a condition that fails once in many runs and cannot be watched again.
+    """
     import asyncio
 
     deadline = asyncio.get_running_loop().time() + timeout
@@ -183,7 +187,8 @@ async def eventually(predicate: Any, timeout: float = 60.0, step: float = 0.05) 
         if value:
             return value
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
+            detail = f"; {await explain()}" if explain is not None else ""
+            raise AssertionError(f"condition not met within {timeout}s{detail}")
         await asyncio.sleep(step)
 
 

@@ -86,3 +86,30 @@ def probe_app(settings: ProbeSettings, handler):
 
 def group_suffix() -> str:
     return uuid.uuid4().hex[:6]
+
+
+async def consumer_state(app) -> str:
+    """What a probe's consumer was doing (for a failure's message): its tasks, assignment, positions against
+    the broker's ends, and its tables' counts."""
+    import asyncio
+
+    runtime = app.state.runtime
+    parts = [f"tasks {[(t.get_name(), t.done()) for t in runtime.tasks]}", f"stale {runtime.assignor.stale_for():.1f}s"]
+    for sub in runtime.broker.subscribers:
+        consumer = getattr(sub, "consumer", None)
+        if consumer is None:
+            parts.append("a subscriber without a consumer")
+            continue
+        owned = sorted(consumer.assignment())
+        try:
+            ends = await asyncio.wait_for(consumer.end_offsets(owned), 5) if owned else {}
+            positions = {tp: await asyncio.wait_for(consumer.position(tp), 1) for tp in owned}
+        except Exception as exc:  # a diagnosis: say what could not be read
+            parts.append(f"assigned {[(tp.topic, tp.partition) for tp in owned]}, offsets unreadable ({exc!r})")
+            continue
+        parts.append(
+            "assigned " + ", ".join(f"{tp.topic}[{tp.partition}] at {positions[tp]}/{ends.get(tp)}" for tp in owned)
+        )
+    for table in ("inbox", "parked", "dead_letters"):
+        parts.append(f"{table} {await runtime.pool.fetchval(f'SELECT count(*) FROM {table}')}")
+    return "; ".join(parts)

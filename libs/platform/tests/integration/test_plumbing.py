@@ -13,7 +13,7 @@ from wja_platform.consumer import NotReady, Record
 from wja_schemas import new_envelope
 from wja_schemas.intake import CrimeReported
 
-from .conftest import crime, group_suffix, new_urn, probe_app, probe_settings
+from .conftest import consumer_state, crime, group_suffix, new_urn, probe_app, probe_settings
 
 pytestmark = pytest.mark.integration
 
@@ -216,11 +216,11 @@ async def test_parked_event_waits_for_its_case_then_applies_in_order(stack, prod
         await write(producer, [waiting, behind])
         await producer.relay.drain()
         pool = app.state.runtime.pool
-        await eventually(lambda: _parked(pool, 2))
+        await eventually(lambda: _parked(pool, 2), explain=lambda: consumer_state(app))
         assert await applied(app, {urn}) == []
         async with pool.acquire() as conn:
             await conn.execute("INSERT INTO applied (event_key, urn) VALUES ('ready-1', $1)", urn)
-        await eventually(lambda: _count(app, {urn}, 3))
+        await eventually(lambda: _count(app, {urn}, 3), explain=lambda: consumer_state(app))
         keys = [k for k, _ in await applied(app, {urn})]
         assert keys == ["ready-1", waiting.idempotency_key, behind.idempotency_key]
 
