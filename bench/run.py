@@ -201,8 +201,8 @@ def cpu_seconds(procs: dict[str, psutil.Process], pg: psutil.Process) -> dict[st
 
 def host_steal(before: Any, after: Any) -> float:
     """Percent of the machine's CPU time between two ``psutil.cpu_times()`` that the hypervisor gave to other
-    guests (steal; 0 off a virtual machine). The bench's 2 cores are a VM's: on 1 December 2026 steal was a tenth
-    of their busy time since boot, one reason the same code's CPU a journey moved from 40 to 124 ms in a day."""
+    guests (steal; 0 off a virtual machine). The bench's 2 cores are a VM's: on 1 December 2026 steal was 9 %
+    of their busy time since boot, a possible reason the same code's CPU a journey moved from 40 to 124 ms in a day."""
     fields = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")  # guest is within user
     total = sum(getattr(after, f, 0.0) - getattr(before, f, 0.0) for f in fields)
     return round(100 * (getattr(after, "steal", 0.0) - getattr(before, "steal", 0.0)) / max(total, 1e-9), 1)
