@@ -6,6 +6,9 @@ directory and prints, in one run:
 - the raw ceilings of this machine (bench/ceilings.py): aiokafka produce and consume, a one-row
   PostgreSQL transaction, an empty FastAPI request;
 - consumer apply vs raw consume on the same events (bench/consume_ratio.py);
+- a warm-up: the first 100 reports after the services started, at 50/s, printed on their own line and kept
+  out of the offered-load figures (a service's first requests pay for its cold caches and first statements:
+  issue 20, docs/performance.md);
 - offered load, open loop: reports are sent on a fixed schedule whatever the answers (no
   coordinated omission); each report's latency counts from its *scheduled* time, both to the
   201 and to its entry on the IDVA timeline. For each offered rate: accepted rate, p50/p99,
@@ -337,6 +340,10 @@ def main(quick: bool) -> None:
         say(f"idle CPU ms per second: {r['idle_cpu_ms_per_s']}")
         rates = {50: 250, 200: 400} if quick else {50: 1000, 200: 1000, 500: 1000}
         drain = 20 if quick else 120
+        warm = 50 if quick else 100
+        say(f"warm-up: {warm} reports at 50/s, the first after the services started (not in the offered-load rows)")
+        r["warmup"] = asyncio.run(offered_load([url["intake"]], support_dsn, key, 50, warm, "09", drain))
+        say(str(r["warmup"]))
         r["offered"] = []
         profiled = [p for p in os.environ.get("WJA_BENCH_PROFILE", "").split(",") if p]
         for i, (rate, n) in enumerate(rates.items()):
@@ -455,6 +462,12 @@ def render(r: dict[str, Any]) -> str:
         f" {r['consume']['apply_cpu_us_per_event']} µs | {r['consume']['raw_cpu_us_per_event']} µs |"
         f" {r['consume']['cpu_ratio']:.3f} |",
     ]
+    if w := r.get("warmup"):
+        lines.append(
+            f"| warm-up: the first {w['offered']} reports after the services started, at 50/s (not in the rows"
+            f" below) | → IDVA timeline p50 {w['timeline_p50_ms']} ms, p99 {w['timeline_p99_ms']} ms; → 201 p99"
+            f" {w['answer_p99_ms']} ms ({w['on_timeline']} arrived) | | |"
+        )
     for label, runs in (("1 replica", r["offered"]), ("2 replicas", r.get("replicas", []))):
         for o in runs:
             lines += [
