@@ -187,9 +187,18 @@ async def eventually(predicate: Any, timeout: float = 60.0, step: float = 0.05, 
         if value:
             return value
         if asyncio.get_running_loop().time() > deadline:
-            detail = f"; {await explain()}" if explain is not None else ""
-            raise AssertionError(f"condition not met within {timeout}s{detail}")
+            raise AssertionError(f"condition not met within {timeout}s{await _explained(explain)}")
         await asyncio.sleep(step)
+
+
+async def _explained(explain: Any) -> str:
+    """``explain()``'s answer for a failure's message; a diagnosis that fails says so and never hides the failure."""
+    if explain is None:
+        return ""
+    try:
+        return f"; {await explain()}"
+    except Exception as exc:  # the failure being reported matters more than why its diagnosis failed
+        return f"; (no diagnosis: {exc!r})"
 
 
 def exported_spans() -> list[dict[str, Any]]:
