@@ -40,6 +40,7 @@ class Offsets:
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self._pending: dict[AIOKafkaConsumer, dict[TopicPartition, int]] = {}
+        self._sending: set[asyncio.Task[None]] = set()
 
     async def processed(self, consumer: AIOKafkaConsumer, records: Sequence[Any]) -> None:
         """``records`` (aiokafka's) were applied and their transaction committed: their offsets may be committed.
@@ -65,8 +66,13 @@ class Offsets:
                 pending[tp] = end
 
     def forget(self) -> None:
-        """A reassignment: what is pending belongs to the old one and is never committed."""
+        """A reassignment: what is pending belongs to the old one and is never committed, nor is a commit still
+        being sent. aiokafka retries a commit until a coordinator takes it: one sent as the broker was killed
+        went, after the rejoin had begun, to the new broker, with an offset of the old log (the self-heal
+        suite's broker case, 2 December 2026)."""
         self._pending.clear()
+        for task in self._sending:
+            task.cancel()
 
     def listener(self) -> ConsumerRebalanceListener:
         """For the subscription: :meth:`forget` on every revocation and assignment."""
@@ -92,10 +98,18 @@ class Offsets:
             mine = {tp: offset for tp, offset in offsets.items() if tp in owned}
             if not mine:
                 continue
+            sending = asyncio.ensure_future(consumer.commit(mine))
+            self._sending.add(sending)
             try:
-                await consumer.commit(mine)
+                await sending
+            except asyncio.CancelledError:
+                if not sending.cancelled() or _cancelling():
+                    raise  # this task is being stopped, not the commit dropped by forget()
+                log.info("offset commit dropped: the partitions were reassigned while it was being sent")
             except (KafkaError, AssertionError, RuntimeError) as exc:  # aiokafka asserts on a stopped consumer
                 log.info("offset commit skipped (%s); those records will be delivered again", type(exc).__name__)
+            finally:
+                self._sending.discard(sending)
 
     async def run(self) -> None:
         """Background task: commit every ``interval`` seconds; once more when cancelled (shutdown)."""
@@ -105,6 +119,11 @@ class Offsets:
                 await self.commit()
         finally:
             await asyncio.shield(self.commit())
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 class _ForgetOnRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
