@@ -205,7 +205,7 @@ def _subscribe(runtime: Runtime) -> None:
         batch_timeout_ms=100,
         partition_assignment_strategy=(runtime.assignor,),  # type: ignore[arg-type]
         ack_policy=AckPolicy.MANUAL,  # offsets: runtime.offsets commits them in the background
-        listener=runtime.offsets.listener(),  # a reassignment drops the offsets pending for the old one
+        listener=runtime.offsets.listener(lambda: subscriber.consumer),  # see Offsets.listener
         parser=_parse_batch,
         decoder=_raw_records,
     )
@@ -267,7 +267,15 @@ def make_app(spec: ServiceSpec) -> FastAPI:
                 handles=spec.handles,
             )
         runtime = Runtime(
-            spec, pool, broker, relay, consumer, offsets=Offsets(settings.consumer_commit_interval_ms / 1000)
+            spec,
+            pool,
+            broker,
+            relay,
+            consumer,
+            offsets=Offsets(
+                settings.consumer_commit_interval_ms / 1000,
+                cluster_id=lambda: messaging.cluster_id(settings.kafka_bootstrap_servers),
+            ),
         )
         app.state.runtime = runtime
         if consumer is not None:

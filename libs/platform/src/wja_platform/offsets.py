@@ -19,13 +19,20 @@ Committing an old offset there skipped the new log's records before it (the self
 lost timeline entries that way). So a reassignment (:meth:`listener`) drops what is pending, and a batch
 that ends beyond the consumer's position (fetched before a reassignment, processed after it) is not
 recorded: those records come again and the inbox absorbs them.
+
+And an assignment on a cluster other than the last assignment's starts at the beginning of each partition, not
+at the group's committed offset there: aiokafka retries a commit until a coordinator takes it, and one sent to the
+old broker as it died can reach the new one before this consumer knows it is a new member (about 5 ms in the
+self-heal suite's log of 2 December 2026). The new log holds the outboxes republished from their start, so the
+beginning is where this consumer's events are; the inbox absorbs the ones it had applied.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -37,8 +44,12 @@ log = logging.getLogger(__name__)
 class Offsets:
     """Processed offsets per consumer and partition, committed by :meth:`run` every ``interval`` seconds."""
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, cluster_id: Callable[[], Awaitable[str]] | None = None) -> None:
+        """``cluster_id``: asks the broker for its cluster's id (:func:`wja_platform.messaging.cluster_id`); without
+        it, every assignment starts at the committed offsets."""
         self.interval = interval
+        self.cluster_id = cluster_id
+        self.cluster: str | None = None  # the cluster of the last assignment that held partitions
         self._pending: dict[AIOKafkaConsumer, dict[TopicPartition, int]] = {}
         self._sending: set[asyncio.Task[None]] = set()
 
@@ -74,9 +85,38 @@ class Offsets:
         for task in self._sending:
             task.cancel()
 
-    def listener(self) -> ConsumerRebalanceListener:
-        """For the subscription: :meth:`forget` on every revocation and assignment."""
-        return _ForgetOnRebalance(self)
+    async def assigned(self, consumer: AIOKafkaConsumer | None, partitions: set[TopicPartition]) -> None:
+        """A new assignment: start it at the beginning of each partition if the cluster is not the last one's.
+
+        A cluster that cannot be asked counts as another one: what comes again is absorbed, what is skipped is lost.
+        """
+        if self.cluster_id is None or consumer is None or not partitions:
+            return
+        consumer.pause(*partitions)  # nothing of the assignment is handed out while its cluster is asked for
+        try:
+            try:
+                now: str | None = await self.cluster_id()
+            except Exception as exc:  # whatever the reason, not knowing it must not skip a record
+                log.warning(
+                    "the broker's cluster id is unknown (%s): the assignment is read from the start", type(exc).__name__
+                )
+                now = None
+            before, self.cluster = self.cluster, now or self.cluster
+            if before is None or now == before:
+                return  # the first assignment of this process, or the same log: the committed offsets hold
+            log.warning(
+                "a new broker cluster since the last assignment: %d partitions read from the start", len(partitions)
+            )
+            for tp in partitions & consumer.assignment():  # those not revoked meanwhile
+                consumer.seek(tp, 0)  # a position: the committed offset is not used; below the log's start, "earliest"
+        finally:
+            with contextlib.suppress(IllegalStateError):  # revoked meanwhile
+                consumer.resume(*partitions)
+
+    def listener(self, consumer: Callable[[], AIOKafkaConsumer | None] = lambda: None) -> ConsumerRebalanceListener:
+        """For the subscription: :meth:`forget` on every revocation and assignment, then :meth:`assigned` with
+        ``consumer()`` (the subscription's consumer at that time: a restart makes a new one)."""
+        return _ForgetOnRebalance(self, consumer)
 
     @staticmethod
     def rewind(consumer: AIOKafkaConsumer, records: Sequence[Any]) -> None:
@@ -127,11 +167,13 @@ def _cancelling() -> bool:
 
 
 class _ForgetOnRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, offsets: Offsets) -> None:
+    def __init__(self, offsets: Offsets, consumer: Callable[[], AIOKafkaConsumer | None]) -> None:
         self.offsets = offsets
+        self.consumer = consumer
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         self.offsets.forget()
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         self.offsets.forget()
+        await self.offsets.assigned(self.consumer(), set(assigned))

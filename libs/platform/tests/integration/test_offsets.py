@@ -163,3 +163,60 @@ async def test_offsets_pending_at_a_reassignment_are_dropped_and_the_records_com
         assert await _committed(stack, group, topic) == 10
     finally:
         await consumer.stop()
+
+
+@pytest.mark.parametrize("cluster_changed", [True, False])
+async def test_an_assignment_on_another_cluster_starts_at_the_beginning_not_at_the_committed_offset(
+    stack, cluster_changed
+):
+    """A commit of the old log's offset can reach a new broker before the consumer knows it is a new member
+    (aiokafka retries a commit until a coordinator takes it). So the first assignment on a cluster other than the
+    last assignment's reads from the start; on the same cluster, from the committed offset. The cluster id is the
+    only thing not real here: the offsets, the commit and the rebalance are the broker's."""
+    topic, other = await _topic_with(stack, 10), await _topic_with(stack, 0)
+    group = f"g-{group_suffix()}"
+    cluster = {"id": "old"}
+
+    async def cluster_id() -> str:
+        return cluster["id"]
+
+    offsets = Offsets(60, cluster_id=cluster_id)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=stack.bootstrap, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    consumer.subscribe([topic], listener=offsets.listener(lambda: consumer))
+    await consumer.start()
+    try:
+        assert [r.offset for r in await _read(consumer, 10)] == list(range(10))
+        assert offsets.cluster == "old"
+        await consumer.commit({TopicPartition(topic, 0): 7})  # as the stale commit: offset 7 of the old log
+        cluster["id"] = "new" if cluster_changed else "old"
+        consumer.subscribe([topic, other], listener=offsets.listener(lambda: consumer))  # the group rebalances
+
+        async def rebalanced() -> bool:
+            return TopicPartition(other, 0) in consumer.assignment()
+
+        await eventually(rebalanced)
+        first = (await _read(consumer, 10 if cluster_changed else 3))[0].offset
+        assert first == (0 if cluster_changed else 7)
+        assert offsets.cluster == cluster["id"]
+    finally:
+        await consumer.stop()
+
+
+async def test_a_service_knows_its_brokers_cluster(stack):
+    """The runtime asks the real broker (``messaging.cluster_id``) at each assignment."""
+    settings = probe_settings(stack, stack.new_database("cluster"))
+    app = probe_app(settings, _ignore)
+    async with serve_app(app):
+        runtime = app.state.runtime
+        real = await messaging.cluster_id(stack.bootstrap)
+
+        async def known() -> bool:
+            return runtime.offsets.cluster == real
+
+        await eventually(known, timeout=30)
+
+
+async def _ignore(conn, env) -> None:
+    return None
