@@ -126,29 +126,44 @@ async def _ok(response: Awaitable[Response], step: str, *expected: int) -> Any:
 
 
 POLL_FIRST = 0.05
-"""Seconds :func:`wait_for` waits before its first check; the wait then doubles after each check that found
-nothing, up to ``POLL_MAX``. What it waits for comes through the broker and a consumer (tens of
-milliseconds), so a check made at once, or 20 ms later, only costs the service a request: with the lean
-client answering in a fraction of a millisecond, checks at 0, 20, 50, 95… ms made 8-10 a journey, each a
+"""Seconds :func:`wait_for` waits before its first check of a step it has not seen yet; the wait then doubles
+after each check that found nothing, up to ``POLL_MAX``. What it waits for comes through the broker and a
+consumer (tens of milliseconds), so a check made at once, or 20 ms later, only costs the service a request: with
+the lean client answering in a fraction of a millisecond, checks at 0, 20, 50, 95… ms made 8-10 a journey, each a
 GET the stack must serve (docs/performance.md, "Polling")."""
 POLL_MAX = 0.5
+FIRST_MAX = 2.0
+"""The longest first wait that a step's pace (:data:`PACE`) can give: a slow spell (a broker restarting) is not
+carried for long into the waits after it."""
+PACE: dict[str, float] = {}
+"""Seconds each step's waits took lately in this process (a weighted mean, a fifth to the newest). Under load
+the stack takes a second or more to carry an event to the next agency, and checks from 50 ms on found nothing
+three times in four (docs/performance.md, "Checks that found nothing"): :func:`wait_for` makes its first check
+at three quarters of its step's pace and the next ones a fifth of it apart."""
 POLLS = [0]
 """Checks made by :func:`wait_for` in this process (the bench prints them per journey)."""
 
 
 async def wait_for(check: Callable[[], Awaitable[Any]], step: str) -> Any:
     """Poll until ``check()`` gives something truthy (the event arrived downstream)."""
-    deadline = time.monotonic() + STEP_TIMEOUT.get()
-    delay = POLL_FIRST
+    started = time.monotonic()
+    deadline = started + STEP_TIMEOUT.get()
+    pace = PACE.get(step)
+    if pace is None:
+        delay, then = POLL_FIRST, None
+    else:
+        delay, then = min(max(POLL_FIRST, 0.75 * pace), FIRST_MAX), min(max(POLL_FIRST, 0.2 * pace), POLL_MAX)
     while time.monotonic() < deadline:
         await asyncio.sleep(delay)
-        delay = min(delay * 2, POLL_MAX)
+        delay = then or min(delay * 2, POLL_MAX)
         POLLS[0] += 1
         try:
             value = await check()
         except TransportError:  # a read: safe to ask again (e.g. the service is restarting)
             value = None
         if value:
+            took = time.monotonic() - started
+            PACE[step] = took if pace is None else 0.8 * pace + 0.2 * took
             return value
     raise StepFailed(f"{step}: timed out")
 
