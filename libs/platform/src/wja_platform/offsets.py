@@ -40,6 +40,9 @@ from aiokafka.errors import IllegalStateError, KafkaError
 
 log = logging.getLogger(__name__)
 
+CLUSTER_ID_SECONDS = 5.0
+"""How long an assignment waits for the broker's cluster id before it reads its partitions from the start."""
+
 
 class Offsets:
     """Processed offsets per consumer and partition, committed by :meth:`run` every ``interval`` seconds."""
@@ -88,14 +91,17 @@ class Offsets:
     async def assigned(self, consumer: AIOKafkaConsumer | None, partitions: set[TopicPartition]) -> None:
         """A new assignment: start it at the beginning of each partition if the cluster is not the last one's.
 
-        A cluster that cannot be asked counts as another one: what comes again is absorbed, what is skipped is lost.
+        A cluster that cannot be asked (within :data:`CLUSTER_ID_SECONDS`) counts as another one: what comes again is
+        absorbed, what is skipped is lost. The first assignment of a process has nothing to compare with and trusts the
+        committed offsets, as a consumer that starts does.
         """
         if self.cluster_id is None or consumer is None or not partitions:
             return
         consumer.pause(*partitions)  # nothing of the assignment is handed out while its cluster is asked for
         try:
             try:
-                now: str | None = await self.cluster_id()
+                async with asyncio.timeout(CLUSTER_ID_SECONDS):  # the rejoin waits for this listener
+                    now: str | None = await self.cluster_id()
             except Exception as exc:  # whatever the reason, not knowing it must not skip a record
                 log.warning(
                     "the broker's cluster id is unknown (%s): the assignment is read from the start", type(exc).__name__
