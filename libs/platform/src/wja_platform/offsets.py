@@ -116,8 +116,8 @@ class Offsets:
             for tp in partitions & consumer.assignment():  # those not revoked meanwhile
                 consumer.seek(tp, 0)  # a position: the committed offset is not used; below the log's start, "earliest"
         finally:
-            with contextlib.suppress(IllegalStateError):  # revoked meanwhile
-                consumer.resume(*partitions)
+            with contextlib.suppress(IllegalStateError):
+                consumer.resume(*(partitions & consumer.assignment()))  # a new assignment's partitions are not paused
 
     def listener(self, consumer: Callable[[], AIOKafkaConsumer | None] = lambda: None) -> ConsumerRebalanceListener:
         """For the subscription: :meth:`forget` on every revocation and assignment, then :meth:`assigned` with
