@@ -122,7 +122,7 @@ class Offsets:
     def listener(self, consumer: Callable[[], AIOKafkaConsumer | None] = lambda: None) -> ConsumerRebalanceListener:
         """For the subscription: :meth:`forget` on every revocation and assignment, then :meth:`assigned` with
         ``consumer()`` (the subscription's consumer at that time: a restart makes a new one)."""
-        return _ForgetOnRebalance(self, consumer)
+        return _OnRebalance(self, consumer)
 
     @staticmethod
     def rewind(consumer: AIOKafkaConsumer, records: Sequence[Any]) -> None:
@@ -172,7 +172,9 @@ def _cancelling() -> bool:
     return task is not None and task.cancelling() > 0
 
 
-class _ForgetOnRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+class _OnRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Forgets the old assignment's offsets on every change; checks each new assignment's cluster."""
+
     def __init__(self, offsets: Offsets, consumer: Callable[[], AIOKafkaConsumer | None]) -> None:
         self.offsets = offsets
         self.consumer = consumer
