@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -62,14 +64,46 @@ def buffered() -> Iterator[list[tuple[Any, ...]]]:
         _buffer.reset(token)
 
 
-async def flush(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
+async def flush(
+    conn: asyncpg.Connection, rows: list[tuple[Any, ...]], writes: Sequence[tuple[str, Sequence[Any]]] = ()
+) -> None:
     """Write buffered rows in the open transaction, in one statement (:data:`_FLUSH`): their URNs' locks in a
-    fixed order, then the rows in the order they were added, and the notification."""
-    if not rows:
+    fixed order, then the rows in the order they were added, and the notification.
+
+    ``writes`` (a statement and its arguments each, data-modifying, with no ``WITH`` of their own) go in the
+    same statement, before the rows, as its common table expressions: they and the rows are written together or
+    not at all, even with no transaction open (:class:`wja_platform.uow.OneStatementUnitOfWork`)."""
+    if not rows and not writes:
         return
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    await conn.execute(_FLUSH, *columns, sorted({_lock_key(r[1]) for r in rows}), NOTIFY_CHANNEL)
+    args: list[Any] = []
+    if rows:
+        args += [list(column) for column in zip(*rows, strict=True)]
+        args += [sorted({_lock_key(r[1]) for r in rows}), NOTIFY_CHANNEL]
+    for _, write_args in writes:
+        args += write_args
+    await conn.execute(_composed(tuple(sql for sql, _ in writes), tuple(len(a) for _, a in writes), bool(rows)), *args)
     rows.clear()
+
+
+_PARAMETER = re.compile(r"\$(\d+)")
+
+
+@functools.lru_cache(maxsize=64)
+def _composed(writes: tuple[str, ...], arities: tuple[int, ...], with_rows: bool) -> str:
+    """One statement of ``writes`` and, ``with_rows``, the buffered rows (:data:`_FLUSH`, whose parameters come
+    first): each write's parameters renumbered after those before it. The same writes give the same text, so
+    asyncpg prepares it once per connection. The writes' texts must hold no ``$`` but their parameters'."""
+    if not writes:
+        return _FLUSH
+    offset = 8 if with_rows else 0
+    renumbered = []
+    for sql, arity in zip(writes, arities, strict=True):
+        renumbered.append(_PARAMETER.sub(lambda m, at=offset: f"${int(m.group(1)) + at}", sql))  # type: ignore[misc]
+        offset += arity
+    main = _FLUSH if with_rows else renumbered.pop()
+    if not renumbered:
+        return main
+    return "WITH " + ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(renumbered)) + " " + main
 
 
 @contextlib.contextmanager

@@ -127,6 +127,67 @@ class PgUnitOfWork(UnitOfWork[R]):
         await outbox.publish(self.conn, event, causationid=causationid)
 
 
+class DeferredWrites:
+    """What a :class:`OneStatementUnitOfWork` gives its repository in place of a connection: ``execute`` keeps
+    the statement for the unit of work's end and runs nothing; anything else is refused, for nothing is written
+    when it would run (a read would not see the unit's own writes, a lock would be held by no transaction)."""
+
+    def __init__(self) -> None:
+        self.writes: list[tuple[str, tuple[object, ...]]] = []
+
+    async def execute(self, query: str, *args: object) -> str:
+        self.writes.append((query, args))
+        return ""
+
+    def __getattr__(self, name: str) -> object:
+        msg = f"a one-statement unit of work only writes (execute); it runs no {name}"
+        raise TypeError(msg)
+
+
+class OneStatementUnitOfWork(UnitOfWork[R]):
+    """A unit of work that only writes: its repository's statements and its events reach PostgreSQL together,
+    at its clean end, as one statement (the writes as data-modifying common table expressions, then the
+    outbox rows: :func:`outbox.flush`). One statement is atomic without ``BEGIN`` and ``COMMIT``: a report's
+    four round trips (``BEGIN``, its case, its events, ``COMMIT``) became one (issue 20). Inside a request's
+    own transaction (:func:`db.ambient`) the statement runs in it: a failed statement aborts that
+    transaction, which then cannot commit.
+
+    For use cases that read nothing and lock nothing (intake's report): the repository is given a
+    :class:`DeferredWrites`, which refuses anything but writes. The writes run on one snapshot, so none sees
+    another's rows; a foreign key between them holds (it is checked at the statement's end). Traced as one
+    span, as :class:`PgUnitOfWork` is."""
+
+    def __init__(
+        self, pool: asyncpg.Pool, repository: Callable[[asyncpg.Connection], R], span: str | None = None
+    ) -> None:
+        self._pool = pool
+        self._writes = DeferredWrites()
+        self.repo = repository(self._writes)  # not a connection: it has execute, and refuses the rest
+        self._span_name = span or f"{service_of(repository)}.transaction"
+        self._stack = contextlib.ExitStack()
+        self._rows: list[tuple[object, ...]] = []
+
+    async def __aenter__(self) -> Self:
+        self._stack.enter_context(telemetry.database_span(self._span_name))  # current: the events carry it
+        self._rows = self._stack.enter_context(outbox.buffered())
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if kind is None:  # else nothing was sent: nothing to undo
+            try:
+                async with db.connection(self._pool) as conn:
+                    await outbox.flush(conn, self._rows, self._writes.writes)
+            except BaseException as failed:  # that is the span's error
+                self._stack.__exit__(type(failed), failed, failed.__traceback__)
+                raise
+        self._stack.__exit__(kind, exc, tb)
+
+    async def publish(self, event: Event, *, causationid: str | None = None) -> None:
+        await outbox.publish(self._writes, event, causationid=causationid)  # buffered: the connection is not used
+
+
 @contextlib.asynccontextmanager
 async def read(pool: asyncpg.Pool, span: str) -> AsyncIterator[asyncpg.Connection]:
     """A connection for a read view (a GET), traced as one span ``span`` (``<service>.read``) for the whole read:
