@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from wja_platform.app import Runtime, ServiceSpec, make_app, periodic, rewrap_job
 from wja_platform.clock import Clock
 from wja_platform.crypto import Keyring, pseudonym_key
-from wja_platform.uow import PgUnitOfWork
+from wja_platform.uow import OneStatementUnitOfWork, PgUnitOfWork
 
 from wja_intake.adapters.repository import Repository, allocate_sequence
 from wja_intake.adapters.unit_of_work import one_connection
@@ -40,6 +40,7 @@ def build(settings: IntakeSettings, *, clock: Clock | None = None) -> ServiceSpe
         spec.extra_state["deps"] = handlers.Deps(
             pool=runtime.pool,
             uow=lambda: PgUnitOfWork(runtime.pool, Repository),  # traced as one intake.transaction span
+            new_case_uow=lambda: OneStatementUnitOfWork(runtime.pool, Repository),  # the same span, one statement
             clock=clock,
             keyring=keyring,
             default_units=settings.default_units,

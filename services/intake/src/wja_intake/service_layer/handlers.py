@@ -44,6 +44,9 @@ class Deps:
     next_urn: Callable[[str, str, int], Awaitable[int]]
     """The next URN sequence of a force, unit and year, taken BEFORE the report's transaction (its counter row
     would otherwise stay locked for the whole report and serialise every report of the force: issue 20)."""
+    new_case_uow: Callable[[], Uow] | None = None
+    """The report's unit of work, which only writes (:class:`wja_platform.uow.OneStatementUnitOfWork`: the case,
+    its victim row and its events in one statement); ``uow`` when not given."""
     one_connection: Callable[[], AbstractAsyncContextManager[object]] = contextlib.nullcontext
     """Within it, ``next_urn`` and the units of work use one pooled connection (a report: the counter's
     statement, then its transaction), so it is taken from the pool, and reset, once, not twice."""
@@ -77,7 +80,7 @@ async def report(deps: Deps, caller: Principal, cmd: commands.Report) -> dict[st
         case = _new_case(deps, cmd, model.format_urn(cmd.force_code, unit, seq, year), unit, risk)
         telemetry.set_case_urn(case.urn)  # the report's transaction and its events' spans carry it
         sealed = deps.keyring.seal(_contact(cmd.victim), aad=case.urn)
-        async with deps.uow() as uow:
+        async with (deps.new_case_uow or deps.uow)() as uow:
             await uow.repo.add(case, sealed)
             await uow.publish(pub.crime_reported(case))
             await uow.publish(pub.risk_assessed(case))
