@@ -6,7 +6,7 @@ temporary directory, runs warm-up journeys, then ``--rounds`` rounds of ``N`` jo
 the broker, PostgreSQL (every backend) and this driver, with the median over the rounds. CPU figures depend
 much less on what else runs on the machine than wall-clock ones; the journeys/s printed beside them do not.
 
-Usage: ``python bench/journey_total_cpu.py [N] [--rounds R] [--concurrency C] [--profile DIR]``.
+Usage: ``python bench/journey_total_cpu.py [N] [--rounds R] [--concurrency C] [--profile DIR] [--postgres-conf LINES]``.
 ``WJA_TRACE_SAMPLE_RATIO`` is passed on (default 1: every span exported). ``--profile DIR`` runs py-spy
 (``uv pip install py-spy``; not a dependency) on every service over the last round and writes
 ``DIR/<service>.txt`` in raw format, for bench/profile_summary.py.
@@ -61,8 +61,8 @@ def spies(procs: dict[str, psutil.Process], into: Path) -> list[subprocess.Popen
     ]
 
 
-def main(n: int, rounds: int, concurrency: int, profile: Path | None = None) -> None:
-    with embedded.running("wja-journey-cpu-") as up:
+def main(n: int, rounds: int, concurrency: int, profile: Path | None = None, postgres_conf: str = "") -> None:
+    with embedded.running("wja-journey-cpu-", postgres_conf=postgres_conf) as up:
         key, urls = up.key, up.urls
         procs, pg = up.processes()
         asyncio.run(simulate.create_sessions(simulate.Agencies(key, {"court": urls["court"]}), days=260, capacity=1000))
@@ -107,5 +107,8 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=60)
     parser.add_argument("--profile", type=Path, help="py-spy every service over the last round into this directory")
+    parser.add_argument(
+        "--postgres-conf", default="", help="lines added to postgresql.conf (\\n between them), to compare settings"
+    )
     args = parser.parse_args()
-    main(args.n, args.rounds, args.concurrency, args.profile)
+    main(args.n, args.rounds, args.concurrency, args.profile, args.postgres_conf.replace("\\n", "\n"))

@@ -1,4 +1,4 @@
-"""Which statements PostgreSQL runs for a journey, per service: calls and execution time per journey.
+"""Which statements PostgreSQL runs for a journey, per service: calls, planning and execution time per journey.
 
 Starts the embedded stack with ``pg_stat_statements`` loaded, runs N full journeys with ``wja simulate``
 (as bench/run.py does), and prints, per database, the statements with the most calls per journey and the
@@ -20,7 +20,8 @@ async def statements(dsn: str) -> list[asyncpg.Record]:
     conn = await asyncpg.connect(dsn)
     try:
         return await conn.fetch(
-            "SELECT d.datname AS db, s.query, s.calls, s.total_exec_time FROM pg_stat_statements s"
+            "SELECT d.datname AS db, s.query, s.calls, s.total_exec_time, s.total_plan_time, s.plans"
+            " FROM pg_stat_statements s"
             " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname LIKE 'wja_%' ORDER BY s.calls DESC"
         )
     finally:
@@ -36,7 +37,10 @@ async def reset(dsn: str) -> None:
 
 
 def main(n: int) -> None:
-    conf = "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all"
+    conf = (
+        "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n"
+        "pg_stat_statements.track_planning = on"
+    )
     with embedded.running("wja-pgstat-", postgres_conf=conf) as up:
         stack, key, urls = up.stack, up.key, up.urls
         stack.pg.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
@@ -58,10 +62,16 @@ def main(n: int) -> None:
     for db, found in sorted(by_db.items()):
         calls = sum(r["calls"] for r in found)
         ms = sum(r["total_exec_time"] for r in found)
-        print(f"\n== {db}: {calls / n:.1f} statements per journey, {ms / n:.2f} ms of execution per journey")
+        planned = sum(r["total_plan_time"] for r in found)
+        print(
+            f"\n== {db}: {calls / n:.1f} statements per journey, {ms / n:.2f} ms of execution and"
+            f" {planned / n:.2f} ms of planning per journey ({sum(r['plans'] for r in found) / n:.1f} plans)"
+        )
         for r in found[:14]:
-            query = " ".join(r["query"].split())[:110]
-            print(f"{r['calls'] / n:7.2f} {r['total_exec_time'] / n:6.3f} ms  {query}")
+            query = " ".join(r["query"].split())[:100]
+            print(
+                f"{r['calls'] / n:7.2f} {r['total_exec_time'] / n:6.3f} ms {r['total_plan_time'] / n:6.3f} ms  {query}"
+            )
 
 
 if __name__ == "__main__":
