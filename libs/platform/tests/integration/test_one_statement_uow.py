@@ -138,7 +138,7 @@ async def test_inside_a_request_transaction_it_commits_and_rolls_back_with_it(po
     assert await stored(pool, dropped) == ([], [], [])
 
 
-async def test_writes_alone_make_one_statement_too(pool):
+async def test_writes_without_events_are_written_together(pool):
     urn = new_urn(9307)
     async with OneStatementUnitOfWork(pool, Repo) as uow:
         await uow.repo.add(urn, "no events")
