@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import ClassVar
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
-from wja_platform import db
+from wja_platform import db, telemetry
 from wja_platform.app import ServiceSpec, make_app
 from wja_platform.relay import OutboxRelay
 from wja_platform.settings import ServiceSettings
@@ -66,6 +67,20 @@ async def producer(stack) -> AsyncIterator[Producer]:
     yield Producer(pool, relay, kafka)
     await kafka.stop()
     await pool.close()
+
+
+@contextlib.asynccontextmanager
+async def traced_pool(stack, trace_dir: Path, name: str, ddl: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a new database with the platform's tables and ``ddl``'s, with telemetry set up (once per process:
+    the first set-up's span file stays), for the unit-of-work tests."""
+    telemetry.setup_telemetry("platform-tests", trace_dir)
+    pool = await db.create_pool(stack.new_database(name))
+    try:
+        await db.migrate(pool, [])
+        await pool.execute(ddl)
+        yield pool
+    finally:
+        await pool.close()
 
 
 def probe_settings(stack, dsn: str, kind: type[ProbeSettings] = ProbeSettings, **overrides) -> ProbeSettings:

@@ -13,7 +13,7 @@ from wja_cli.testing import exported_spans
 from wja_platform import db, outbox, telemetry
 from wja_platform.uow import OneStatementUnitOfWork
 
-from .conftest import crime, new_urn
+from .conftest import crime, new_urn, traced_pool
 
 pytestmark = pytest.mark.integration
 
@@ -33,17 +33,16 @@ class Repo:
 Repo.__module__ = "wja_probe.adapters.repository"  # as a service's repository is
 
 
+TABLES = (
+    "CREATE TABLE probe_case (urn text PRIMARY KEY);"
+    " CREATE TABLE probe_note (urn text NOT NULL REFERENCES probe_case, note text NOT NULL, n integer NOT NULL)"
+)
+
+
 @pytest.fixture
 async def pool(stack, tmp_path):
-    telemetry.setup_telemetry("platform-tests", tmp_path)  # once per process: the first set-up's file stays
-    pool = await db.create_pool(stack.new_database("onestatement"))
-    await db.migrate(pool, [])
-    await pool.execute(
-        "CREATE TABLE probe_case (urn text PRIMARY KEY);"
-        " CREATE TABLE probe_note (urn text NOT NULL REFERENCES probe_case, note text NOT NULL, n integer NOT NULL)"
-    )
-    yield pool
-    await pool.close()
+    async with traced_pool(stack, tmp_path, "onestatement", TABLES) as pool:
+        yield pool
 
 
 async def stored(pool: asyncpg.Pool, urn: str) -> tuple[list[str], list[str], list[str]]:

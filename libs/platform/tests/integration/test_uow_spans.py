@@ -9,10 +9,10 @@ import asyncpg
 import pytest
 from opentelemetry import trace
 from wja_cli.testing import exported_spans
-from wja_platform import db, problems, telemetry
+from wja_platform import problems, telemetry
 from wja_platform.uow import PgUnitOfWork, read, service_of
 
-from .conftest import crime, new_urn
+from .conftest import crime, new_urn, traced_pool
 
 pytestmark = pytest.mark.integration
 SECRET = "Jane Secret-Value"
@@ -31,12 +31,8 @@ Repo.__module__ = "wja_probe.adapters.repository"  # as a service's repository i
 
 @pytest.fixture
 async def pool(stack, tmp_path):
-    telemetry.setup_telemetry("platform-tests", tmp_path)  # once per process: the first set-up's file stays
-    pool = await db.create_pool(stack.new_database("uow"))
-    await db.migrate(pool, [])
-    await pool.execute("CREATE TABLE uow_probe (name text PRIMARY KEY)")
-    yield pool
-    await pool.close()
+    async with traced_pool(stack, tmp_path, "uow", "CREATE TABLE uow_probe (name text PRIMARY KEY)") as pool:
+        yield pool
 
 
 def under(name: str):
