@@ -37,7 +37,6 @@ from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
-from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler, TraceIdRatioBased
 from opentelemetry.semconv.attributes.http_attributes import HTTP_ROUTE
 from opentelemetry.trace import StatusCode
@@ -46,6 +45,7 @@ from starlette._utils import get_route_path
 from starlette.types import Scope
 
 from wja_platform import clock, db, redact
+from wja_platform.spans import NO_SPAN_ID, NO_TRACE_ID, TRACEPARENT, new_span_id
 
 _configured = False
 """True once :func:`setup_telemetry` has installed the provider, whose :func:`sampler` is parent-based: a span under
@@ -262,11 +262,6 @@ def keep_error(
         kept.set_status(StatusCode.ERROR, error_type)
 
 
-_TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
-_NO_TRACE_ID, _NO_SPAN_ID = "0" * 32, "0" * 16
-_span_ids = RandomIdGenerator()
-
-
 class UnsampledSpan(trace.NonRecordingSpan):
     """A span of an unsampled trace, made without the SDK (:func:`unsampled_span`). Its W3C ``traceparent``
     is written once, from the parent's text; its ``SpanContext`` is made only if something asks for it (an
@@ -275,7 +270,7 @@ class UnsampledSpan(trace.NonRecordingSpan):
 
     def __init__(self, trace_hex: str, flags: int) -> None:
         self._trace_hex = trace_hex
-        self._span_id = _span_ids.generate_span_id()
+        self._span_id = new_span_id()
         self._flags = flags
         self._made: trace.SpanContext | None = None
         self.traceparent = f"00-{trace_hex}-{self._span_id:016x}-{flags:02x}"
@@ -303,12 +298,12 @@ def unsampled_span(carrier: Mapping[str, str]) -> UnsampledSpan | None:
     """
     if not _configured or carrier.get("tracestate"):
         return None
-    match = _TRACEPARENT.fullmatch(carrier.get("traceparent", ""))
+    match = TRACEPARENT.fullmatch(carrier.get("traceparent", ""))
     if match is None:
         return None
     trace_hex, parent_hex, flags = match.groups()
     bits = int(flags, 16)
-    if bits & trace.TraceFlags.SAMPLED or trace_hex == _NO_TRACE_ID or parent_hex == _NO_SPAN_ID:
+    if bits & trace.TraceFlags.SAMPLED or trace_hex == NO_TRACE_ID or parent_hex == NO_SPAN_ID:
         return None
     return UnsampledSpan(trace_hex, bits & trace.TraceFlags.RANDOM_TRACE_ID)
 
@@ -323,10 +318,10 @@ def remote_parent(carrier: Mapping[str, str], context: otel_context.Context | No
     ``traceparent`` alone, with no ``tracestate`` and no ``baggage``. The propagators' regular expressions,
     getters and context copies were a third of starting a consumer span (issue 20). Anything else goes to them."""
     if carrier.get("tracestate") is None and carrier.get("baggage") is None and _w3c_propagation():
-        match = _TRACEPARENT.fullmatch(carrier.get("traceparent") or "")
+        match = TRACEPARENT.fullmatch(carrier.get("traceparent") or "")
         if match is not None:
             trace_hex, span_hex, flags = match.groups()
-            if trace_hex != _NO_TRACE_ID and span_hex != _NO_SPAN_ID:
+            if trace_hex != NO_TRACE_ID and span_hex != NO_SPAN_ID:
                 parent = trace.SpanContext(
                     int(trace_hex, 16), int(span_hex, 16), is_remote=True, trace_flags=trace.TraceFlags(int(flags, 16))
                 )
