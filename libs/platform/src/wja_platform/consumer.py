@@ -53,10 +53,11 @@ from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.trace import Link, SpanKind
 from wja_schemas import Envelope, Event, PoisonEventError, UnknownEventTypeError, from_record
 
-from wja_platform import clock, db, deadletters, metrics, outbox, telemetry
+from wja_platform import clock, db, deadletters, metrics, outbox, spans, telemetry
 
 log = logging.getLogger(__name__)
-tracer = trace.get_tracer("wja.consumer")
+SCOPE = "wja.consumer"
+tracer = trace.get_tracer(SCOPE)
 
 Handler = Callable[[asyncpg.Connection, Envelope[Event]], Awaitable[None]]
 BatchHandler = Callable[[asyncpg.Connection, Sequence[Envelope[Event]]], Awaitable[None]]
@@ -305,15 +306,20 @@ class EventConsumer:
         """The event's consumer span, a child of the span that published it (in the event's own trace), or of
         ``within``'s span for an event without trace headers; ``run``: the size of the run it is applied in.
         Under an unsampled parent the span is not recorded, and is made without the SDK
-        (:func:`telemetry.unsampled_span`)."""
+        (:func:`telemetry.unsampled_span`); under a sampled one it is recorded, and made without the SDK's
+        tracer too (:func:`spans.recorded_span`)."""
         span = telemetry.unsampled_span(env.trace)
         if span is not None:
             return span
         attributes = self._span_attributes(rec, env)
         if run:
             attributes["wja.run.events"] = run
+        name = f"{self.service}.apply {env.type}"
+        recorded = spans.recorded_span(SCOPE, name, env.trace, SpanKind.CONSUMER, attributes, links)
+        if recorded is not None:
+            return recorded
         return tracer.start_span(
-            f"{self.service}.apply {env.type}",
+            name,
             context=telemetry.remote_parent(env.trace, within),
             kind=SpanKind.CONSUMER,
             links=links,

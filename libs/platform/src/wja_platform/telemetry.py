@@ -45,7 +45,7 @@ from starlette._utils import get_route_path
 from starlette.types import Scope
 
 from wja_platform import clock, db, redact
-from wja_platform.spans import NO_SPAN_ID, NO_TRACE_ID, TRACEPARENT, new_span_id
+from wja_platform.spans import NO_SPAN_ID, NO_TRACE_ID, TRACEPARENT, install_provider, new_span_id, recorded_child
 
 _configured = False
 """True once :func:`setup_telemetry` has installed the provider, whose :func:`sampler` is parent-based: a span under
@@ -54,7 +54,8 @@ _span_file: Path | None = None
 _case_urn: contextvars.ContextVar[str | None] = contextvars.ContextVar("wja_case_urn", default=None)
 _enclosing: contextvars.ContextVar[trace.Span | None] = contextvars.ContextVar("wja_enclosing_span", default=None)
 """Inside a :func:`database_span`: the span that was current when it started (a request's server span)."""
-_tracer = trace.get_tracer("wja_platform")
+_SCOPE = "wja_platform"
+_tracer = trace.get_tracer(_SCOPE)
 """Got once (a proxy until :func:`setup_telemetry`): ``get_tracer`` on every database span was 0.5 % of a
 service's CPU (it builds and compares an instrumentation scope, under a deprecation wrapper)."""
 SIM_TIME_ATTRIBUTE = "wja.sim.time"
@@ -77,7 +78,10 @@ class CaseUrnSpanProcessor(SpanProcessor):
 def attributes_of(span: ReadableSpan) -> Mapping[str, Any]:
     """A finished span's attributes as the plain dict the SDK keeps them in (iterating ``span.attributes``, a
     read-only view of a view, was a third of exporting a span); a copy if the SDK ever keeps them otherwise."""
-    kept = getattr(getattr(span, "_attributes", None), "_dict", None)
+    kept = getattr(span, "_attributes", None)
+    if type(kept) is dict:  # a span made by :func:`spans.recorded_span`
+        return kept
+    kept = getattr(kept, "_dict", None)
     return kept if isinstance(kept, dict) else dict(span.attributes or {})
 
 
@@ -413,6 +417,7 @@ def setup_telemetry(service: str, trace_dir: Path) -> TracerProvider:
     AsyncPGInstrumentor(capture_parameters=False).instrument()
     HTTPXClientInstrumentor().instrument()  # url.full goes through redact_url, then our exporter
     _configured = True
+    install_provider(provider)
     return provider
 
 
@@ -513,12 +518,17 @@ def database_span(name: str) -> Iterator[trace.Span]:
     (status and ``error.type``, never the message: it may quote a value); a domain error (a 409, say) does
     not: the request's server span has the answer.
     """
-    token = _enclosing.set(trace.get_current_span())
+    enclosing = trace.get_current_span()
+    token = _enclosing.set(enclosing)
+    attributes = {"db.system.name": "postgresql"}
+    recorded = recorded_child(_SCOPE, name, enclosing, trace.SpanKind.CLIENT, attributes)  # 50 µs less a span
     with (
-        _tracer.start_as_current_span(
+        trace.use_span(recorded, end_on_exit=True, record_exception=False, set_status_on_exception=False)
+        if recorded is not None
+        else _tracer.start_as_current_span(
             name,
             kind=trace.SpanKind.CLIENT,
-            attributes={"db.system.name": "postgresql"},
+            attributes=attributes,
             record_exception=False,
             set_status_on_exception=False,
         ) as span,

@@ -9,7 +9,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from wja_cli.testing import serve_app
 from wja_platform import consumer as consumer_module
-from wja_platform import outbox
+from wja_platform import outbox, spans
 from wja_platform.app import ServiceSpec, make_app
 from wja_platform.consumer import Batched, Record
 from wja_schemas import new_envelope, to_record
@@ -53,6 +53,18 @@ class Calls:
         )
 
 
+def captured(monkeypatch) -> InMemorySpanExporter:
+    """The consumer's spans, in memory: those it starts with the SDK's tracer and those it makes without
+    (:func:`wja_platform.spans.recorded_span`, which goes to the provider set up as the process's: called once the
+    app has started, which sets that one up)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(consumer_module, "tracer", provider.get_tracer("test"))
+    monkeypatch.setattr(spans, "_provider", provider)
+    return exporter
+
+
 def app_with(stack, calls: Calls):
     settings = probe_settings(stack, stack.new_database("probe"), consumer_group=f"g-{group_suffix()}")
     batched = Batched(lambda env: not env.payload.suspect.name.startswith("solo"), calls.run)
@@ -60,15 +72,12 @@ def app_with(stack, calls: Calls):
 
 
 async def test_runs_keep_the_order_and_a_redelivered_batch_has_no_second_effect(stack, monkeypatch):
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    monkeypatch.setattr(consumer_module, "tracer", provider.get_tracer("test"))
     calls = Calls()
     app, _ = app_with(stack, calls)
     names = ["a", "b", "solo-c", "d", "e", "f", "solo-g", "h"]
     envs = [named(new_urn(700 + i % 3), name, i) for i, name in enumerate(names)]
     async with serve_app(app):
+        exporter = captured(monkeypatch)
         consumer = app.state.runtime.consumer
         await consumer.process([record(e, i) for i, e in enumerate(envs)])
         await consumer.process([record(e, i) for i, e in enumerate(envs)])  # redelivered after a crash
@@ -81,9 +90,9 @@ async def test_runs_keep_the_order_and_a_redelivered_batch_has_no_second_effect(
         ("one", "h"),  # a run of one goes to the per-event handler
     ]
     assert [r["event_key"] for r in rows] == [e.idempotency_key for e in envs]
-    spans = [s for s in exporter.get_finished_spans() if s.name.startswith("probe.apply")]
-    assert sorted(s.context.trace_id for s in spans) == [0xA000 + i for i in range(len(names))]
-    by_trace = {s.context.trace_id: s for s in spans}
+    applies = [s for s in exporter.get_finished_spans() if s.name.startswith("probe.apply")]
+    assert sorted(s.context.trace_id for s in applies) == [0xA000 + i for i in range(len(names))]
+    by_trace = {s.context.trace_id: s for s in applies}
     assert by_trace[0xA000 + 3].parent.span_id == 0xB000 + 3  # the event's own trace, under its producer
     assert by_trace[0xA000 + 3].attributes["wja.run.events"] == 3
 
@@ -103,11 +112,6 @@ async def test_a_failing_run_costs_only_its_bad_event(stack):
 
 
 async def test_what_a_run_publishes_goes_on_in_the_trace_of_its_cause(stack, monkeypatch):
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    monkeypatch.setattr(consumer_module, "tracer", provider.get_tracer("test"))
-
     async def run(conn, envs) -> None:  # one follow-up per event, published in reverse: the order must not matter
         for env in reversed(envs):
             await outbox.add(conn, new_envelope(env.payload, causationid=env.id), topic="wja.probe.out.v1")
@@ -116,6 +120,7 @@ async def test_what_a_run_publishes_goes_on_in_the_trace_of_its_cause(stack, mon
     app = make_app(ServiceSpec(settings=settings, migrations=SQL, handler=Calls().one, batched=Batched(bool, run)))
     envs = [named(new_urn(720 + i), name, i) for i, name in enumerate(["a", "b", "c"])]
     async with serve_app(app):
+        exporter = captured(monkeypatch)
         await app.state.runtime.consumer.process([record(e, i) for i, e in enumerate(envs)])
         rows = await app.state.runtime.pool.fetch("SELECT headers FROM outbox WHERE topic = 'wja.probe.out.v1'")
     applied = {s.context.trace_id: s.context.span_id for s in exporter.get_finished_spans() if "apply" in s.name}
