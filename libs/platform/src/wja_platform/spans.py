@@ -29,9 +29,9 @@ from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
+_TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 """A version-00 W3C ``traceparent``: trace id, parent span id, flags."""
-NO_TRACE_ID, NO_SPAN_ID = "0" * 32, "0" * 16
+_NO_TRACE_ID, _NO_SPAN_ID = "0" * 32, "0" * 16
 _span_ids = RandomIdGenerator()
 _UNSET = Status(StatusCode.UNSET)
 _scopes: dict[str, InstrumentationScope] = {}
@@ -49,15 +49,24 @@ def new_span_id() -> int:
     return _span_ids.generate_span_id()
 
 
-def sampled_parent(traceparent: str) -> SpanContext | None:
-    """The remote parent a version-00 ``traceparent`` names, when it is valid and sampled; else None."""
-    match = TRACEPARENT.fullmatch(traceparent)
+def parse_traceparent(traceparent: str) -> tuple[str, str, int] | None:
+    """A valid version-00 ``traceparent``'s trace id and parent span id (hex) and flags; None for any other text or
+    an all-zero id."""
+    match = _TRACEPARENT.fullmatch(traceparent)
     if match is None:
         return None
     trace_hex, parent_hex, flags = match.groups()
-    bits = int(flags, 16)
-    if not bits & TraceFlags.SAMPLED or trace_hex == NO_TRACE_ID or parent_hex == NO_SPAN_ID:
+    if trace_hex == _NO_TRACE_ID or parent_hex == _NO_SPAN_ID:
         return None
+    return trace_hex, parent_hex, int(flags, 16)
+
+
+def sampled_parent(traceparent: str) -> SpanContext | None:
+    """The remote parent a version-00 ``traceparent`` names, when it is valid and sampled; else None."""
+    parsed = parse_traceparent(traceparent)
+    if parsed is None or not parsed[2] & TraceFlags.SAMPLED:
+        return None
+    trace_hex, parent_hex, bits = parsed
     return SpanContext(int(trace_hex, 16), int(parent_hex, 16), is_remote=True, trace_flags=TraceFlags(bits))
 
 
@@ -187,7 +196,7 @@ def _made(
     is: :func:`telemetry.sampler`), with the parent's trace id and flags and a new span id."""
     assert _provider is not None
     flags = TraceFlags(TraceFlags.SAMPLED | (parent.trace_flags & TraceFlags.RANDOM_TRACE_ID))
-    context = SpanContext(parent.trace_id, _span_ids.generate_span_id(), is_remote=False, trace_flags=flags)
+    context = SpanContext(parent.trace_id, new_span_id(), is_remote=False, trace_flags=flags)
     made = _scopes.get(scope)
     if made is None:
         made = _scopes[scope] = InstrumentationScope(scope)

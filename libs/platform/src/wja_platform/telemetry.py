@@ -45,7 +45,7 @@ from starlette._utils import get_route_path
 from starlette.types import Scope
 
 from wja_platform import clock, db, redact
-from wja_platform.spans import NO_SPAN_ID, NO_TRACE_ID, TRACEPARENT, install_provider, new_span_id, recorded_child
+from wja_platform.spans import install_provider, new_span_id, parse_traceparent, recorded_child
 
 _configured = False
 """True once :func:`setup_telemetry` has installed the provider, whose :func:`sampler` is parent-based: a span under
@@ -302,14 +302,10 @@ def unsampled_span(carrier: Mapping[str, str]) -> UnsampledSpan | None:
     """
     if not _configured or carrier.get("tracestate"):
         return None
-    match = TRACEPARENT.fullmatch(carrier.get("traceparent", ""))
-    if match is None:
+    parsed = parse_traceparent(carrier.get("traceparent", ""))
+    if parsed is None or parsed[2] & trace.TraceFlags.SAMPLED:
         return None
-    trace_hex, parent_hex, flags = match.groups()
-    bits = int(flags, 16)
-    if bits & trace.TraceFlags.SAMPLED or trace_hex == NO_TRACE_ID or parent_hex == NO_SPAN_ID:
-        return None
-    return UnsampledSpan(trace_hex, bits & trace.TraceFlags.RANDOM_TRACE_ID)
+    return UnsampledSpan(parsed[0], parsed[2] & trace.TraceFlags.RANDOM_TRACE_ID)
 
 
 _W3C_FIELDS = frozenset({"traceparent", "tracestate", "baggage"})
@@ -322,15 +318,14 @@ def remote_parent(carrier: Mapping[str, str], context: otel_context.Context | No
     ``traceparent`` alone, with no ``tracestate`` and no ``baggage``. The propagators' regular expressions,
     getters and context copies were a third of starting a consumer span (issue 20). Anything else goes to them."""
     if carrier.get("tracestate") is None and carrier.get("baggage") is None and _w3c_propagation():
-        match = TRACEPARENT.fullmatch(carrier.get("traceparent") or "")
-        if match is not None:
-            trace_hex, span_hex, flags = match.groups()
-            if trace_hex != NO_TRACE_ID and span_hex != NO_SPAN_ID:
-                parent = trace.SpanContext(
-                    int(trace_hex, 16), int(span_hex, 16), is_remote=True, trace_flags=trace.TraceFlags(int(flags, 16))
-                )
-                base = context if context is not None else otel_context.Context()  # as the propagators start
-                return trace.set_span_in_context(trace.NonRecordingSpan(parent), base)
+        parsed = parse_traceparent(carrier.get("traceparent") or "")
+        if parsed is not None:
+            trace_hex, span_hex, bits = parsed
+            parent = trace.SpanContext(
+                int(trace_hex, 16), int(span_hex, 16), is_remote=True, trace_flags=trace.TraceFlags(bits)
+            )
+            base = context if context is not None else otel_context.Context()  # as the propagators start
+            return trace.set_span_in_context(trace.NonRecordingSpan(parent), base)
     return propagate.extract(carrier, context=context)
 
 
