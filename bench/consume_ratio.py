@@ -138,20 +138,27 @@ async def platform_rate(pg: Postgres, bootstrap: str, n: int, state: Path, batch
     ``batched``: with the set-based handler, else one handler call (and statement) per event."""
     db = f"bench_{uuid.uuid4().hex[:6]}"
     pg.psql(f"CREATE DATABASE {db}")
+    url = f"postgresql://postgres@127.0.0.1:{pg.port}/{db}"
+    app = bench_app(url, bootstrap, f"bench-{uuid.uuid4().hex[:6]}", state, batched)
+    before = applied(BenchSettings.service)  # the counter is the process's: an earlier run's events are in it
+    try:
+        return await _rate(app, BenchSettings.service, before, n)
+    finally:  # nothing of it left for PostgreSQL to vacuum while bench/run.py measures the stack
+        pg.psql(f"DROP DATABASE {db} WITH (FORCE)")
+
+
+def bench_app(database_url: str, bootstrap: str, group: str, state: Path, batched: bool) -> Any:
+    """The measured service: the platform's runtime with :func:`handler` (and :func:`handle_many` when
+    ``batched``), consuming :data:`TOPIC` in consumer group ``group``."""
     settings = BenchSettings(
-        database_url=f"postgresql://postgres@127.0.0.1:{pg.port}/{db}",
+        database_url=database_url,
         kafka_bootstrap_servers=bootstrap,
         state_dir=state,
-        consumer_group=f"bench-{uuid.uuid4().hex[:6]}",
+        consumer_group=group,
         consumer_batch_size=500,
     )
     sets = Batched(lambda env: True, handle_many) if batched else None
-    app = make_app(ServiceSpec(settings=settings, migrations=SQL, handler=handler, batched=sets))
-    before = applied(settings.service)  # the counter is the process's: an earlier run's events are in it
-    try:
-        return await _rate(app, settings.service, before, n)
-    finally:  # nothing of it left for PostgreSQL to vacuum while bench/run.py measures the stack
-        pg.psql(f"DROP DATABASE {db} WITH (FORCE)")
+    return make_app(ServiceSpec(settings=settings, migrations=SQL, handler=handler, batched=sets))
 
 
 async def _rate(app: Any, service: str, before: float, n: int) -> tuple[float, float]:
