@@ -24,6 +24,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any, ClassVar
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from opentelemetry import propagate
@@ -38,8 +39,9 @@ from wja_schemas import new_envelope, to_record
 from wja_schemas.intake import CrimeReported
 from wja_schemas.types import Suspect
 
-SQL = Path(tempfile.mkdtemp(prefix="wja-bench-sql-"))
-(SQL / "0001_bench.sql").write_text("CREATE TABLE seen (urn text PRIMARY KEY, n integer NOT NULL);")
+SQL = Path(__file__).with_name("sql")
+"""The service's migration, in the repository: a migration is known by its directory's name, and the replicas
+of bench/apply_replica.py must find it applied by the first (issue 20)."""
 
 
 TOPIC = "wja.benchsrc.case.v1"
@@ -176,6 +178,81 @@ async def _rate(app: Any, service: str, before: float, n: int) -> tuple[float, f
         return n / (time.perf_counter() - start), time.process_time() - cpu
 
 
+async def replicas_rate(pg: Postgres, bootstrap: str, n: int, state: Path, replicas: int = 2) -> dict[str, Any]:
+    """The set-based apply scaled out: ``replicas`` processes of the service (bench/apply_replica.py) in one
+    consumer group and one database, on the same ``n`` events. Each reports its applied count with wall-clock
+    times; returns the rate from the first event applied to the last (``per_s``, as :func:`platform_rate`
+    measures one process), the rate while every replica was applying (``overlap_per_s``: the topic's three
+    partitions split two to one, so one replica ends first), CPU an event over the replicas, and each one's
+    share."""
+    db = f"bench_{uuid.uuid4().hex[:6]}"
+    pg.psql(f"CREATE DATABASE {db}")
+    url, group = f"postgresql://postgres@127.0.0.1:{pg.port}/{db}", f"bench-{uuid.uuid4().hex[:6]}"
+    script = str(Path(__file__).with_name("apply_replica.py"))
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, script, url, bootstrap, group, str(state / f"replica-{i}"), stdout=asyncio.subprocess.PIPE
+        )
+        for i in range(replicas)
+    ]
+    samples: list[list[tuple[int, float, float]]] = [[] for _ in procs]
+
+    async def read(proc: asyncio.subprocess.Process, into: list[tuple[int, float, float]]) -> None:
+        assert proc.stdout is not None
+        async for line in proc.stdout:
+            word, *values = line.decode().split()
+            if word == "applied":
+                into.append((int(values[0]), float(values[1]), float(values[2])))
+
+    readers = [asyncio.create_task(read(p, s)) for p, s in zip(procs, samples, strict=True)]
+    try:
+        async with asyncio.timeout(180):
+            while sum(s[-1][0] for s in samples if s) < n:
+                if any(p.returncode is not None for p in procs):
+                    raise RuntimeError(f"a replica exited: {[p.returncode for p in procs]}")
+                await asyncio.sleep(0.05)
+            conn = await asyncpg.connect(url)
+            try:
+                while await conn.fetchval("SELECT count(*) FROM inbox") < n:  # and committed
+                    await asyncio.sleep(0.05)
+            finally:
+                await conn.close()
+    finally:
+        for p in procs:
+            if p.returncode is None:
+                p.terminate()
+        for p in procs:
+            await p.wait()
+        for r in readers:
+            r.cancel()
+        pg.psql(f"DROP DATABASE {db} WITH (FORCE)")
+    return scaled_figures(samples, n)
+
+
+def scaled_figures(samples: list[list[tuple[int, float, float]]], n: int) -> dict[str, Any]:
+    """:func:`replicas_rate`'s figures from each replica's ``(applied, wall time, CPU seconds)`` samples."""
+    ran = [s for s in samples if s]
+    start, end = min(s[0][1] for s in ran), max(s[-1][1] for s in ran)
+    both_from, both_to = max(s[0][1] for s in ran), min(s[-1][1] for s in ran)
+
+    def count_at(s: list[tuple[int, float, float]], t: float) -> int:
+        return max((c for c, wall, _ in s if wall <= t), default=0)
+
+    overlap = None
+    if len(ran) == len(samples) and both_to > both_from:
+        moved = sum(count_at(s, both_to) - count_at(s, both_from) for s in ran)
+        overlap = moved / (both_to - both_from)
+    cpu = sum(s[-1][2] - s[0][2] for s in ran)
+    events = sum(s[-1][0] - s[0][0] for s in ran)
+    return {
+        "per_s": n / (end - start),
+        "overlap_per_s": overlap,
+        "overlap_s": max(0.0, both_to - both_from),
+        "cpu_us_per_event": cpu * 1e6 / events if events else None,
+        "shares": [s[-1][0] if s else 0 for s in samples],
+    }
+
+
 def applied(service: str) -> float:
     """Events this process's consumer of ``service`` has applied so far (its Prometheus counter)."""
     return sum(
@@ -188,6 +265,8 @@ def applied(service: str) -> float:
 
 RAW_RUNS = 5
 APPLY_RUNS = 3
+REPLICAS = 2
+"""The scaled-out apply: this many processes of the service in one group (one run; bench/apply_replica.py)."""
 """Each rate is the median of several runs: the same bare consumer, five times in one process, read
 67,000 to 123,000 records a second (issue 20, docs/performance.md); one run each made the ratio a draw."""
 
@@ -207,6 +286,7 @@ async def measure(pg: Postgres, bootstrap: str, n: int, state: Path) -> dict[str
         raws = [await raw_rate(bootstrap, n) for _ in range(RAW_RUNS)]
         applies = [await platform_rate(pg, bootstrap, n, state, batched=True) for _ in range(APPLY_RUNS)]
         single, single_cpu = await platform_rate(pg, bootstrap, n, state, batched=False)
+        scaled = await replicas_rate(pg, bootstrap, n, state, REPLICAS)
     finally:  # the broker keeps records in memory: not 100,000 of them while bench/run.py measures the stack
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         await admin.start()
@@ -229,6 +309,13 @@ async def measure(pg: Postgres, bootstrap: str, n: int, state: Path) -> dict[str
         "cpu_ratio": round(raw_cpu / apply_cpu, 3),
         "applied_one_by_one_per_s": round(single),
         "one_by_one_cpu_us_per_event": round(single_cpu * 1e6 / n),
+        "replicas": REPLICAS,
+        "replicas_per_s": round(scaled["per_s"]),
+        "replicas_ratio": round(scaled["per_s"] / raw, 3),
+        "replicas_overlap_per_s": None if scaled["overlap_per_s"] is None else round(scaled["overlap_per_s"]),
+        "replicas_overlap_s": round(scaled["overlap_s"], 2),
+        "replicas_cpu_us_per_event": None if scaled["cpu_us_per_event"] is None else round(scaled["cpu_us_per_event"]),
+        "replicas_shares": scaled["shares"],
     }
 
 
@@ -247,6 +334,12 @@ async def main(n: int) -> None:
         )
         print(f"  the same, one by one:      {r['applied_one_by_one_per_s']:10.0f} events/s  (a statement per event)")
         print(f"ratio:                       {r['ratio']:10.3f}  (target >= 0.10, stretch >= 0.25)")
+        print(
+            f"{r['replicas']} replicas (processes):      {r['replicas_per_s']:10.0f} events/s,"
+            f" ratio {r['replicas_ratio']:.3f}"
+            f" (both applying: {r['replicas_overlap_per_s']}/s for {r['replicas_overlap_s']} s; each applied"
+            f" {r['replicas_shares']}; CPU an event {r['replicas_cpu_us_per_event']} µs)"
+        )
         print(
             f"CPU per event: raw {r['raw_cpu_us_per_event']} µs, apply {r['apply_cpu_us_per_event']} µs"
             f" (ratio {r['cpu_ratio']}), one by one {r['one_by_one_cpu_us_per_event']} µs"

@@ -462,6 +462,14 @@ def render(r: dict[str, Any]) -> str:
         f" {r['consume']['apply_cpu_us_per_event']} µs | {r['consume']['raw_cpu_us_per_event']} µs |"
         f" {r['consume']['cpu_ratio']:.3f} |",
     ]
+    if (rc := r["consume"]).get("replicas"):  # a results file from before 2 December evening has no such row
+        shares = ", ".join(f"{n:,}" for n in rc["replicas_shares"])
+        lines.append(
+            f"| the same apply, {rc['replicas']} replicas (processes in one group, one run; the topic's three"
+            f" partitions give one replica two: each applied {shares}) | {rc['replicas_per_s']:,}/s; while both"
+            f" applied ({rc['replicas_overlap_s']} s) {rc['replicas_overlap_per_s'] or 0:,}/s; CPU an event"
+            f" {rc['replicas_cpu_us_per_event']} µs | {rc['raw_per_s']:,}/s (1 process) | {rc['replicas_ratio']:.3f} |"
+        )
     if w := r.get("warmup"):
         lines.append(
             f"| warm-up: the first {w['offered']} reports after the services started, at 50/s (not in the rows"
