@@ -61,9 +61,21 @@ def test_metric_names_finds_the_series_and_nothing_else() -> None:
 
 
 def make_traffic(system) -> str:
-    """One reported case, so that every consumer applies events and every labelled series exists."""
+    """One case reported and sent to the CPS, and a decision on it, so that every consumer applies events and every
+    labelled series exists, whatever ran before: court applies no report event (it handles decisions and what the
+    IDVA asks of it), so a report alone passed only after other tests had made court traffic."""
     police = system.client("intake", "police", "officer", "pc-ops", force="01")
+    cps = system.client("charging", "cps", "prosecutor", "cps-ops")
     urn = ok(police.post("/v1/reports", json=report_body()), 201)["urn"]
+    ok(
+        police.post(
+            f"/v1/cases/{urn}/charging-requests",
+            json={"evidence": ["bwv", "999_call"], "requested_test": "full_code", "anticipated_plea": "not_guilty"},
+        )
+    )
+    until(lambda: cps.get(f"/v1/cases/{urn}").status_code == 200, "the charging file at the CPS")
+    decision = {"decision": "charge", "test": "full_code", "charges": [{"offence_code": "abh"}], "reason": "reviewed"}
+    ok(cps.post(f"/v1/cases/{urn}/decisions", json=decision))
     insights = system.client("insights", "cps", "analyst", "ops")
 
     def applied_everywhere():
