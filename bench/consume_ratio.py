@@ -7,6 +7,7 @@ Starts its own broker and PostgreSQL (free ports, temporary directory), puts N e
 2. platform: the service runtime's consumer (FastStream batch subscriber → CloudEvents parse →
    one transaction per batch with inbox claim + a state row + an outbox event per event →
    offsets committed after commit), three times, and once more applying one event at a time.
+3. the same service scaled out: two processes of it in one consumer group (bench/apply_replica.py), once.
 
 Prints the median rate of each, every run's beside it, and their ratio (target ≥ 0.10, stretch ≥ 0.25).
 Usage: ``python bench/consume_ratio.py [N]``.

@@ -5,7 +5,8 @@ directory and prints, in one run:
 
 - the raw ceilings of this machine (bench/ceilings.py): aiokafka produce and consume, a one-row
   PostgreSQL transaction, an empty FastAPI request;
-- consumer apply vs raw consume on the same events (bench/consume_ratio.py);
+- consumer apply vs raw consume on the same events (bench/consume_ratio.py), the apply in one process and in two
+  (bench/apply_replica.py);
 - a warm-up: the first 100 reports after the services started, at 50/s, printed on their own line and kept
   out of the offered-load figures (a service's first requests pay for its cold caches and first statements:
   issue 20, docs/performance.md);
