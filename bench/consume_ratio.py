@@ -207,7 +207,7 @@ async def replicas_rate(pg: Postgres, bootstrap: str, n: int, state: Path, repli
 
     readers = [asyncio.create_task(read(p, s)) for p, s in zip(procs, samples, strict=True)]
     try:
-        async with asyncio.timeout(180):
+        async with asyncio.timeout(REPLICAS_TIMEOUT_SECONDS):
             while sum(s[-1][0] for s in samples if s) < n:
                 if any(p.returncode is not None for p in procs):
                     raise RuntimeError(f"a replica exited: {[p.returncode for p in procs]}")
@@ -218,6 +218,10 @@ async def replicas_rate(pg: Postgres, bootstrap: str, n: int, state: Path, repli
                     await asyncio.sleep(0.05)
             finally:
                 await conn.close()
+    except TimeoutError:
+        applied_so_far = [s[-1][0] if s else 0 for s in samples]
+        msg = f"{replicas} replicas applied {applied_so_far} of {n} events in {REPLICAS_TIMEOUT_SECONDS} s"
+        raise RuntimeError(msg) from None
     finally:
         for p in procs:
             if p.returncode is None:
@@ -266,10 +270,11 @@ def applied(service: str) -> float:
 
 RAW_RUNS = 5
 APPLY_RUNS = 3
-REPLICAS = 2
-"""The scaled-out apply: this many processes of the service in one group (one run; bench/apply_replica.py)."""
 """Each rate is the median of several runs: the same bare consumer, five times in one process, read
 67,000 to 123,000 records a second (issue 20, docs/performance.md); one run each made the ratio a draw."""
+REPLICAS = 2
+"""The scaled-out apply: this many processes of the service in one group (one run; bench/apply_replica.py)."""
+REPLICAS_TIMEOUT_SECONDS = 180
 
 
 async def measure(pg: Postgres, bootstrap: str, n: int, state: Path) -> dict[str, Any]:
