@@ -64,18 +64,7 @@ def test_simulated_journeys_give_exactly_the_hand_counted_measures(system):
     to = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     since = min(p.reported_at for p in plans).date().isoformat()
 
-    def measured():
-        body = analyst.get(f"/v1/summary?from={since}&to={to}&force={FORCE}").json()
-        return (
-            body
-            if body["reports"] == want["reports"]
-            and body["restraining_orders"] == suppressed(want["restraining_orders"])
-            and body["prosecutions_completed"] == suppressed(want["prosecutions_completed"])
-            else None
-        )
-
-    got = until(measured, "insights to catch up", timeout=60)
-    for name in (
+    exact = (
         "reports",
         "arrests",
         "referrals_to_cps",
@@ -83,7 +72,23 @@ def test_simulated_journeys_give_exactly_the_hand_counted_measures(system):
         "no_further_action",
         "out_of_court_disposal",
         "restraining_orders",
-    ):
+    )
+    # wait for every measure compared exactly below: insights applies each event on its own, so one measure may
+    # have its last case while another has not yet (CI saw the closures one short after the orders were complete)
+    settled = {name: suppressed(want[name]) for name in (*exact, "prosecutions_completed")}
+    closures = want["closures_by_outcome_code"]
+    settled["closures_by_outcome_code"] = {k: suppressed(v) for k, v in sorted(closures.items())}
+    last: dict[str, dict] = {}
+
+    def measured():
+        body = last["body"] = analyst.get(f"/v1/summary?from={since}&to={to}&force={FORCE}").json()
+        return body if all(body[name] == value for name, value in settled.items()) else None
+
+    try:
+        got = until(measured, "insights to catch up", timeout=60)
+    except AssertionError:
+        got = last["body"]  # never caught up: the assertions below name the measure that is wrong
+    for name in exact:
         assert got[name] == suppressed(want[name]), name
     for name in RELATED:
         assert agrees(got[name], want[name]), name
