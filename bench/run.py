@@ -463,6 +463,11 @@ def render(r: dict[str, Any]) -> str:
         f" {r['consume']['apply_cpu_us_per_event']} µs | {r['consume']['raw_cpu_us_per_event']} µs |"
         f" {r['consume']['cpu_ratio']:.3f} |",
     ]
+    if after := r["consume"].get("published_after_ms_runs"):  # from 2 December evening
+        lines.append(
+            f"| the same apply: its relay (in its process) had published every outbox row, after the last event"
+            f" applied (not in its rate; runs) | {', '.join(f'{t:,}' for t in after)} ms | | |"
+        )
     if (rc := r["consume"]).get("replicas"):  # a results file from before 2 December evening has no such row
         shares = ", ".join(f"{n:,}" for n in rc["replicas_shares"])
         lines.append(
