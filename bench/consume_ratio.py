@@ -16,10 +16,12 @@ Usage: ``python bench/consume_ratio.py [N]``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median
@@ -140,14 +142,21 @@ async def platform_rate(pg: Postgres, bootstrap: str, n: int, state: Path, batch
     """Events a second, and CPU seconds of this process (not PostgreSQL's), from the first applied to the last, and
     the seconds after the last applied until the relay had published every outbox row they wrote (not in the rate);
     ``batched``: with the set-based handler, else one handler call (and statement) per event."""
+    with bench_database(pg) as url:
+        app = bench_app(url, bootstrap, f"bench-{uuid.uuid4().hex[:6]}", state, batched)
+        before = applied(BenchSettings.service)  # the counter is the process's: an earlier run's events are in it
+        return await _rate(app, BenchSettings.service, before, n)
+
+
+@contextlib.contextmanager
+def bench_database(pg: Postgres) -> Iterator[str]:
+    """A new database for one measured run, its URL; dropped after, so nothing of it is left for PostgreSQL to
+    vacuum while bench/run.py measures the stack."""
     db = f"bench_{uuid.uuid4().hex[:6]}"
     pg.psql(f"CREATE DATABASE {db}")
-    url = f"postgresql://postgres@127.0.0.1:{pg.port}/{db}"
-    app = bench_app(url, bootstrap, f"bench-{uuid.uuid4().hex[:6]}", state, batched)
-    before = applied(BenchSettings.service)  # the counter is the process's: an earlier run's events are in it
     try:
-        return await _rate(app, BenchSettings.service, before, n)
-    finally:  # nothing of it left for PostgreSQL to vacuum while bench/run.py measures the stack
+        yield f"postgresql://postgres@127.0.0.1:{pg.port}/{db}"
+    finally:
         pg.psql(f"DROP DATABASE {db} WITH (FORCE)")
 
 
@@ -178,8 +187,14 @@ async def _rate(app: Any, service: str, before: float, n: int) -> tuple[float, f
             await asyncio.sleep(0.005)
         assert start is not None
         end, cpu = time.perf_counter(), time.process_time() - cpu
-        while await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"):  # the relay's tail
-            await asyncio.sleep(0.01)
+        left = None
+        try:
+            async with asyncio.timeout(RELAY_TAIL_TIMEOUT_SECONDS):
+                while left := await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"):
+                    await asyncio.sleep(0.01)
+        except TimeoutError:
+            msg = f"the relay left {left} outbox rows unpublished {RELAY_TAIL_TIMEOUT_SECONDS} s after the last applied"
+            raise RuntimeError(msg) from None
         return n / (end - start), cpu, time.perf_counter() - end
 
 
@@ -190,9 +205,15 @@ async def replicas_rate(pg: Postgres, bootstrap: str, n: int, state: Path, repli
     measures one process), the rate while every replica was applying (``overlap_per_s``: the topic's three
     partitions split two to one, so one replica ends first), CPU an event over the replicas, and each one's
     share."""
-    db = f"bench_{uuid.uuid4().hex[:6]}"
-    pg.psql(f"CREATE DATABASE {db}")
-    url, group = f"postgresql://postgres@127.0.0.1:{pg.port}/{db}", f"bench-{uuid.uuid4().hex[:6]}"
+    with bench_database(pg) as url:
+        samples = await _replicas(url, bootstrap, f"bench-{uuid.uuid4().hex[:6]}", n, state, replicas)
+    return scaled_figures(samples, n)
+
+
+async def _replicas(
+    url: str, bootstrap: str, group: str, n: int, state: Path, replicas: int
+) -> list[list[tuple[int, float, float]]]:
+    """Run the replicas until ``n`` events are applied and committed; each one's samples."""
     script = str(Path(__file__).with_name("apply_replica.py"))
     procs = [
         await asyncio.create_subprocess_exec(
@@ -234,8 +255,7 @@ async def replicas_rate(pg: Postgres, bootstrap: str, n: int, state: Path, repli
             await p.wait()
         for r in readers:
             r.cancel()
-        pg.psql(f"DROP DATABASE {db} WITH (FORCE)")
-    return scaled_figures(samples, n)
+    return samples
 
 
 def scaled_figures(samples: list[list[tuple[int, float, float]]], n: int) -> dict[str, Any]:
@@ -279,6 +299,7 @@ APPLY_RUNS = 3
 REPLICAS = 2
 """The scaled-out apply: this many processes of the service in one group (one run; bench/apply_replica.py)."""
 REPLICAS_TIMEOUT_SECONDS = 180
+RELAY_TAIL_TIMEOUT_SECONDS = 120
 
 
 async def measure(pg: Postgres, bootstrap: str, n: int, state: Path) -> dict[str, Any]:
