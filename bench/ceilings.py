@@ -145,7 +145,7 @@ def python(n: int = 20000, runs: int = 5) -> dict[str, float]:
     event-sized document and a sorted list of its fields as text), the median of ``runs`` runs. No code of ours and
     no library we pick is in it: when it moves between two runs of the bench, the machine moved. It does not carry
     a journey's CPU, though: on 1 December a journey cost 59.0 ms with it at 15.9 µs and 59.8 ms with it at 24.4 µs
-    (docs/performance.md, S3), so a slower journey with the same reading is not proof of slower code."""
+    (docs/performance-journal.md, S3), so a slower journey with the same reading is not proof of slower code."""
     per: list[float] = []
     for _ in range(runs):
         start = time.process_time()

@@ -295,7 +295,7 @@ def applied(service: str) -> float:
 RAW_RUNS = 5
 APPLY_RUNS = 3
 """Each rate is the median of several runs: the same bare consumer, five times in one process, read
-67,000 to 123,000 records a second (issue 20, docs/performance.md); one run each made the ratio a draw."""
+67,000 to 123,000 records a second (issue 20, docs/performance-journal.md); one run each made the ratio a draw."""
 REPLICAS = 2
 """The scaled-out apply: this many processes of the service in one group (one run; bench/apply_replica.py)."""
 REPLICAS_TIMEOUT_SECONDS = 180

@@ -9,7 +9,7 @@ directory and prints, in one run:
   (bench/apply_replica.py);
 - a warm-up: the first 100 reports after the services started, at 50/s, printed on their own line and kept
   out of the offered-load figures (a service's first requests pay for its cold caches and first statements:
-  issue 20, docs/performance.md);
+  issue 20, docs/performance-journal.md);
 - offered load, open loop: reports are sent on a fixed schedule whatever the answers (no
   coordinated omission); each report's latency counts from its *scheduled* time, both to the
   201 and to its entry on the IDVA timeline. For each offered rate: accepted rate, p50/p99,

@@ -3,7 +3,7 @@
 Why not httpx, which the project uses everywhere else: the journey driver (`wja simulate`) and the
 bench's load generator share the 2 cores with the stack they drive, so every millisecond they spend
 is taken from what they measure. httpx spent about 1.2 ms of CPU a request; this client about a
-tenth of it (docs/performance.md, "The journey driver").
+tenth of it (docs/performance-journal.md, "The journey driver").
 
 What it does: writes one prepared request on a keep-alive connection (a new one when none is idle,
 at most ``max_connections`` at once) and reads the answer with httptools' parser (llhttp, the one

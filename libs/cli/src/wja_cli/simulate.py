@@ -130,7 +130,7 @@ POLL_FIRST = 0.05
 after each check that found nothing, up to ``POLL_MAX``. What it waits for comes through the broker and a
 consumer (tens of milliseconds), so a check made at once, or 20 ms later, only costs the service a request: with
 the lean client answering in a fraction of a millisecond, checks at 0, 20, 50, 95… ms made 8-10 a journey, each a
-GET the stack must serve (docs/performance.md, "Polling")."""
+GET the stack must serve (docs/performance-journal.md, "Polling")."""
 POLL_MAX = 0.5
 FIRST_MAX = 2.0
 """The longest first wait that a step's pace (:data:`PACE`) can give: a slow spell (a broker restarting) is not
@@ -138,7 +138,7 @@ carried for long into the waits after it."""
 PACE: dict[str, float] = {}
 """Seconds each step's waits took lately in this process (a weighted mean, a fifth to the newest). Under load
 the stack takes a second or more to carry an event to the next agency, and checks from 50 ms on found nothing
-three times in four (docs/performance.md, "Checks that found nothing"): :func:`wait_for` makes its first check
+three times in four (docs/performance-journal.md, "checks that found nothing"): :func:`wait_for` makes its first check
 at three quarters of its step's pace and the next ones a fifth of it apart."""
 POLLS = [0]
 """Checks made by :func:`wait_for` in this process (the bench prints them per journey)."""

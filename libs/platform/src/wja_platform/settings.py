@@ -83,7 +83,7 @@ class ServiceSettings(BaseSettings):
     consumer_fetch_max_wait_ms: int = Field(default=100, ge=0)
     """How long the broker may hold an empty fetch. It answers as soon as a record arrives, so this costs
     no latency; 5 ms made every idle consumer poll 200 times a second (half of the 2-core bench machine
-    burnt idle: docs/performance.md)."""
+    burnt idle: docs/performance-journal.md)."""
     consumer_commit_interval_ms: int = Field(default=200, ge=10)
     """How often processed Kafka offsets are committed (:mod:`wja_platform.offsets`). Longer saves broker
     round trips; what a crash or a rebalance leaves uncommitted is delivered again and absorbed by the inbox."""
