@@ -43,6 +43,7 @@ from wja_platform import (
     opsmetrics,
     redact,
     simtime,
+    tasks,
     telemetry,
     web,
 )
@@ -311,7 +312,7 @@ def make_app(spec: ServiceSpec) -> FastAPI:
         try:
             yield
         finally:
-            await _stop_tasks(runtime.tasks)
+            await tasks.stop(runtime.tasks)
             await _bounded("consumer", broker.stop())
             await _bounded("relay producer", producer.stop())
             if not await _bounded("database pool", pool.close()):
@@ -358,22 +359,6 @@ async def _bounded(what: str, step: Awaitable[Any], seconds: float = 10.0) -> bo
     except TimeoutError:
         log.warning("shutdown: %s did not stop within %.0f s; going on", what, seconds)
         return False
-
-
-async def _stop_tasks(tasks: Sequence[asyncio.Task[Any]], seconds: float = 10.0) -> None:
-    """Cancel the background tasks and wait for them at most ``seconds``, naming in a warning those that did not
-    stop (a stuck one must not keep the process alive, and the operator must know which it was)."""
-    for task in tasks:
-        task.cancel()
-    if not tasks:
-        return
-    done, pending = await asyncio.wait(tasks, timeout=seconds)
-    for task in done:  # retrieved, so that asyncio does not log them again as never retrieved
-        if not task.cancelled():
-            task.exception()
-    if pending:
-        names = ", ".join(sorted(task.get_name() for task in pending))
-        log.warning("shutdown: background tasks %s did not stop within %g s; going on", names, seconds)
 
 
 async def _prune_idempotency(runtime: Runtime) -> None:

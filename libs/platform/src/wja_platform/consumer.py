@@ -53,7 +53,7 @@ from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.trace import Link, SpanKind
 from wja_schemas import Envelope, Event, PoisonEventError, UnknownEventTypeError, from_record
 
-from wja_platform import clock, db, deadletters, metrics, outbox, spans, telemetry
+from wja_platform import clock, db, deadletters, metrics, outbox, spans, tasks, telemetry
 
 log = logging.getLogger(__name__)
 SCOPE = "wja.consumer"
@@ -475,8 +475,7 @@ class EventConsumer:
     async def run_parking(self) -> None:
         """Background task: retry parked events when woken or every ``parking_retry_seconds``."""
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._parking_wake.wait(), self.parking_retry_seconds)
+            await tasks.woken(self._parking_wake, self.parking_retry_seconds)
             self._parking_wake.clear()
             try:
                 await self.retry_parked()

@@ -30,7 +30,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from wja_schemas.envelope import current_headers
 
-from wja_platform import db, messaging, metrics, spans, telemetry
+from wja_platform import db, messaging, metrics, spans, tasks, telemetry
 from wja_platform.outbox import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -293,8 +293,7 @@ class OutboxRelay:
             while True:
                 self._wake.clear()
                 await self.drain()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                await tasks.woken(self._wake, self.poll_seconds)
                 checks += 1
                 if checks % 10 == 0:
                     await self.check_cluster()
