@@ -271,6 +271,9 @@ class OutboxRelay:
             except Exception as exc:
                 self.running = False
                 self.last_error = type(exc).__name__
+                if self.pool.is_closing():  # nothing to publish from, ever again: a retry would log every second
+                    log.info("outbox relay stopped: its database pool is closed (%s)", type(exc).__name__)
+                    return
                 log.warning("outbox relay interrupted (%s); retrying", type(exc).__name__)
                 metrics.RELAY_ERRORS.labels(self.service).inc()
                 await asyncio.sleep(1.0)
@@ -304,4 +307,5 @@ class OutboxRelay:
             with contextlib.suppress(Exception):
                 await conn.remove_listener(NOTIFY_CHANNEL, self.wake)
                 await conn.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)
-            await self.pool.release(conn)
+            with contextlib.suppress(Exception):  # a closed pool's error must not replace what ended the relay
+                await self.pool.release(conn)
