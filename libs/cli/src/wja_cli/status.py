@@ -9,7 +9,6 @@ its lag). No token is needed: these endpoints are open (keep the ports private).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib
 import signal
 from collections.abc import Awaitable, Callable, Iterable
@@ -20,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+from wja_platform import tasks
 from wja_platform.lag import LagProbe, PartitionLag
 from wja_schemas.topics import case_topic, retry_topic
 
@@ -182,9 +182,7 @@ async def watch(
         snapshot = first
         while True:
             show(snapshot)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
-            if stop.is_set():
+            if await tasks.woken(stop, interval):
                 return snapshot
             looking, stopping = asyncio.ensure_future(look()), asyncio.ensure_future(stop.wait())
             await asyncio.wait({looking, stopping}, return_when=asyncio.FIRST_COMPLETED)

@@ -313,9 +313,9 @@ def make_app(spec: ServiceSpec) -> FastAPI:
             yield
         finally:
             await tasks.stop(runtime.tasks)
-            await _bounded("consumer", broker.stop())
-            await _bounded("relay producer", producer.stop())
-            if not await _bounded("database pool", pool.close()):
+            await tasks.bounded("consumer", broker.stop())
+            await tasks.bounded("relay producer", producer.stop())
+            if not await tasks.bounded("database pool", pool.close()):
                 pool.terminate()
 
     app = FastAPI(
@@ -349,16 +349,6 @@ def make_app(spec: ServiceSpec) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-async def _bounded(what: str, step: Awaitable[Any], seconds: float = 10.0) -> bool:
-    """Run one shutdown step for at most ``seconds``: a stuck step must not keep the process alive."""
-    try:
-        await asyncio.wait_for(step, seconds)
-        return True
-    except TimeoutError:
-        log.warning("shutdown: %s did not stop within %.0f s; going on", what, seconds)
-        return False
 
 
 async def _prune_idempotency(runtime: Runtime) -> None:

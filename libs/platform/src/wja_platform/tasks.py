@@ -1,10 +1,10 @@
-"""A service's background tasks: waiting for a wake-up, and stopping them at shutdown."""
+"""A service's background tasks and shutdown: waiting for a wake-up, stopping the tasks, bounding each step."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -39,3 +39,14 @@ async def stop(tasks: Sequence[asyncio.Task[Any]], seconds: float = 10.0) -> Non
     if pending:
         names = ", ".join(sorted(task.get_name() for task in pending))
         log.warning("shutdown: background tasks %s did not stop within %g s; going on", names, seconds)
+
+
+async def bounded(what: str, step: Awaitable[Any], seconds: float = 10.0) -> bool:
+    """Run one shutdown step for at most ``seconds``; False, with a warning, if it did not finish: a stuck step must
+    not keep the process alive."""
+    try:
+        await asyncio.wait_for(step, seconds)
+        return True
+    except TimeoutError:
+        log.warning("shutdown: %s did not stop within %g s; going on", what, seconds)
+        return False

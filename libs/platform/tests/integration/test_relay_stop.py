@@ -1,6 +1,7 @@
-"""The relay stops when cancelled, even when a notification wakes it in the same turn of the event loop (as one can
-while a service shuts down): it waits with ``tasks.woken``, not ``asyncio.wait_for``, which lost that cancellation
-on Python 3.11 and left the relay running, holding its connection and its election lock."""
+"""The relay stops: when cancelled, even as a notification wakes it in the same turn of the event loop (it waits
+with ``tasks.woken``, not ``asyncio.wait_for``, which lost that cancellation on Python 3.11 and left the relay
+running, holding its connection and its election lock); and when its pool is closed under it, instead of retrying
+for the life of the process."""
 
 from __future__ import annotations
 

@@ -107,3 +107,11 @@ async def test_tasks_that_stop_or_failed_leave_no_warning(caplog: pytest.LogCapt
 
 async def test_no_tasks() -> None:
     await tasks.stop([], seconds=0.1)
+
+
+async def test_a_bounded_step_that_does_not_finish_is_left_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="wja_platform.tasks"):
+        assert await tasks.bounded("database pool", asyncio.sleep(3600), seconds=0.05) is False
+        assert await tasks.bounded("consumer", asyncio.sleep(0), seconds=5) is True
+    warnings = [r.getMessage() for r in caplog.records if r.name == "wja_platform.tasks"]
+    assert warnings == ["shutdown: database pool did not stop within 0.05 s; going on"]
