@@ -103,6 +103,19 @@ class Runtime:
                 return False
         return True
 
+    def coordinator_lost(self) -> bool:
+        """True when a subscriber's consumer has no coordinator for its group (:func:`assignment.coordinator_lost`):
+        it may still hold partitions, but it reads none until it rejoins."""
+        return any(assignment.coordinator_lost(getattr(sub, "consumer", None)) for sub in self.broker.subscribers)
+
+    async def broker_answers(self) -> bool:
+        """The broker answers a metadata request within 2 s."""
+        try:
+            await asyncio.wait_for(self.relay.producer.client.fetch_all_metadata(), 2)
+        except Exception:
+            return False
+        return True
+
 
 def periodic(what: str, seconds: float, step: Callable[[Runtime], Awaitable[Any]]) -> BackgroundJob:
     """A background job running ``step(runtime)`` every ``seconds``; a failed run is logged (by type) and retried."""
@@ -298,6 +311,8 @@ def make_app(spec: ServiceSpec) -> FastAPI:
                 group=consumer.group_id,
                 after_seconds=settings.consumer_stale_restart_seconds,
                 ensure_topics=relay.ensure_topics,
+                lost_after_seconds=settings.consumer_coordinator_lost_restart_seconds,
+                broker_answers=runtime.broker_answers,
             )
             runtime.tasks.append(asyncio.create_task(watchdog, name="assignment-watchdog"))
         runtime.tasks.append(asyncio.create_task(_prune_idempotency(runtime), name="idempotency-prune"))
@@ -313,6 +328,7 @@ def make_app(spec: ServiceSpec) -> FastAPI:
             yield
         finally:
             await tasks.stop(runtime.tasks)
+            await assignment.end_lost_coordination(broker)  # else stopping it waits for a coordinator
             await tasks.bounded("consumer", broker.stop())
             await tasks.bounded("relay producer", producer.stop())
             if not await tasks.bounded("database pool", pool.close()):
@@ -411,6 +427,8 @@ async def readiness(runtime: Runtime) -> dict[str, Any]:
     if runtime.consumer is not None:
         if runtime.assignor.stale_since is not None:
             checks["subscribers"] = "stale assignment (restarting the consumer)"
+        elif runtime.coordinator_lost():
+            checks["subscribers"] = "no group coordinator"
         else:
             checks["subscribers"] = "ok" if runtime.subscribers_assigned() else "waiting for partitions"
     ready = all(v == "ok" for v in checks.values())

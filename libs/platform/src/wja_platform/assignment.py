@@ -15,6 +15,14 @@ test_assignment.py`` reproduces it).
 the answer it compares. :func:`watch` restarts the subscribers (a new member: the broker starts a
 new generation) when the answer has stayed different for ``after_seconds``; it logs a warning and
 counts ``wja_consumer_restarts_total``.
+
+The same watchdog heals a consumer that lost its group's coordinator and never found it again
+(:func:`coordinator_lost`): once, in a full test run, support's consumer logged "Marking the coordinator
+dead" after the broker was killed and replaced, then never discovered the new broker's coordinator nor
+rejoined, while the other services rejoined within a second; it kept its old assignment, so ``/readyz``
+said ready (docs/reliability.md). Now ``/readyz`` says so, and after ``lost_after_seconds`` with the broker
+answering, the consumer is restarted: its stuck coordination routine is cancelled first, as aiokafka's
+``stop()`` would wait for it.
 """
 
 from __future__ import annotations
@@ -71,10 +79,56 @@ class CheckedRoundRobin(RoundRobinPartitionAssignor):
         return 0.0 if self.stale_since is None else time.monotonic() - self.stale_since
 
 
+def coordinator_lost(consumer: Any) -> bool:
+    """True when a started consumer has no coordinator for its group: aiokafka marked it dead and has not
+    discovered one since, or its coordination routine ended (then nothing would ever rejoin). aiokafka has no
+    public flag for either, so this reads its ``GroupCoordinator``; a consumer not started (None) is not lost."""
+    coordinator = getattr(consumer, "_coordinator", None)
+    if coordinator is None or not hasattr(coordinator, "coordinator_id"):
+        return False  # not started, or not in a group
+    routine = getattr(coordinator, "_coordination_task", None)
+    return coordinator.coordinator_id is None or (routine is not None and routine.done())
+
+
+class LostCoordinator:
+    """How long some subscriber of a broker has been without its group's coordinator (:func:`coordinator_lost`)."""
+
+    def __init__(self, broker: KafkaBroker) -> None:
+        self.broker = broker
+        self.since: float | None = None
+
+    def lost_for(self) -> float:
+        """Seconds since a subscriber was first seen without its coordinator (0: none is, now)."""
+        if not any(coordinator_lost(getattr(sub, "consumer", None)) for sub in self.broker.subscribers):
+            self.since = None
+            return 0.0
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+        return now - self.since
+
+
+STOP_SECONDS = 10.0
+"""How long a subscriber may take to stop before the restart counts as failed (and is tried again)."""
+
+
+async def end_lost_coordination(broker: KafkaBroker) -> None:
+    """Cancel the coordination routine of every consumer without its coordinator (:func:`coordinator_lost`):
+    aiokafka's ``stop()`` waits for that routine, and one stuck looking for the coordinator would keep it waiting."""
+    for sub in broker.subscribers:
+        consumer = getattr(sub, "consumer", None)
+        if coordinator_lost(consumer):
+            routine = consumer._coordinator._coordination_task
+            routine.cancel()
+            await asyncio.wait([routine])  # not `await routine`: its cancellation must not read as this task's
+
+
 async def restart_subscribers(broker: KafkaBroker) -> None:
     """Stop and start every subscriber: each leaves its group and joins as a new member."""
+    await end_lost_coordination(broker)
     for sub in broker.subscribers:
-        await sub.stop()
+        async with asyncio.timeout(STOP_SECONDS):
+            await sub.stop()
         await sub.start()
 
 
@@ -86,28 +140,45 @@ async def watch(
     group: str,
     after_seconds: float,
     ensure_topics: Callable[[], Awaitable[Any]],
+    lost_after_seconds: float = 15.0,
+    broker_answers: Callable[[], Awaitable[bool]] | None = None,
 ) -> None:
-    """Background task: restart the subscribers when the assignment has been stale for ``after_seconds``;
-    a restart that failed (the broker away again) is tried again.
+    """Background task: restart the subscribers when the assignment has been stale for ``after_seconds``, or
+    a subscriber has been without its group's coordinator for ``lost_after_seconds`` while ``broker_answers()``
+    (during an outage nobody finds a coordinator, and a restart would not help: the count starts again when the
+    broker answers); a restart that failed (the broker away again) is tried again.
 
     ``ensure_topics`` (the relay's) runs first: a consumer starting waits for its topics to exist.
     """
     failed = False
+    lost = LostCoordinator(broker)
     while True:
-        await asyncio.sleep(min(1.0, after_seconds))
-        if not failed and assignor.stale_for() < after_seconds:
-            continue
+        await asyncio.sleep(min(1.0, after_seconds, lost_after_seconds))
+        lost_for = lost.lost_for()
+        if lost_for and broker_answers is not None and not await broker_answers():
+            lost.since, lost_for = None, 0.0  # nobody finds a coordinator while the broker is away: count from then
         if not failed:
-            log.warning(
-                "consumer group %s: the broker assigned %s partitions where this leader computed %s for %.0f s;"
-                " restarting the consumer",
-                group,
-                assignor.received,
-                assignor.expected,
-                assignor.stale_for(),
-            )
+            if assignor.stale_for() >= after_seconds:
+                log.warning(
+                    "consumer group %s: the broker assigned %s partitions where this leader computed %s for %.0f s;"
+                    " restarting the consumer",
+                    group,
+                    assignor.received,
+                    assignor.expected,
+                    assignor.stale_for(),
+                )
+            elif lost_for >= lost_after_seconds:
+                log.warning(
+                    "consumer group %s: no group coordinator for %.0f s while the broker answers;"
+                    " restarting the consumer",
+                    group,
+                    lost_for,
+                )
+            else:
+                continue
             metrics.CONSUMER_RESTARTS.labels(service).inc()
         assignor.reset()
+        lost.since = None
         try:
             await ensure_topics()
             await restart_subscribers(broker)

@@ -40,6 +40,10 @@ from aiokafka.errors import IllegalStateError, KafkaError
 
 log = logging.getLogger(__name__)
 
+COMMIT_SECONDS = 5.0
+"""How long a commit may wait for a coordinator to take it. aiokafka retries a commit until one does, and one that
+has lost its coordinator for good waits forever: this task then committed nothing more, and at shutdown held the
+service for its full 10 s (docs/reliability.md)."""
 CLUSTER_ID_SECONDS = 5.0
 """How long an assignment waits for the broker's cluster id before it reads its partitions from the start."""
 
@@ -147,7 +151,13 @@ class Offsets:
             sending = asyncio.ensure_future(consumer.commit(mine))
             self._sending.add(sending)
             try:
-                await sending
+                async with asyncio.timeout(COMMIT_SECONDS):
+                    await sending
+            except TimeoutError:
+                log.info(
+                    "offset commit dropped: not taken within %.0f s; those records will be delivered again",
+                    COMMIT_SECONDS,
+                )
             except asyncio.CancelledError:
                 if not sending.cancelled() or _cancelling():
                     raise  # this task is being stopped, not the commit dropped by forget()

@@ -92,6 +92,9 @@ class ServiceSettings(BaseSettings):
     consumer_stale_restart_seconds: float = Field(default=2.0, gt=0)
     """How long the broker may answer the group leader with another assignment than it computed before
     the consumer is restarted (see wja_platform.assignment)."""
+    consumer_coordinator_lost_restart_seconds: float = Field(default=15.0, gt=0)
+    """How long a consumer may be without its group's coordinator, while the broker answers, before it is
+    restarted (see wja_platform.assignment). A consumer that rejoins a new broker finds it within a second or two."""
     consumer_max_attempts: int = Field(default=3, ge=1)
     consumer_retry_backoff_ms: int = Field(default=50, ge=0)
     parking_timeout_seconds: float = Field(default=3600.0, gt=0)
