@@ -41,6 +41,20 @@ def new_urn(n: int) -> str:
     return f"01YE{n:05d}26"
 
 
+async def apply_probe(conn, env) -> None:
+    """A probe's handler: the event's row in ``applied`` (the probe's migration)."""
+    await conn.execute("INSERT INTO applied (event_key, urn) VALUES ($1, $2)", env.idempotency_key, env.subject)
+
+
+def applied_probe(pool):
+    """``applied(urn)``: whether :func:`apply_probe` applied an event of ``urn``."""
+
+    async def applied(urn: str) -> bool:
+        return bool(await pool.fetchval("SELECT 1 FROM applied WHERE urn = $1", urn))
+
+    return applied
+
+
 class ProbeSettings(ServiceSettings):
     service: ClassVar[str] = "probe"
     consumes: ClassVar[tuple[str, ...]] = ("intake",)

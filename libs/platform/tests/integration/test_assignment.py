@@ -19,7 +19,7 @@ from wja_platform import messaging, metrics
 from wja_schemas import new_envelope
 from wja_schemas.topics import case_topic, retry_topic
 
-from .conftest import crime, new_urn, probe_app, probe_settings
+from .conftest import applied_probe, apply_probe, crime, new_urn, probe_app, probe_settings
 
 pytestmark = pytest.mark.integration
 
@@ -42,11 +42,11 @@ async def test_after_a_new_broker_topics_created_after_the_rejoin_are_read(stack
     then it joins with no partitions at all, as charging did in the fault suite's broker case)."""
     bootstrap = own_broker.bootstrap
     settings = probe_settings(stack, stack.new_database("assign"), kafka_bootstrap_servers=bootstrap)
-    app = probe_app(settings, _apply)
+    app = probe_app(settings, apply_probe)
     restarts = metrics.CONSUMER_RESTARTS.labels(settings.service)
     async with serve_app(app):
         runtime = app.state.runtime
-        applied = _applied(runtime.pool)
+        applied = applied_probe(runtime.pool)
         before, after = new_urn(82_001), new_urn(82_002)
         await publish(bootstrap, new_envelope(crime(before)))
         await eventually(lambda: applied(before), timeout=30)
@@ -91,14 +91,3 @@ async def _stable(bootstrap: str, group: str) -> bool:
         return found[2] == "Stable" and len(found[5]) == 1
     finally:
         await admin.close()
-
-
-def _applied(pool):
-    async def applied(urn: str) -> bool:
-        return bool(await pool.fetchval("SELECT 1 FROM applied WHERE urn = $1", urn))
-
-    return applied
-
-
-async def _apply(conn, env) -> None:
-    await conn.execute("INSERT INTO applied (event_key, urn) VALUES ($1, $2)", env.idempotency_key, env.subject)

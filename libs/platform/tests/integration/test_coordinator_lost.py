@@ -21,18 +21,18 @@ from wja_platform import assignment, metrics
 from wja_schemas import new_envelope
 from wja_schemas.topics import case_topic
 
-from .conftest import crime, new_urn, probe_app, probe_settings
+from .conftest import applied_probe, apply_probe, crime, new_urn, probe_app, probe_settings
 
 pytestmark = pytest.mark.integration
 
 
 async def test_a_consumer_without_its_coordinator_is_not_ready_and_is_restarted(stack):
     settings = probe_settings(stack, stack.new_database("lost"), consumer_coordinator_lost_restart_seconds=2)
-    app = probe_app(settings, _apply)
+    app = probe_app(settings, apply_probe)
     restarts = metrics.CONSUMER_RESTARTS.labels(settings.service)
     async with serve_app(app) as client:
         runtime = app.state.runtime
-        applied = _applied(runtime.pool)
+        applied = applied_probe(runtime.pool)
         before, after = new_urn(83_001), new_urn(83_002)
         await publish(stack.bootstrap, new_envelope(crime(before)))
         await eventually(lambda: applied(before), timeout=30)
@@ -55,13 +55,12 @@ async def test_a_consumer_without_its_coordinator_is_not_ready_and_is_restarted(
         await eventually(_ready(client), timeout=60, step=0.5)
         assert stuck._closed, "the stuck consumer was stopped, not left running beside the new one"
 
-        committed = await _committed(stack.bootstrap, settings.group_id)
-        assert settings.topic_partitions == 3
+        committed = await _committed(stack.bootstrap, settings)
         await publish(stack.bootstrap, new_envelope(crime(after)))
         await eventually(lambda: applied(after), timeout=60, step=0.5)
 
         async def committed_after() -> bool:  # what a consumer without its coordinator cannot do
-            return await _committed(stack.bootstrap, settings.group_id) > committed
+            return await _committed(stack.bootstrap, settings) > committed
 
         await eventually(committed_after, timeout=30, step=0.5)
 
@@ -70,19 +69,19 @@ async def test_a_service_whose_consumer_lost_its_coordinator_stops_without_waiti
     """Before, the shutdown waited its full 10 s twice: for the offset commits (a commit waits for a coordinator)
     and for the consumer (aiokafka's ``stop()`` waits for its coordination routine)."""
     settings = probe_settings(stack, stack.new_database("lost"), consumer_coordinator_lost_restart_seconds=600)
-    app = probe_app(settings, _apply)
+    app = probe_app(settings, apply_probe)
     async with serve_app(app) as client:
         runtime = app.state.runtime
         urn = new_urn(83_003)
         await publish(stack.bootstrap, new_envelope(crime(urn)))
-        await eventually(lambda: _applied(runtime.pool)(urn), timeout=30)
+        await eventually(lambda: applied_probe(runtime.pool)(urn), timeout=30)
         await eventually(_ready(client), timeout=30)
         [sub] = runtime.broker.subscribers
         _lose_coordinator(sub.consumer)
         caplog.set_level(logging.INFO, logger="wja_platform.offsets")
         another = new_urn(83_004)
         await publish(stack.bootstrap, new_envelope(crime(another)))  # its fetcher still reads: it is applied,
-        await eventually(lambda: _applied(runtime.pool)(another), timeout=30)  # and its offset cannot be committed
+        await eventually(lambda: applied_probe(runtime.pool)(another), timeout=30)  # and its offset cannot be committed
 
         async def dropped() -> bool:
             return any("offset commit dropped: not taken within" in r.getMessage() for r in caplog.records)
@@ -112,24 +111,13 @@ def _ready(client):
     return ready
 
 
-async def _committed(bootstrap: str, group: str) -> int:
-    """The sum of the group's committed offsets over the partitions of intake's topic."""
+async def _committed(bootstrap: str, settings) -> int:
+    """The sum of the probe's group's committed offsets over the partitions of intake's topic."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        partitions = [TopicPartition(case_topic("intake"), p) for p in range(3)]  # the embedded broker wants them named
-        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+        partitions = [TopicPartition(case_topic("intake"), p) for p in range(settings.topic_partitions)]
+        committed = await admin.list_consumer_group_offsets(settings.group_id, partitions=partitions)  # named: Tansu
     finally:
         await admin.close()
     return sum(max(0, meta.offset) for meta in committed.values())
-
-
-def _applied(pool):
-    async def applied(urn: str) -> bool:
-        return bool(await pool.fetchval("SELECT 1 FROM applied WHERE urn = $1", urn))
-
-    return applied
-
-
-async def _apply(conn, env) -> None:
-    await conn.execute("INSERT INTO applied (event_key, urn) VALUES ($1, $2)", env.idempotency_key, env.subject)

@@ -15,7 +15,7 @@ from wja_cli.testing import eventually, free_port, publish, serve_app
 from wja_platform import messaging
 from wja_schemas import new_envelope
 
-from .conftest import crime, group_suffix, new_urn, probe_app, probe_settings
+from .conftest import apply_probe, crime, group_suffix, new_urn, probe_app, probe_settings
 
 pytestmark = pytest.mark.integration
 
@@ -78,7 +78,7 @@ async def test_after_a_broker_reset_topics_come_back_with_the_configured_partiti
         rows = await app.state.runtime.pool.fetch("SELECT urn FROM applied")
         return {r["urn"] for r in rows}
 
-    app = probe_app(settings, _apply)
+    app = probe_app(settings, apply_probe)
     async with serve_app(app):
         before, after = new_urn(81_001), new_urn(81_002)
         await publish(bootstrap, new_envelope(crime(before)))
@@ -103,7 +103,3 @@ async def test_after_a_broker_reset_topics_come_back_with_the_configured_partiti
 
 async def _contains(urns, urn: str) -> bool:
     return urn in await urns()
-
-
-async def _apply(conn, env) -> None:
-    await conn.execute("INSERT INTO applied (event_key, urn) VALUES ($1, $2)", env.idempotency_key, env.subject)
