@@ -105,7 +105,7 @@ class Runtime:
 
     def coordinator_lost(self) -> bool:
         """True when a subscriber's consumer has no coordinator for its group (:func:`assignment.coordinator_lost`):
-        it may still hold partitions, but it reads none until it rejoins."""
+        it may still hold and read partitions, but it commits no offsets and takes part in no rebalance."""
         return any(assignment.coordinator_lost(getattr(sub, "consumer", None)) for sub in self.broker.subscribers)
 
     async def broker_answers(self) -> bool:
