@@ -31,6 +31,14 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
 """What asyncpg raises when the server is away or going (refused, dropped, starting, shutting
 down, full): a request meeting one is answered 503 with Retry-After, never 500, and a consumer
 rewinds its batch instead of counting it as the event's failure."""
+CONFLICTS: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.SerializationError,
+)
+"""What PostgreSQL raises when it aborts one of two transactions that wait for each other (or could not be
+serialised): the transaction is rolled back whole, so running it again is safe. A request meeting one is answered
+503 with Retry-After, never 500 (court's listing locks session rows in the order it finds them free: two listings,
+or a listing and a discontinuance, can wait for each other; the fault suite met three on 3 December 2026)."""
 _MIGRATION_LOCK = 7_411_001
 
 

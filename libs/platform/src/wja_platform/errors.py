@@ -77,7 +77,8 @@ class DomainOrBug:
     """ASGI middleware: an exception the routes did not handle becomes the error body.
 
     An exception with an ``http_status`` of 4xx is that status with its message (and fields); the
-    database going away is 503 with ``Retry-After``; anything else is a 500 that names nothing.
+    database going away, or aborting the request's transaction for a conflict with another, is 503 with
+    ``Retry-After``; anything else is a 500 that names nothing.
 
     Plain ASGI, not ``@app.middleware("http")``: Starlette's ``BaseHTTPMiddleware`` runs the app in a
     task of its own and streams its answer through a memory channel, on every request (issue 20).
@@ -123,6 +124,10 @@ def answer(exc: Exception) -> JSONResponse:
     if isinstance(exc, db.UNAVAILABLE):
         log.warning("request not run: database unavailable (%s)", type(exc).__name__)
         return JSONResponse(body("the database is unavailable; retry"), status_code=503, headers={"Retry-After": "1"})
+    if isinstance(exc, db.CONFLICTS):  # rolled back whole: nothing of it was kept
+        log.warning("request not run: its transaction was aborted for a conflict (%s)", type(exc).__name__)
+        message = "the database aborted this request for a conflict with another one; retry"
+        return JSONResponse(body(message), status_code=503, headers={"Retry-After": "1"})
     tb = traceback.extract_tb(exc.__traceback__)[-1]
     log.error("unhandled %s at %s:%s", type(exc).__name__, tb.filename, tb.lineno)
     return JSONResponse(body("internal error"), status_code=500)
@@ -135,7 +140,8 @@ ERROR_RESPONSES = {
     "404": "No such case or resource.",
     "409": "Not allowed in the case's current state.",
     "422": "Invalid request: every invalid field is listed, values never echoed.",
-    "503": "A dependency (database) is unavailable: retry (with the same Idempotency-Key).",
+    "503": "A dependency (database) is unavailable, or aborted the request for a conflict: retry (with the same"
+    " Idempotency-Key).",
 }
 
 

@@ -19,6 +19,8 @@ from typing import Protocol
 
 import asyncpg
 
+from wja_platform import db
+
 log = logging.getLogger(__name__)
 
 Pick = Callable[[asyncpg.Connection, datetime, int], Awaitable[Sequence[str]]]
@@ -50,13 +52,9 @@ async def purge(
             return total
 
 
-CONFLICTS: tuple[type[BaseException], ...] = (
-    asyncpg.exceptions.DeadlockDetectedError,
-    asyncpg.exceptions.SerializationError,
-)
-"""What PostgreSQL raises when it aborts one of two transactions that wait for each other: the
-batch is rolled back whole, so running it again is safe (a late event applied to a case being
-erased takes its row locks in its own order)."""
+CONFLICTS = db.CONFLICTS
+"""A batch aborted for a conflict is rolled back whole, so running it again is safe (a late event applied to a case
+being erased takes its row locks in its own order)."""
 
 
 async def _batch(

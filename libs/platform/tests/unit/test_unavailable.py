@@ -38,3 +38,15 @@ def test_database_going_away_is_503_with_retry_after(exc):
 def test_a_bug_is_still_a_500_that_says_nothing():
     response = TestClient(app_raising(ValueError("a victim's name"))).get("/x")
     assert response.status_code == 500 and "victim" not in response.text
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [asyncpg.exceptions.DeadlockDetectedError("deadlock detected"), asyncpg.exceptions.SerializationError("x")],
+    ids=lambda e: type(e).__name__,
+)
+def test_a_transaction_aborted_for_a_conflict_is_503_with_retry_after(exc):
+    assert isinstance(exc, db.CONFLICTS) and not isinstance(exc, db.UNAVAILABLE)
+    response = TestClient(app_raising(exc)).get("/x")
+    assert response.status_code == 503 and response.headers["retry-after"] == "1"
+    assert response.json()["message"] == "the database aborted this request for a conflict with another one; retry"
