@@ -1,8 +1,9 @@
 """Request-model building blocks shared by the services' HTTP APIs.
 
 Request bodies refuse what they do not document: unknown fields (``extra="forbid"``), numbers or
-booleans given as another type (``false`` is not a capacity, ``"3"`` is not a count), and times
-or dates given as anything but ISO 8601 text (a bare number is not a timestamp).
+booleans given as another type (``false`` is not a capacity, ``"3"`` is not a count), times
+or dates given as anything but ISO 8601 text (a bare number is not a timestamp), and times or dates
+outside the years 1900 to 2999.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt
 from wja_schemas.types import URN_PATTERN
 
 from wja_platform import telemetry
@@ -34,10 +35,22 @@ def _iso_text(value: Any) -> Any:
     return value
 
 
-IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
-"""A time with its UTC offset, as RFC 3339 text."""
-IsoDate = Annotated[date, BeforeValidator(_iso_text)]
-"""A calendar date, as ISO 8601 text (YYYY-MM-DD)."""
+YEARS = range(1900, 3000)
+"""The years a time or date may fall in. Python's dates end with 9999-12-31: a notice issued on that day had its
+48-hour deadline computed past it, an OverflowError and a 500 (found by schemathesis in `make faults`, 3 December
+2026). Every deadline and period the services compute from a given time stays far inside Python's range from here."""
+
+
+def _in_years(value: Any) -> Any:
+    if value.year not in YEARS:
+        raise ValueError(f"must be in the years {YEARS.start} to {YEARS.stop - 1}")
+    return value
+
+
+IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_in_years)]
+"""A time with its UTC offset, as RFC 3339 text, in the years 1900 to 2999."""
+IsoDate = Annotated[date, BeforeValidator(_iso_text), AfterValidator(_in_years)]
+"""A calendar date, as ISO 8601 text (YYYY-MM-DD), in the years 1900 to 2999."""
 
 
 async def _case_urn(urn: Annotated[str, Path(pattern=URN_PATTERN)]) -> str:

@@ -176,6 +176,20 @@ async def test_protective_notice_then_order_with_48_hour_deadline(intake):
     assert r.status_code == 200
 
 
+async def test_a_notice_issued_at_the_end_of_time_is_refused_not_a_500(intake):
+    """schemathesis sent a DVPN issued on 9999-12-31: its 48-hour deadline overflowed Python's dates (a 500)."""
+    urn = await intake.new_case()
+    c, h = intake.client, intake.h()
+    for issued_at in ("9999-12-31T23:00:00Z", "1899-12-31T09:00:00Z"):
+        r = await c.post(
+            f"/v1/cases/{urn}/protective-notices", json={"kind": "DVPN", "issued_at": issued_at}, headers=h
+        )
+        assert r.status_code == 422, r.text
+        [error] = r.json()["errors"]
+        assert error["field"] == "issued_at" and "1900 to 2999" in error["message"], error
+        assert issued_at[:4] not in r.text  # the value is not echoed
+
+
 async def test_closure_rules(intake):
     urn = await intake.new_case()
     c, h = intake.client, intake.h()
