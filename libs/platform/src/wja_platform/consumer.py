@@ -8,7 +8,9 @@ consumer guarantees:
   effect; a redelivered event has no second effect.
 - **Durable before commit.** Kafka offsets of a batch are committed only after the batch's
   transaction committed, in the background a few times a second (:mod:`wja_platform.offsets`). An
-  infrastructure failure (database down) rewinds the batch and it is delivered again.
+  infrastructure failure (database down) rewinds the batch and it is delivered again, and so does an
+  event's transaction that PostgreSQL aborted for a conflict with another (a deadlock): neither counts
+  as the event's failure.
 - **Batches.** A whole batch is applied in one transaction; if any event fails, the batch is
   rolled back and applied one event per transaction, so one bad event costs only itself.
 - **Ignored.** Events of a type the service declared it has no use for (``handles``) are decoded, checked
@@ -265,8 +267,8 @@ class EventConsumer:
                 async with self._transaction() as conn:
                     await self._apply_batch(conn, [(rec, env)])
                 return
-            except INFRA_ERRORS:
-                raise
+            except (*INFRA_ERRORS, *db.CONFLICTS):
+                raise  # not this event's failure: the batch is delivered again (rewound), never dead-lettered for it
             except Exception as exc:
                 last = exc
                 log.warning(
@@ -450,6 +452,8 @@ class EventConsumer:
                 await self._still_waiting(row, rec, env, exc.reason)
             except INFRA_ERRORS:
                 raise
+            except db.CONFLICTS:  # rolled back for another transaction's sake: still parked, tried again next round
+                blocked.add((row["urn"], row["topic"]))
             except Exception as exc:
                 blocked.add((row["urn"], row["topic"]))
                 async with self.pool.acquire() as conn, conn.transaction():

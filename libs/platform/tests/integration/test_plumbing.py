@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 
+import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
 from wja_cli.testing import eventually, serve_app
@@ -30,11 +31,17 @@ async def record_handler(conn, env):
     name = env.payload.suspect.name
     if name == "always-fails":
         raise ValueError("boom with a value that must not be stored")
+    if name == "deadlocks-4-times" and CONFLICTS_MET.setdefault(env.subject, 0) < 4:
+        CONFLICTS_MET[env.subject] += 1  # as PostgreSQL aborts one of two transactions waiting for each other
+        raise asyncpg.exceptions.DeadlockDetectedError("deadlock detected")
     if name == "needs-ready":
         ready = await conn.fetchval("SELECT 1 FROM applied WHERE urn = $1 AND event_key LIKE 'ready%'", env.subject)
         if not ready:
             raise NotReady("case not known yet")
     await conn.execute("INSERT INTO applied (event_key, urn) VALUES ($1, $2)", env.idempotency_key, env.subject)
+
+
+CONFLICTS_MET: dict[str, int] = {}
 
 
 async def write(producer, envelopes) -> None:
@@ -166,6 +173,26 @@ async def test_poison_is_dead_lettered_and_the_stream_goes_on(stack, producer):
         assert reasons
         published = await pool.fetch("SELECT topic FROM outbox WHERE topic = 'wja.probe.dlq.v1'")
         assert len(published) == 2
+
+
+async def test_an_event_aborted_for_conflicts_more_often_than_its_attempts_is_applied_not_dead_lettered(
+    stack, producer
+):
+    """A deadlock is not the event's failure: PostgreSQL aborted it for another transaction's sake. Before, the
+    third in a row (``consumer_max_attempts``) dead-lettered it; now its batch is delivered again until it applies."""
+    settings = probe_settings(stack, stack.new_database("probe"), consumer_group=f"g-{group_suffix()}")
+    app = probe_app(settings, record_handler)
+    urn = new_urn(403)
+    event = crime(urn).model_copy(
+        update={"suspect": crime(urn).suspect.model_copy(update={"name": "deadlocks-4-times"})}
+    )
+    async with serve_app(app):
+        await write(producer, [new_envelope(event)])
+        await producer.relay.drain()
+        await eventually(lambda: _count(app, {urn}, 1), timeout=30)
+        assert CONFLICTS_MET[urn] == 4
+        assert await _dead(app.state.runtime.pool, 0, urn) == []
+        assert settings.consumer_max_attempts < 4
 
 
 async def test_poison_at_a_reused_offset_is_not_taken_for_the_earlier_one(stack, producer):
