@@ -108,13 +108,16 @@ class Runtime:
         it may still hold and read partitions, but it commits no offsets and takes part in no rebalance."""
         return any(assignment.coordinator_lost(getattr(sub, "consumer", None)) for sub in self.broker.subscribers)
 
-    async def broker_answers(self) -> bool:
-        """The broker answers a metadata request within 2 s."""
+    async def broker_down(self) -> str | None:
+        """Why the broker did not answer a metadata request within 2 s (the error's type); None when it did."""
         try:
             await asyncio.wait_for(self.relay.producer.client.fetch_all_metadata(), 2)
-        except Exception:
-            return False
-        return True
+        except Exception as exc:
+            return type(exc).__name__
+        return None
+
+    async def broker_answers(self) -> bool:
+        return await self.broker_down() is None
 
 
 def periodic(what: str, seconds: float, step: Callable[[Runtime], Awaitable[Any]]) -> BackgroundJob:
@@ -417,11 +420,8 @@ async def readiness(runtime: Runtime) -> dict[str, Any]:
     except Exception as exc:
         checks["database"] = f"down ({type(exc).__name__})"
         dlq = None
-    try:
-        await asyncio.wait_for(runtime.relay.producer.client.fetch_all_metadata(), 2)
-        checks["broker"] = "ok"
-    except Exception as exc:
-        checks["broker"] = f"down ({type(exc).__name__})"
+    broker_down = await runtime.broker_down()
+    checks["broker"] = "ok" if broker_down is None else f"down ({broker_down})"
     relay = runtime.relay
     checks["relay"] = "ok" if relay.running or relay.standby else f"down ({relay.last_error or 'starting'})"
     if runtime.consumer is not None:
