@@ -103,11 +103,6 @@ class Runtime:
                 return False
         return True
 
-    def coordinator_lost(self) -> bool:
-        """True when a subscriber's consumer has no coordinator for its group (:func:`assignment.coordinator_lost`):
-        it may still hold and read partitions, but it commits no offsets and takes part in no rebalance."""
-        return any(assignment.coordinator_lost(getattr(sub, "consumer", None)) for sub in self.broker.subscribers)
-
     async def broker_down(self) -> str | None:
         """Why the broker did not answer a metadata request within 2 s (the error's type); None when it did."""
         try:
@@ -115,9 +110,6 @@ class Runtime:
         except Exception as exc:
             return type(exc).__name__
         return None
-
-    async def broker_answers(self) -> bool:
-        return await self.broker_down() is None
 
 
 def periodic(what: str, seconds: float, step: Callable[[Runtime], Awaitable[Any]]) -> BackgroundJob:
@@ -315,7 +307,7 @@ def make_app(spec: ServiceSpec) -> FastAPI:
                 after_seconds=settings.consumer_stale_restart_seconds,
                 ensure_topics=relay.ensure_topics,
                 lost_after_seconds=settings.consumer_coordinator_lost_restart_seconds,
-                broker_answers=runtime.broker_answers,
+                broker_down=runtime.broker_down,
             )
             runtime.tasks.append(asyncio.create_task(watchdog, name="assignment-watchdog"))
         runtime.tasks.append(asyncio.create_task(_prune_idempotency(runtime), name="idempotency-prune"))
@@ -427,7 +419,7 @@ async def readiness(runtime: Runtime) -> dict[str, Any]:
     if runtime.consumer is not None:
         if runtime.assignor.stale_since is not None:
             checks["subscribers"] = "stale assignment (restarting the consumer)"
-        elif runtime.coordinator_lost():
+        elif assignment.any_lost(runtime.broker):  # it may still read its partitions, but commits no offsets
             checks["subscribers"] = "no group coordinator"
         else:
             checks["subscribers"] = "ok" if runtime.subscribers_assigned() else "waiting for partitions"

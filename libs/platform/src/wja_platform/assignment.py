@@ -90,6 +90,11 @@ def coordinator_lost(consumer: Any) -> bool:
     return coordinator.coordinator_id is None or (routine is not None and routine.done())
 
 
+def any_lost(broker: KafkaBroker) -> bool:
+    """True when some subscriber's consumer has no coordinator for its group (:func:`coordinator_lost`)."""
+    return any(coordinator_lost(getattr(sub, "consumer", None)) for sub in broker.subscribers)
+
+
 class LostCoordinator:
     """How long some subscriber of a broker has been without its group's coordinator (:func:`coordinator_lost`)."""
 
@@ -99,7 +104,7 @@ class LostCoordinator:
 
     def lost_for(self) -> float:
         """Seconds since a subscriber was first seen without its coordinator (0: none is, now)."""
-        if not any(coordinator_lost(getattr(sub, "consumer", None)) for sub in self.broker.subscribers):
+        if not any_lost(self.broker):
             self.since = None
             return 0.0
         now = time.monotonic()
@@ -141,12 +146,12 @@ async def watch(
     after_seconds: float,
     ensure_topics: Callable[[], Awaitable[Any]],
     lost_after_seconds: float = 15.0,
-    broker_answers: Callable[[], Awaitable[bool]] | None = None,
+    broker_down: Callable[[], Awaitable[str | None]] | None = None,
 ) -> None:
     """Background task: restart the subscribers when the assignment has been stale for ``after_seconds``, or
-    a subscriber has been without its group's coordinator for ``lost_after_seconds`` while ``broker_answers()``
-    (during an outage nobody finds a coordinator, and a restart would not help: the count starts again when the
-    broker answers); a restart that failed (the broker away again) is tried again.
+    a subscriber has been without its group's coordinator for ``lost_after_seconds`` while the broker answers
+    (``broker_down()`` is None; during an outage nobody finds a coordinator, and a restart would not help: the count
+    starts again when the broker answers); a restart that failed (the broker away again) is tried again.
 
     ``ensure_topics`` (the relay's) runs first: a consumer starting waits for its topics to exist.
     """
@@ -155,7 +160,7 @@ async def watch(
     while True:
         await asyncio.sleep(min(1.0, after_seconds, lost_after_seconds))
         lost_for = lost.lost_for()
-        if lost_for and broker_answers is not None and not await broker_answers():
+        if lost_for and broker_down is not None and await broker_down() is not None:
             lost.since, lost_for = None, 0.0  # nobody finds a coordinator while the broker is away: count from then
         if not failed:
             if assignor.stale_for() >= after_seconds:

@@ -52,11 +52,6 @@ async def purge(
             return total
 
 
-CONFLICTS = db.CONFLICTS
-"""A batch aborted for a conflict is rolled back whole, so running it again is safe (a late event applied to a case
-being erased takes its row locks in its own order)."""
-
-
 async def _batch(
     pool: asyncpg.Pool, cutoff: datetime, limit: int, pick: Pick, erase: Erase, attempts: int = 5
 ) -> list[str]:
@@ -69,7 +64,8 @@ async def _batch(
                     await erase(conn, urns)
                     await forget_messages(conn, urns)
             return urns
-        except CONFLICTS as exc:
+        except db.CONFLICTS as exc:  # the batch is rolled back whole: running it again is safe (a late event
+            # applied to a case being erased takes its row locks in its own order)
             if attempt == attempts:
                 raise
             log.info(
