@@ -101,6 +101,11 @@ def ambient(conn: asyncpg.Connection) -> Iterator[None]:
         _ambient.reset(token)
 
 
+def in_ambient() -> bool:
+    """Whether code runs inside a request's ambient transaction (:func:`ambient`)."""
+    return _ambient.get() is not None
+
+
 @contextlib.asynccontextmanager
 async def connection(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """A connection from ``pool``, or the ambient one when a request runs in a transaction."""

@@ -102,6 +102,8 @@ class DomainOrBug:
             try:
                 await self.app(scope, receive, watch)
             except Exception as exc:
+                if isinstance(exc, db.CONFLICTS) and db.in_ambient():  # the keyed request's owner runs it again
+                    raise
                 failed = f"{scope.get('method', 'HTTP')} request failed"
                 if started:  # an answer is under way: nothing can replace it (the server ends it)
                     telemetry.keep_error(type(exc).__name__, failed)
@@ -110,6 +112,9 @@ class DomainOrBug:
                 if response.status_code >= 500:  # an error the traces keep, whatever the sample ratio
                     telemetry.keep_error(type(exc).__name__, failed)
                 await response(scope, receive, send)
+
+
+CONFLICT_MESSAGE = "the database aborted this request for a conflict with another one; retry"
 
 
 def answer(exc: Exception) -> JSONResponse:
@@ -126,8 +131,7 @@ def answer(exc: Exception) -> JSONResponse:
         return JSONResponse(body("the database is unavailable; retry"), status_code=503, headers={"Retry-After": "1"})
     if isinstance(exc, db.CONFLICTS):  # rolled back whole: nothing of it was kept
         log.warning("request not run: its transaction was aborted for a conflict (%s)", type(exc).__name__)
-        message = "the database aborted this request for a conflict with another one; retry"
-        return JSONResponse(body(message), status_code=503, headers={"Retry-After": "1"})
+        return JSONResponse(body(CONFLICT_MESSAGE), status_code=503, headers={"Retry-After": "1"})
     tb = traceback.extract_tb(exc.__traceback__)[-1]
     log.error("unhandled %s at %s:%s", type(exc).__name__, tb.filename, tb.lineno)
     return JSONResponse(body("internal error"), status_code=500)

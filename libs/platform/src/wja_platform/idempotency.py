@@ -12,6 +12,8 @@ runs, finds the key taken when it would store its own answer, and is rolled back
 - Two requests with the same key at once: the second waits for the first, then gets its answer
   (its own work rolled back).
 - Only successful (2xx) answers are kept; after a 4xx nothing changed, so a retry runs again.
+- A run PostgreSQL aborts for a conflict with another transaction (a deadlock) is rolled back whole and run
+  again, up to :data:`CONFLICT_RUNS` runs, before the caller gets a 503.
 - Answers are kept ``idempotency_retention_hours`` (24 by default), then pruned.
 
 Handlers take their connections through :func:`wja_platform.db.transaction` and
@@ -24,6 +26,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import random
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -41,6 +44,13 @@ KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
 """Printable ASCII without spaces, 1 to 200 characters (a UUID is the usual choice)."""
 MAX_BODY = 1024 * 1024
 """Largest request body taken with a key (no request of these APIs comes near it)."""
+CONFLICT_RUNS = 3
+"""Runs of a keyed request whose transaction PostgreSQL aborted for a conflict with another (a deadlock, a
+serialization failure) before it is answered 503: the whole request was rolled back, so it is run again, as
+PostgreSQL's documentation asks of applications (docs/integrators.md)."""
+CONFLICT_PAUSE_SECONDS = 0.05
+"""A rerun waits up to this many seconds times the runs so far, at random, so the two sides do not meet again."""
+RETRY_AFTER = [(b"retry-after", b"1")]
 
 
 def _json(status: int, message: str, extra: Sequence[tuple[bytes, bytes]] = ()) -> tuple[Message, Message]:
@@ -107,11 +117,29 @@ class IdempotencyMiddleware:
     async def _once(
         self, pool: asyncpg.Pool, owner: str, key: str, fingerprint: str, scope: Scope, body: bytes, send: Send
     ) -> None:
-        try:
-            messages = await self._in_transaction(pool, owner, key, fingerprint, scope, body)
-        except db.UNAVAILABLE as exc:
-            log.warning("idempotent request not run: database unavailable (%s)", type(exc).__name__)
-            messages = _json(503, "the database is unavailable; retry with the same key", [(b"retry-after", b"1")])
+        for run in range(1, CONFLICT_RUNS + 1):
+            try:
+                messages = await self._in_transaction(pool, owner, key, fingerprint, scope, body)
+                break
+            except db.UNAVAILABLE as exc:
+                log.warning("idempotent request not run: database unavailable (%s)", type(exc).__name__)
+                messages = _json(503, "the database is unavailable; retry with the same key", RETRY_AFTER)
+                break
+            except db.CONFLICTS as exc:  # rolled back whole, nothing kept: PostgreSQL's advice is to run it again
+                if run == CONFLICT_RUNS:
+                    log.warning(
+                        "idempotent request not run: aborted for a conflict %s times (%s)", run, type(exc).__name__
+                    )
+                    telemetry.keep_error(type(exc).__name__, "POST request aborted for a conflict")
+                    messages = _json(503, errors.CONFLICT_MESSAGE, RETRY_AFTER)
+                    break
+                log.info(
+                    "idempotent request aborted for a conflict (%s); run %s of %s",
+                    type(exc).__name__,
+                    run + 1,
+                    CONFLICT_RUNS,
+                )
+                await asyncio.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * run))  # the other side ends first
         await _send_all(send, messages)
 
     async def _in_transaction(
