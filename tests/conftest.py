@@ -7,6 +7,7 @@ their own state directory (dev keys, span files).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -58,8 +59,10 @@ def system(stack: TestStack) -> Iterator[System]:
     )
     runner.services = available_services()
     runner.pg, runner.broker = stack.pg, stack.broker
-    # short parking so the fault tests see unknown-case events dead-lettered within seconds
-    runner.extra_env = {f"{s.upper()}_PARKING_TIMEOUT_SECONDS": "8" for s in runner.services}
+    # short parking so the fault tests see unknown-case events dead-lettered within seconds; `make faults` sends ten
+    # times the poison, and an out-of-order event's case must reach court within it (WJA_PARKING_TIMEOUT_SECONDS)
+    parking = os.environ.get("WJA_PARKING_TIMEOUT_SECONDS", "8")
+    runner.extra_env = {f"{s.upper()}_PARKING_TIMEOUT_SECONDS": parking for s in runner.services}
     try:
         for service in runner.services:
             runner.start_service(service)

@@ -90,9 +90,45 @@ def coordinator_lost(consumer: Any) -> bool:
     return coordinator.coordinator_id is None or (routine is not None and routine.done())
 
 
+def lost_state(consumer: Any) -> str:
+    """What aiokafka's insides show of a consumer without its coordinator, for the restart's log line: whether its
+    coordination routine and its client's metadata task still run (and how each ended), and whether a coordinator
+    lookup or a new connection is under way. The cause of the loss seen on 3 December was not found
+    (docs/reliability.md, "Limits"): a lookup waiting on a metadata update whose task has ended, or on a connection
+    that never opens, would wait for ever; this says which it was."""
+    coordinator = getattr(consumer, "_coordinator", None)
+    tasks = (
+        ("coordination routine", getattr(coordinator, "_coordination_task", None)),
+        ("metadata task", getattr(getattr(consumer, "_client", None), "_sync_task", None)),
+    )
+    parts = [f"{name} {_task_state(task)}" for name, task in tasks]
+    lock = getattr(coordinator, "_coordinator_lookup_lock", None)
+    if lock is not None:
+        parts.append("a coordinator lookup under way" if lock.locked() else "no coordinator lookup under way")
+    opening = getattr(getattr(consumer, "_client", None), "_get_conn_lock_value", None)  # made on first use
+    if opening is not None and opening.locked():
+        parts.append("a connection being opened")  # one that never opens holds up every new connection
+    return ", ".join(parts)
+
+
+def _task_state(task: asyncio.Task[Any] | None) -> str:
+    if task is None:
+        return "absent"
+    if not task.done():
+        return "running"
+    if task.cancelled():
+        return "cancelled"
+    exc = task.exception()
+    return "ended" if exc is None else f"ended with {exc!r:.200}"
+
+
+def _consumers(broker: KafkaBroker) -> list[Any]:
+    return [getattr(sub, "consumer", None) for sub in broker.subscribers]
+
+
 def any_lost(broker: KafkaBroker) -> bool:
     """True when some subscriber's consumer has no coordinator for its group (:func:`coordinator_lost`)."""
-    return any(coordinator_lost(getattr(sub, "consumer", None)) for sub in broker.subscribers)
+    return any(coordinator_lost(consumer) for consumer in _consumers(broker))
 
 
 class LostCoordinator:
@@ -120,8 +156,7 @@ STOP_SECONDS = 10.0
 async def end_lost_coordination(broker: KafkaBroker) -> None:
     """Cancel the coordination routine of every consumer without its coordinator (:func:`coordinator_lost`):
     aiokafka's ``stop()`` waits for that routine, and one stuck looking for the coordinator would keep it waiting."""
-    for sub in broker.subscribers:
-        consumer = getattr(sub, "consumer", None)
+    for consumer in _consumers(broker):
         if coordinator_lost(consumer):
             routine = consumer._coordinator._coordination_task
             routine.cancel()
@@ -173,11 +208,13 @@ async def watch(
                     assignor.stale_for(),
                 )
             elif lost_for >= lost_after_seconds:
+                states = [lost_state(c) for c in _consumers(broker) if coordinator_lost(c)]
                 log.warning(
-                    "consumer group %s: no group coordinator for %.0f s while the broker answers;"
+                    "consumer group %s: no group coordinator for %.0f s while the broker answers (%s);"
                     " restarting the consumer",
                     group,
                     lost_for,
+                    "; ".join(states),
                 )
             else:
                 continue

@@ -26,7 +26,7 @@ from .conftest import applied_probe, apply_probe, crime, new_urn, probe_app, pro
 pytestmark = pytest.mark.integration
 
 
-async def test_a_consumer_without_its_coordinator_is_not_ready_and_is_restarted(stack):
+async def test_a_consumer_without_its_coordinator_is_not_ready_and_is_restarted(stack, caplog):
     settings = probe_settings(stack, stack.new_database("lost"), consumer_coordinator_lost_restart_seconds=2)
     app = probe_app(settings, apply_probe)
     restarts = metrics.CONSUMER_RESTARTS.labels(settings.service)
@@ -51,7 +51,11 @@ async def test_a_consumer_without_its_coordinator_is_not_ready_and_is_restarted(
         async def restarted() -> bool:
             return restarts._value.get() > restarts_before and sub.consumer is not None and sub.consumer is not stuck
 
+        caplog.set_level(logging.WARNING, logger="wja_platform.assignment")
         await eventually(restarted, timeout=30, step=0.2)
+        [why] = [r.getMessage() for r in caplog.records if "no group coordinator for" in r.getMessage()]
+        # what aiokafka showed, for the next time it happens by itself: here, a lookup that never answers
+        assert "(coordination routine running, metadata task running, a coordinator lookup under way)" in why, why
         await eventually(_ready(client), timeout=60, step=0.5)
         assert stuck._closed, "the stuck consumer was stopped, not left running beside the new one"
 
