@@ -10,6 +10,8 @@ A request without an ``Idempotency-Key`` gets the 503; one with a key is run aga
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import httpx
@@ -63,35 +65,43 @@ async def test_a_request_aborted_for_a_deadlock_is_a_503_and_leaves_nothing(stac
         await pool.close()
 
 
-def _keyed_app(stack, name: str, route):
-    """A probe service with one keyed-request route, ``POST /run``, running ``route(pool)``."""
+@dataclass
+class Keyed:
+    """A probe service with one route, ``POST /run``, that runs a body in the request's transaction."""
+
+    app: Any
+    auth: dict[str, str]
+    runs: int = 0
+
+
+def _keyed_app(stack, name: str, body) -> Keyed:
+    """:class:`Keyed` running ``body(conn)`` in :func:`db.transaction` (the ambient one of a keyed request)."""
     settings = probe_settings(stack, stack.new_database(name))
     router = APIRouter()
 
     @router.post("/run")
     async def run(request: Request) -> dict[str, str]:
-        await route(request.app.state.runtime.pool)
+        keyed.runs += 1
+        async with db.transaction(request.app.state.runtime.pool) as conn:
+            await body(conn)
         return {"status": "done"}
 
     app = make_app(ServiceSpec(settings=settings, migrations=SQL, handler=apply_probe, routers=[router]))
-    return app, token(settings.state_dir, "police", "officer")
+    keyed = Keyed(app, token(settings.state_dir, "police", "officer"))
+    return keyed
 
 
 async def test_a_keyed_request_aborted_for_a_deadlock_is_run_again_and_answered(stack):
     """With an ``Idempotency-Key`` the middleware owns the request's transaction, so it runs an aborted request
     again itself (PostgreSQL's advice), and the caller gets the answer, not a 503."""
-    runs = 0
 
-    async def both(pool) -> None:
-        nonlocal runs
-        runs += 1
-        async with db.transaction(pool) as conn:
-            await conn.execute("UPDATE rows SET v = v + 1 WHERE id = 1")
-            await conn.execute("UPDATE rows SET v = v + 1 WHERE id = 2")
+    async def both(conn) -> None:
+        await conn.execute("UPDATE rows SET v = v + 1 WHERE id = 1")
+        await conn.execute("UPDATE rows SET v = v + 1 WHERE id = 2")
 
-    app, auth = _keyed_app(stack, "conflict_keyed", both)
-    async with serve_app(app) as client:
-        pool = app.state.runtime.pool
+    keyed = _keyed_app(stack, "conflict_keyed", both)
+    async with serve_app(keyed.app) as client:
+        pool = keyed.app.state.runtime.pool
         await pool.execute(
             "CREATE TABLE rows (id int PRIMARY KEY, v int NOT NULL); INSERT INTO rows VALUES (1,0),(2,0)"
         )
@@ -101,7 +111,7 @@ async def test_a_keyed_request_aborted_for_a_deadlock_is_run_again_and_answered(
             await transaction.start()
             await other.execute("UPDATE rows SET v = v + 1 WHERE id = 2")
             key = {"Idempotency-Key": "deadlocked-once"}
-            request = asyncio.create_task(client.post("/run", headers=auth | key))
+            request = asyncio.create_task(client.post("/run", headers=keyed.auth | key))
             await eventually(lambda: _waiting(pool), timeout=10, step=0.02)
             await other.execute("UPDATE rows SET v = v + 1 WHERE id = 1")  # the cycle: the request is aborted
             await transaction.commit()  # and its second run goes through
@@ -109,31 +119,26 @@ async def test_a_keyed_request_aborted_for_a_deadlock_is_run_again_and_answered(
             await pool.release(other)
         response = await request
         assert response.status_code == 200, response.text
-        assert runs == 2
+        assert keyed.runs == 2
         assert dict(await pool.fetch("SELECT id, v FROM rows")) == {1: 2, 2: 2}  # the other's, then the request's
-        again = await client.post("/run", headers=auth | key)
+        again = await client.post("/run", headers=keyed.auth | key)
         assert again.headers["idempotent-replayed"] == "true"
         assert dict(await pool.fetch("SELECT id, v FROM rows")) == {1: 2, 2: 2}  # the replay was rolled back
 
 
 async def test_a_keyed_request_aborted_every_time_is_a_503_after_its_runs(stack):
-    runs = 0
+    async def always(conn) -> None:
+        await conn.execute("SELECT 1")
+        raise asyncpg.DeadlockDetectedError("deadlock detected")
 
-    async def always(pool) -> None:
-        nonlocal runs
-        runs += 1
-        async with db.transaction(pool) as conn:
-            await conn.execute("SELECT 1")
-            raise asyncpg.DeadlockDetectedError("deadlock detected")
-
-    app, auth = _keyed_app(stack, "conflict_always", always)
-    async with serve_app(app) as client:
-        response = await client.post("/run", headers=auth | {"Idempotency-Key": "never"})
+    keyed = _keyed_app(stack, "conflict_always", always)
+    async with serve_app(keyed.app) as client:
+        response = await client.post("/run", headers=keyed.auth | {"Idempotency-Key": "never"})
         assert response.status_code == 503, response.text
         assert response.headers["retry-after"] == "1"
         assert response.json()["message"] == errors.CONFLICT_MESSAGE
-        assert runs == idempotency.CONFLICT_RUNS == 3
-        assert not await app.state.runtime.pool.fetchval("SELECT count(*) FROM idempotency_keys")
+        assert keyed.runs == idempotency.CONFLICT_RUNS == 3
+        assert not await keyed.app.state.runtime.pool.fetchval("SELECT count(*) FROM idempotency_keys")
 
 
 async def _waiting(pool) -> bool:
