@@ -112,35 +112,29 @@ class IdempotencyMiddleware:
         for part in (scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1")):
             digest.update(part.encode() + b"\0")
         digest.update(body)
-        await self._once(runtime.pool, owner, key, digest.hexdigest(), scope, body, send)
+        await _send_all(send, await self._answer(runtime.pool, owner, key, digest.hexdigest(), scope, body))
 
-    async def _once(
-        self, pool: asyncpg.Pool, owner: str, key: str, fingerprint: str, scope: Scope, body: bytes, send: Send
-    ) -> None:
-        for run in range(1, CONFLICT_RUNS + 1):
+    async def _answer(
+        self, pool: asyncpg.Pool, owner: str, key: str, fingerprint: str, scope: Scope, body: bytes
+    ) -> Sequence[Message]:
+        """The request's answer: run in its transaction, and run again when PostgreSQL aborted it for a conflict
+        (rolled back whole, nothing kept: PostgreSQL's advice), up to :data:`CONFLICT_RUNS` runs; else a 503."""
+        run = 1
+        while True:
             try:
-                messages = await self._in_transaction(pool, owner, key, fingerprint, scope, body)
-                break
+                return await self._in_transaction(pool, owner, key, fingerprint, scope, body)
             except db.UNAVAILABLE as exc:
                 log.warning("idempotent request not run: database unavailable (%s)", type(exc).__name__)
-                messages = _json(503, "the database is unavailable; retry with the same key", RETRY_AFTER)
-                break
-            except db.CONFLICTS as exc:  # rolled back whole, nothing kept: PostgreSQL's advice is to run it again
+                return _json(503, "the database is unavailable; retry with the same key", RETRY_AFTER)
+            except db.CONFLICTS as exc:
+                name = type(exc).__name__
                 if run == CONFLICT_RUNS:
-                    log.warning(
-                        "idempotent request not run: aborted for a conflict %s times (%s)", run, type(exc).__name__
-                    )
-                    telemetry.keep_error(type(exc).__name__, "POST request aborted for a conflict")
-                    messages = _json(503, errors.CONFLICT_MESSAGE, RETRY_AFTER)
-                    break
-                log.info(
-                    "idempotent request aborted for a conflict (%s); run %s of %s",
-                    type(exc).__name__,
-                    run + 1,
-                    CONFLICT_RUNS,
-                )
+                    log.warning("idempotent request not run: aborted for a conflict %s times (%s)", run, name)
+                    telemetry.keep_error(name, "POST request aborted for a conflict")
+                    return _json(503, errors.CONFLICT_MESSAGE, RETRY_AFTER)
+                log.info("idempotent request aborted for a conflict (%s); run %s of %s", name, run + 1, CONFLICT_RUNS)
                 await asyncio.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * run))  # the other side ends first
-        await _send_all(send, messages)
+                run += 1
 
     async def _in_transaction(
         self, pool: asyncpg.Pool, owner: str, key: str, fingerprint: str, scope: Scope, body: bytes
