@@ -155,12 +155,19 @@ STOP_SECONDS = 10.0
 
 async def end_lost_coordination(broker: KafkaBroker) -> None:
     """Cancel the coordination routine of every consumer without its coordinator (:func:`coordinator_lost`):
-    aiokafka's ``stop()`` waits for that routine, and one stuck looking for the coordinator would keep it waiting."""
+    aiokafka's ``stop()`` waits for that routine, and one stuck looking for the coordinator would keep it waiting.
+    A client's metadata task that ended with an exception is let go too: closing the client awaits that task and
+    raises its exception again, so the stop would fail (the restart's log line has already named it)."""
     for consumer in _consumers(broker):
         if coordinator_lost(consumer):
             routine = consumer._coordinator._coordination_task
             routine.cancel()
             await asyncio.wait([routine])  # not `await routine`: its cancellation must not read as this task's
+            metadata = getattr(consumer._client, "_sync_task", None)
+            if metadata is not None and metadata.done():
+                if not metadata.cancelled():
+                    metadata.exception()  # retrieved, so asyncio does not report it again when the task goes
+                consumer._client._sync_task = None
 
 
 async def restart_subscribers(broker: KafkaBroker) -> None:

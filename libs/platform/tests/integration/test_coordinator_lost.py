@@ -15,6 +15,7 @@ import logging
 
 import pytest
 from aiokafka import TopicPartition
+from aiokafka import errors as Errors
 from aiokafka.admin import AIOKafkaAdminClient
 from wja_cli.testing import eventually, publish, serve_app
 from wja_platform import assignment, metrics
@@ -108,6 +109,15 @@ def _lose_coordinator(consumer) -> None:
     consumer._coordinator.coordinator_dead()  # "Marking the coordinator dead": it now looks for a new one
 
 
+def _now(check):
+    """``check`` (a plain predicate) as the coroutine function :func:`eventually` polls."""
+
+    async def now() -> bool:
+        return check()
+
+    return now
+
+
 def _ready(client):
     async def ready() -> bool:
         return (await client.get("/readyz")).json()["status"] == "ready"
@@ -125,3 +135,52 @@ async def _committed(bootstrap: str, settings) -> int:
     finally:
         await admin.close()
     return sum(max(0, meta.offset) for meta in committed.values())
+
+
+async def test_a_metadata_task_that_ended_leaves_the_lookup_waiting_for_ever_and_the_restart_says_so(stack, caplog):
+    """One suspect for the stall of 3 December, made on the real broker: the client's metadata task ends with an
+    exception, then the coordinator is lost and one lookup fails (a retriable error). aiokafka retries the lookup
+    only after a metadata update, which waits on the ended task for ever: no coordinator, as support's consumer
+    showed. The watchdog restarts the consumer, and its log line names the ended task."""
+    settings = probe_settings(stack, stack.new_database("lost"), consumer_coordinator_lost_restart_seconds=2)
+    app = probe_app(settings, apply_probe)
+    async with serve_app(app) as client:
+        runtime = app.state.runtime
+        urn = new_urn(83_005)
+        await publish(stack.bootstrap, new_envelope(crime(urn)))
+        await eventually(lambda: applied_probe(runtime.pool)(urn), timeout=30)
+        await eventually(_ready(client), timeout=30)
+        [sub] = runtime.broker.subscribers
+        stuck = sub.consumer
+        kafka = stuck._client
+
+        async def broken_update(*_: object) -> bool:
+            raise RuntimeError("metadata update failed")
+
+        kafka._metadata_update = broken_update
+        kafka.force_metadata_update()  # wakes the task, which calls the update and ends
+        await eventually(_now(kafka._sync_task.done), timeout=10, step=0.05)
+        lookups = 0
+
+        async def fails_once(*_: object) -> int:
+            nonlocal lookups
+            lookups += 1
+            raise Errors.CoordinatorNotAvailableError()
+
+        kafka.coordinator_lookup = fails_once
+        caplog.set_level(logging.WARNING, logger="wja_platform.assignment")
+        stuck._coordinator.coordinator_dead()
+        await eventually(_now(lambda: lookups == 1), timeout=10, step=0.05)
+        await asyncio.sleep(1.0)
+        assert lookups == 1, "the lookup was not retried: it waits for a metadata update that never comes"
+        assert assignment.coordinator_lost(stuck)
+
+        await eventually(_now(lambda: sub.consumer is not stuck), timeout=30, step=0.2)
+        [why] = [r.getMessage() for r in caplog.records if "no group coordinator for" in r.getMessage()]
+        assert "metadata task ended with RuntimeError('metadata update failed')" in why, why
+        assert not [r.getMessage() for r in caplog.records if "restart failed" in r.getMessage()]  # stopped cleanly
+        assert "a coordinator lookup under way" in why, why
+        await eventually(_ready(client), timeout=60, step=0.5)
+        after = new_urn(83_006)
+        await publish(stack.bootstrap, new_envelope(crime(after)))
+        await eventually(lambda: applied_probe(runtime.pool)(after), timeout=60, step=0.5)
