@@ -34,12 +34,8 @@ async def test_a_consumer_without_its_coordinator_is_not_ready_and_is_restarted(
     async with serve_app(app) as client:
         runtime = app.state.runtime
         applied = applied_probe(runtime.pool)
-        before, after = new_urn(83_001), new_urn(83_002)
-        await publish(stack.bootstrap, new_envelope(crime(before)))
-        await eventually(lambda: applied(before), timeout=30)
-        await eventually(_ready(client), timeout=30)
-
-        [sub] = runtime.broker.subscribers
+        after = new_urn(83_002)
+        sub = await _applying(stack, app, client, new_urn(83_001))
         stuck = sub.consumer
         restarts_before = restarts._value.get()
         _lose_coordinator(stuck)
@@ -77,11 +73,7 @@ async def test_a_service_whose_consumer_lost_its_coordinator_stops_without_waiti
     app = probe_app(settings, apply_probe)
     async with serve_app(app) as client:
         runtime = app.state.runtime
-        urn = new_urn(83_003)
-        await publish(stack.bootstrap, new_envelope(crime(urn)))
-        await eventually(lambda: applied_probe(runtime.pool)(urn), timeout=30)
-        await eventually(_ready(client), timeout=30)
-        [sub] = runtime.broker.subscribers
+        sub = await _applying(stack, app, client, new_urn(83_003))
         _lose_coordinator(sub.consumer)
         caplog.set_level(logging.INFO, logger="wja_platform.offsets")
         another = new_urn(83_004)
@@ -107,6 +99,15 @@ def _lose_coordinator(consumer) -> None:
 
     consumer._client.coordinator_lookup = no_answer
     consumer._coordinator.coordinator_dead()  # "Marking the coordinator dead": it now looks for a new one
+
+
+async def _applying(stack, app, client, urn: str):
+    """The probe's one subscriber, once it has applied an event of ``urn`` and the service says ready."""
+    await publish(stack.bootstrap, new_envelope(crime(urn)))
+    await eventually(lambda: applied_probe(app.state.runtime.pool)(urn), timeout=30)
+    await eventually(_ready(client), timeout=30)
+    [sub] = app.state.runtime.broker.subscribers
+    return sub
 
 
 def _now(check):
@@ -146,11 +147,7 @@ async def test_a_metadata_task_that_ended_leaves_the_lookup_waiting_for_ever_and
     app = probe_app(settings, apply_probe)
     async with serve_app(app) as client:
         runtime = app.state.runtime
-        urn = new_urn(83_005)
-        await publish(stack.bootstrap, new_envelope(crime(urn)))
-        await eventually(lambda: applied_probe(runtime.pool)(urn), timeout=30)
-        await eventually(_ready(client), timeout=30)
-        [sub] = runtime.broker.subscribers
+        sub = await _applying(stack, app, client, new_urn(83_005))
         stuck = sub.consumer
         kafka = stuck._client
 
