@@ -174,16 +174,20 @@ class ServedApp:
 
 
 async def eventually(predicate: Any, timeout: float = 60.0, step: float = 0.05, explain: Any = None) -> Any:
-    """Await ``predicate()`` until it returns something truthy; fail after ``timeout`` seconds.
+    """Call ``predicate()`` (and await it, when it is a coroutine function) until it returns something truthy; fail
+    after ``timeout`` seconds.
 
     ``explain``: an async callable whose answer (what the system was doing) goes into the failure's message,
     for a condition that fails once in many runs and cannot be watched again.
     """
     import asyncio
+    import inspect
 
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        value = await predicate()
+        value = predicate()
+        if inspect.isawaitable(value):
+            value = await value
         if value:
             return value
         if asyncio.get_running_loop().time() > deadline:

@@ -7,12 +7,16 @@ dead letters) are applied first, then the service's.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import json
-from collections.abc import AsyncIterator, Iterator, Sequence
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextvars import ContextVar
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 import pydantic_core
@@ -40,6 +44,25 @@ serialised): the transaction is rolled back whole, so running it again is safe. 
 503 with Retry-After, never 500 (court's listing locks session rows in the order it finds them free: two listings,
 or a listing and a discontinuance, can wait for each other; the fault suite met three on 3 December 2026)."""
 _MIGRATION_LOCK = 7_411_001
+CONFLICT_PAUSE_SECONDS = 0.05
+"""A transaction run again after a conflict first waits up to this many seconds times the runs so far, at random,
+so the two sides do not meet again."""
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+async def again_on_conflict(run: Callable[[], Awaitable[T]], *, runs: int, what: str) -> T:
+    """``run()`` (a whole transaction), run again when PostgreSQL aborted it for a conflict (:data:`CONFLICTS`: it
+    was rolled back whole, so running it again is safe, as PostgreSQL's documentation asks of applications), up to
+    ``runs`` runs in all; the last run's conflict is raised."""
+    for n in range(1, runs):
+        try:
+            return await run()
+        except CONFLICTS as exc:
+            log.info("%s aborted for a conflict (%s); run %s of %s", what, type(exc).__name__, n + 1, runs)
+            await asyncio.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * n))
+    return await run()
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

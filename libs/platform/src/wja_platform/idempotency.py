@@ -26,7 +26,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import random
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -48,8 +47,6 @@ CONFLICT_RUNS = 3
 """Runs of a keyed request whose transaction PostgreSQL aborted for a conflict with another (a deadlock, a
 serialization failure) before it is answered 503: the whole request was rolled back, so it is run again, as
 PostgreSQL's documentation asks of applications (docs/integrators.md)."""
-CONFLICT_PAUSE_SECONDS = 0.05
-"""A rerun waits up to this many seconds times the runs so far, at random, so the two sides do not meet again."""
 RETRY_AFTER = [(b"retry-after", b"1")]
 
 
@@ -119,22 +116,20 @@ class IdempotencyMiddleware:
     ) -> Sequence[Message]:
         """The request's answer: run in its transaction, and run again when PostgreSQL aborted it for a conflict
         (rolled back whole, nothing kept: PostgreSQL's advice), up to :data:`CONFLICT_RUNS` runs; else a 503."""
-        run = 1
-        while True:
-            try:
-                return await self._in_transaction(pool, owner, key, fingerprint, scope, body)
-            except db.UNAVAILABLE as exc:
-                log.warning("idempotent request not run: database unavailable (%s)", type(exc).__name__)
-                return _json(503, "the database is unavailable; retry with the same key", RETRY_AFTER)
-            except db.CONFLICTS as exc:
-                name = type(exc).__name__
-                if run == CONFLICT_RUNS:
-                    log.warning("idempotent request not run: aborted for a conflict %s times (%s)", run, name)
-                    telemetry.keep_error(name, "POST request aborted for a conflict")
-                    return _json(503, errors.CONFLICT_MESSAGE, RETRY_AFTER)
-                log.info("idempotent request aborted for a conflict (%s); run %s of %s", name, run + 1, CONFLICT_RUNS)
-                await asyncio.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * run))  # the other side ends first
-                run += 1
+        try:
+            return await db.again_on_conflict(
+                lambda: self._in_transaction(pool, owner, key, fingerprint, scope, body),
+                runs=CONFLICT_RUNS,
+                what="idempotent request",
+            )
+        except db.UNAVAILABLE as exc:
+            log.warning("idempotent request not run: database unavailable (%s)", type(exc).__name__)
+            return _json(503, "the database is unavailable; retry with the same key", RETRY_AFTER)
+        except db.CONFLICTS as exc:
+            name = type(exc).__name__
+            log.warning("idempotent request not run: aborted for a conflict %s times (%s)", CONFLICT_RUNS, name)
+            telemetry.keep_error(name, "POST request aborted for a conflict")
+            return _json(503, errors.CONFLICT_MESSAGE, RETRY_AFTER)
 
     async def _in_transaction(
         self, pool: asyncpg.Pool, owner: str, key: str, fingerprint: str, scope: Scope, body: bytes

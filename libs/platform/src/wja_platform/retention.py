@@ -11,7 +11,6 @@ Only counts are logged, never a URN.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
@@ -55,24 +54,18 @@ async def purge(
 async def _batch(
     pool: asyncpg.Pool, cutoff: datetime, limit: int, pick: Pick, erase: Erase, attempts: int = 5
 ) -> list[str]:
-    """Erase one batch in one transaction, again if PostgreSQL aborted it for a conflict."""
-    for attempt in range(1, attempts + 1):
-        try:
-            async with pool.acquire() as conn, conn.transaction():
-                urns = list(await pick(conn, cutoff, limit))
-                if urns:
-                    await erase(conn, urns)
-                    await forget_messages(conn, urns)
-            return urns
-        except db.CONFLICTS as exc:  # the batch is rolled back whole: running it again is safe (a late event
-            # applied to a case being erased takes its row locks in its own order)
-            if attempt == attempts:
-                raise
-            log.info(
-                "a purge batch met a concurrent transaction (%s); again, attempt %s", type(exc).__name__, attempt + 1
-            )
-            await asyncio.sleep(0.05 * attempt)
-    raise AssertionError("unreachable")
+    """Erase one batch in one transaction, again if PostgreSQL aborted it for a conflict (a late event applied to a
+    case being erased takes its row locks in its own order)."""
+
+    async def erase_batch() -> list[str]:
+        async with pool.acquire() as conn, conn.transaction():
+            urns = list(await pick(conn, cutoff, limit))
+            if urns:
+                await erase(conn, urns)
+                await forget_messages(conn, urns)
+        return urns
+
+    return await db.again_on_conflict(erase_batch, runs=attempts, what="a purge batch")
 
 
 class Erasable(Protocol):

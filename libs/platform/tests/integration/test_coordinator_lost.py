@@ -110,15 +110,6 @@ async def _applying(stack, app, client, urn: str):
     return sub
 
 
-def _now(check):
-    """``check`` (a plain predicate) as the coroutine function :func:`eventually` polls."""
-
-    async def now() -> bool:
-        return check()
-
-    return now
-
-
 def _ready(client):
     async def ready() -> bool:
         return (await client.get("/readyz")).json()["status"] == "ready"
@@ -156,7 +147,7 @@ async def test_a_metadata_task_that_ended_leaves_the_lookup_waiting_for_ever_and
 
         kafka._metadata_update = broken_update
         kafka.force_metadata_update()  # wakes the task, which calls the update and ends
-        await eventually(_now(kafka._sync_task.done), timeout=10, step=0.05)
+        await eventually(kafka._sync_task.done, timeout=10, step=0.05)
         lookups = 0
 
         async def fails_once(*_: object) -> int:
@@ -167,12 +158,12 @@ async def test_a_metadata_task_that_ended_leaves_the_lookup_waiting_for_ever_and
         kafka.coordinator_lookup = fails_once
         caplog.set_level(logging.WARNING, logger="wja_platform.assignment")
         stuck._coordinator.coordinator_dead()
-        await eventually(_now(lambda: lookups == 1), timeout=10, step=0.05)
+        await eventually(lambda: lookups == 1, timeout=10, step=0.05)
         await asyncio.sleep(1.0)
         assert lookups == 1, "the lookup was not retried: it waits for a metadata update that never comes"
         assert assignment.coordinator_lost(stuck)
 
-        await eventually(_now(lambda: sub.consumer is not stuck), timeout=30, step=0.2)
+        await eventually(lambda: sub.consumer is not stuck, timeout=30, step=0.2)
         [why] = [r.getMessage() for r in caplog.records if "no group coordinator for" in r.getMessage()]
         assert "metadata task ended with RuntimeError('metadata update failed')" in why, why
         assert not [r.getMessage() for r in caplog.records if "restart failed" in r.getMessage()]  # stopped cleanly
