@@ -9,7 +9,7 @@ from wja_cli.testing import eventually, exported_spans, publish, server_spans
 from wja_schemas import new_envelope
 from wja_schemas.examples import example
 
-from .conftest import NOW
+from .conftest import NOW, SERIALS
 
 pytestmark = pytest.mark.integration
 
@@ -62,6 +62,46 @@ async def test_two_cases_racing_for_the_last_slot_exactly_one_wins(court):
     assert statuses == ["listed", "unlisted"]
     session = (await court.client.get(f"/v1/sessions/{sid}", headers=court.h())).json()
     assert session["used"] == 1 and len(session["hearings"]) == 1
+
+
+async def test_two_transactions_listing_several_hearings_each_wait_for_one_another_not_deadlock(court):
+    """Two court transactions listing in turn (two replicas' batches of charges): A lists a remanded case into the
+    early session, filling it; B lists a not-guilty one into the late session, then a remanded one, whose first
+    session with room (as committed) is the early one, locked by A; A's next remanded case finds the early session
+    full and wants the late one, locked by B. Without the listing lock each takes first (``Repository.hold_listing``)
+    PostgreSQL aborts one of them for a deadlock (``DeadlockDetectedError``); with it, B waits for A to commit."""
+    early = await court.session(2, capacity=1)
+    late = await court.session(30, capacity=5)
+    deps = court.app.state.deps
+    from wja_court.adapters.repository import Repository
+    from wja_court.service_layer import handlers
+    from wja_platform.uow import PgUnitOfWork
+
+    def charge(urn, **over):
+        return example("wja.charging.decision.made.v1", urn=urn, decided_at=NOW, force_code=court.force, **over)
+
+    remanded = {"remanded": True}
+    not_guilty = {"remanded": False, "anticipated_plea": "not_guilty"}
+    a1, a2, b1, b2 = (f"{court.force}DL{next(SERIALS)}26" for _ in range(4))
+
+    async def batch(conn, events):
+        async with conn.transaction():
+            for urn, over in events:
+                await handlers.charged(PgUnitOfWork.joining(conn, Repository), deps, charge(urn, **over), urn)
+
+    async def waiting_for_a_lock(pid):
+        query = "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1"
+        await eventually(lambda: deps.pool.fetchval(query, pid))
+
+    async with deps.pool.acquire() as conn_a, deps.pool.acquire() as conn_b:
+        async with conn_a.transaction():
+            await handlers.charged(PgUnitOfWork.joining(conn_a, Repository), deps, charge(a1, **remanded), a1)
+            b = asyncio.create_task(batch(conn_b, [(b1, not_guilty), (b2, remanded)]))
+            await waiting_for_a_lock(conn_b.get_server_pid())
+            await handlers.charged(PgUnitOfWork.joining(conn_a, Repository), deps, charge(a2, **remanded), a2)
+        await b
+    placed = {urn: (await court.hearings(urn))[0]["session_id"] for urn in (a1, a2, b1, b2)}
+    assert placed == {a1: early, a2: late, b1: late, b2: late}
 
 
 async def test_not_guilty_plea_lists_a_trial_at_least_seven_days_later_with_more_capacity(court):

@@ -18,9 +18,13 @@ NOW = datetime(2026, 9, 14, 12, tzinfo=UTC)
 
 
 class FakeRepository:
-    """The court's tables as dictionaries (no locks: one use case at a time)."""
+    """The court's tables as dictionaries (no locks: one use case at a time). It checks the listing lock's rule
+    (``Repository.hold_listing``): a use case that takes or frees capacity or locks hearings holds it, taken before
+    any row lock; :class:`Uow` lets it go when the use case ends."""
 
     def __init__(self) -> None:
+        self.held = False
+        self.rows_locked = False
         self.sessions: dict[str, Session] = {}
         self.cases: dict[str, Case] = {}
         self.hearings: dict[str, Hearing] = {}
@@ -33,17 +37,34 @@ class FakeRepository:
         self.visits: dict[str, dict[str, str]] = {}
         self._order = count()
 
+    # the listing lock
+    async def hold_listing(self):
+        assert not self.rows_locked, "the listing lock taken after a row lock: two use cases could deadlock"
+        self.held = True
+
+    def _listing(self):
+        assert self.held, "capacity taken or freed, or hearings locked, without the listing lock first"
+
+    def _row_lock(self, lock=True):
+        self.rows_locked = self.rows_locked or lock
+
+    def ended(self):
+        self.held = self.rows_locked = False
+
     # sessions
     async def add_session(self, session_id, court_code, starts_at, capacity):
         self.sessions[session_id] = Session(session_id, court_code, starts_at, capacity)
 
     async def get_session(self, session_id, *, lock=True):
+        self._row_lock(lock)
         return self.sessions.get(session_id)
 
     async def set_capacity(self, session_id, capacity):
+        self._listing()
         self.sessions[session_id] = replace(self.sessions[session_id], capacity=capacity)
 
     async def close_session(self, session_id):
+        self._listing()
         self.sessions[session_id] = replace(self.sessions[session_id], closed=True)
 
     def _slots(self, start, weight, courts):
@@ -60,21 +81,25 @@ class FakeRepository:
         )
 
     async def lock_first_slot(self, start, weight, courts):
+        self._listing()
         return next(iter(self._slots(start, weight, courts)), None)
 
     async def any_slot(self, start, weight, courts):
         return bool(self._slots(start, weight, courts))
 
     async def take_units(self, session_id, weight):
+        self._listing()
         s = self.sessions[session_id]
         self.sessions[session_id] = replace(s, used=s.used + weight)
 
     async def free_units(self, session_id, weight):
+        self._listing()
         s = self.sessions[session_id]
         self.sessions[session_id] = replace(s, used=s.used - weight)
 
     # cases
     async def get_case(self, urn, *, lock=True):
+        self._row_lock(lock)
         return self.cases.get(urn)
 
     async def case_exists(self, urn):
@@ -117,6 +142,7 @@ class FakeRepository:
         self.created[hearing_id] = next(self._order)
 
     async def get_hearing(self, hearing_id):
+        self._row_lock()
         h = self.hearings.get(hearing_id)
         if h is None or h.session_id is None:
             return h
@@ -133,6 +159,7 @@ class FakeRepository:
         )
 
     async def lock_waiting(self):
+        self._listing()
         waiting = sorted(
             (h for h in self.hearings.values() if h.status == "unlisted"), key=lambda h: self.created[h.hearing_id]
         )
@@ -148,6 +175,7 @@ class FakeRepository:
         ]
 
     async def lock_pending(self, urn):
+        self._listing()
         return [h for h in self.of(urn) if h.status in ("listed", "unlisted")]
 
     async def lock_pending_sentencing(self, urn):
@@ -162,6 +190,7 @@ class FakeRepository:
         )
 
     async def set_familiarisation(self, urn, visit):
+        self._listing()
         trials = [h for h in self.of(urn) if h.type == "trial"]
         if trials:
             self.hearings[trials[-1].hearing_id] = replace(trials[-1], familiarisation_requested=True)
@@ -187,12 +216,20 @@ class FakeRepository:
         return sorted((h for h in self.hearings.values() if h.urn == urn), key=lambda h: self.created[h.hearing_id])
 
 
+class Uow(FakeUnitOfWork[FakeRepository]):
+    """A use case's end lets its locks go (a transaction's end)."""
+
+    async def __aexit__(self, kind, exc, tb):
+        await super().__aexit__(kind, exc, tb)
+        self.repo.ended()
+
+
 class Court:
     """The service layer over the fakes: ``deps`` for the handlers, ``uow`` and ``repo`` to look inside."""
 
     def __init__(self, force_courts: dict[str, list[str]] | None = None) -> None:
         self.repo = FakeRepository()
-        self.uow = FakeUnitOfWork(self.repo)
+        self.uow = Uow(self.repo)
         self.clock = FixedClock(NOW)
         listing = Listing(model.ListingRules(), force_courts if force_courts is not None else {"01": ["C1"]})
         self.deps = handlers.Deps(None, self.clock, listing, unit_of_work=lambda: self.uow)

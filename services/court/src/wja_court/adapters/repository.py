@@ -2,7 +2,8 @@
 
 A :class:`Repository` works on one connection (the unit of work's transaction) and returns the
 domain's records. Locking is part of the contract: ``lock=True`` reads take the row lock
-(``FOR UPDATE``) the use case needs, and the listing statements keep theirs exactly.
+(``FOR UPDATE``) the use case needs, and the listing statements keep theirs exactly. A use case that
+takes or frees session capacity, or locks hearings, takes :meth:`Repository.hold_listing` first.
 """
 
 from __future__ import annotations
@@ -83,6 +84,17 @@ class Repository:
             starts_at,
             capacity,
         )
+
+    async def hold_listing(self) -> None:
+        """Court's listing lock, held to the end of the transaction; taken before any row lock.
+
+        A listing locks the first session with room *as committed*, and waits for a transaction that holds it;
+        a transaction that lists or frees more than one session cannot take them in one order (a batch of
+        charges fills the early session then wants a later one, while another has taken that later one and
+        wants the early one), and PostgreSQL aborted one of two such for a deadlock (``make faults``, 3 December
+        2026). Holding this first, such transactions wait for one another to commit instead. Listings already
+        queued on the first session with room, so little concurrency is lost."""
+        await self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('wja_court.listing', 0))")
 
     async def get_session(self, session_id: str, *, lock: bool = True) -> Session | None:
         lock_clause = " FOR UPDATE" if lock else ""

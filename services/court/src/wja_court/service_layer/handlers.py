@@ -57,6 +57,7 @@ async def before_the_court(uow: Uow, urn: str) -> None:
 async def create_session(deps: Deps, c: cmd.CreateSession) -> dict[str, Any]:
     session_id = f"s-{uuid.uuid4().hex[:12]}"
     async with deps.uow() as uow:
+        await uow.repo.hold_listing()
         await uow.repo.add_session(session_id, c.court_code, c.starts_at, c.capacity)
         listed = await deps.listing.list_waiting(uow, deps.clock.now())
     return {"session_id": session_id, "listed_from_queue": listed}
@@ -64,6 +65,7 @@ async def create_session(deps: Deps, c: cmd.CreateSession) -> dict[str, Any]:
 
 async def change_session(deps: Deps, c: cmd.ChangeSession) -> dict[str, Any]:
     async with deps.uow() as uow:
+        await uow.repo.hold_listing()
         session = model.found(await uow.repo.get_session(c.session_id), f"no session {c.session_id}")
         if c.capacity is not None:
             model.check_capacity(session, c.capacity)
@@ -88,6 +90,7 @@ async def charged(uow: Uow, deps: Deps, event: ch.DecisionMade, causationid: str
         offences=tuple(c.offence_code for c in event.charges),
     )
     async with uow:
+        await uow.repo.hold_listing()
         existing = await uow.repo.get_case(event.urn, lock=True)
         if existing is None:
             await uow.repo.add_case(case)
@@ -105,6 +108,7 @@ async def discontinued(uow: Uow, deps: Deps, event: ch.ProceedingsDiscontinued, 
     """Proceedings discontinued: every future hearing is vacated and its capacity freed."""
     async with uow:
         await before_the_court(uow, event.urn)
+        await uow.repo.hold_listing()
         case = await get_case(uow, event.urn)
         if case.discontinued:
             return
@@ -131,6 +135,7 @@ async def special_measures_requested(uow: Uow, event: sp.SpecialMeasuresRequeste
 async def familiarisation_requested(uow: Uow, event: sp.FamiliarisationRequested) -> None:
     async with uow:
         await before_the_court(uow, event.urn)
+        await uow.repo.hold_listing()  # it locks a hearing: in a batch of charges, that must come after the lock
         visit = {"request_id": event.request_id, "requested_at": event.requested_at.isoformat()}
         await uow.repo.set_familiarisation(event.urn, visit)
 
@@ -140,6 +145,7 @@ async def record_result(deps: Deps, c: cmd.RecordResult) -> dict[str, Any]:
     """A hearing's result: its plea (once), the court's bail decision, and the hearing it leads to."""
     now = deps.clock.now()
     async with deps.uow() as uow:
+        await uow.repo.hold_listing()
         hearing = model.found(await uow.repo.get_hearing(c.hearing_id), f"no hearing {c.hearing_id}")
         telemetry.set_case_urn(hearing.urn)  # the path names the hearing, not the case: tag the spans here
         model.check_resultable(hearing)
@@ -206,6 +212,7 @@ async def sentence(deps: Deps, c: cmd.ImposeSentence) -> dict[str, Any]:
     """The sentence, with whether the Victim Contact Scheme is due; it results a pending sentencing hearing."""
     now = deps.clock.now()
     async with deps.uow() as uow:
+        await uow.repo.hold_listing()
         case = await get_case(uow, c.urn)
         term = model.check_sentence(case, c.disposal, c.custody_months, c.custody_days)
         if deps.clock.simulated():

@@ -1,7 +1,9 @@
 """Finding a slot: the earliest open session of a serving court with free capacity on or after a date.
 
 Capacity is taken under a row lock, so two cases racing for the last slot cannot both win:
-the loser re-reads and takes the next slot, or waits unlisted.
+the loser re-reads and takes the next slot, or waits unlisted. Every use case that lists, vacates or frees
+capacity first takes court's listing lock (``Repository.hold_listing``), so two transactions that each list
+several hearings wait for one another rather than deadlock.
 """
 
 from __future__ import annotations
